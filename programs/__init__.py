@@ -1,0 +1,1 @@
+"""DSPy modules and the machinery around them."""

@@ -1,0 +1,19 @@
+"""User-facing errors: each one becomes a single line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+
+class PersonaqaError(Exception):
+    """A problem with the user's input or settings, stated in one line."""
+
+    exit_code = 2
+
+
+class InputError(PersonaqaError):
+    """A document, persona, config or dataset file that cannot be used."""
+
+
+class LMUnavailableError(PersonaqaError):
+    """The LM endpoint cannot be reached or keeps failing: the run stops (and can resume)."""
+
+    exit_code = 3

@@ -1,0 +1,56 @@
+"""JSON-schema structured output that keeps the bounds a signature declares.
+
+DSPy's JSONAdapter builds the response schema from each output field's bare
+annotation, so `Field(max_length=5)` never reaches the LM as `maxItems` and a
+small model repeats one list item until `max_tokens`. This adapter sends the
+field constraints too, and `bound_schema` caps whatever is still unbounded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pydantic
+from dspy.adapters.json_adapter import JSONAdapter
+
+DEFAULT_MAX_ITEMS = 8
+DEFAULT_MAX_STRING = 600
+
+
+def output_model(signature: Any) -> type[pydantic.BaseModel]:
+    """A pydantic model of the signature's outputs with their constraints kept."""
+    fields: dict[str, Any] = {}
+    for name, info in signature.output_fields.items():
+        annotation = info.annotation
+        if info.metadata:
+            annotation = Annotated[annotation, *info.metadata]
+        fields[name] = (annotation, ...)
+    return pydantic.create_model(
+        f"{signature.__name__}Output", __config__=pydantic.ConfigDict(extra="forbid"), **fields
+    )
+
+
+def bound_schema(schema: Any, max_items: int = DEFAULT_MAX_ITEMS, max_string: int = DEFAULT_MAX_STRING) -> Any:
+    """Copy of a JSON schema where every array and string has an upper bound."""
+    if isinstance(schema, list):
+        return [bound_schema(item, max_items, max_string) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: bound_schema(value, max_items, max_string) for key, value in schema.items()}
+    if out.get("type") == "array":
+        out.setdefault("maxItems", max_items)
+    if out.get("type") == "string" and "enum" not in out and "const" not in out:
+        out.setdefault("maxLength", max_string)
+    return out
+
+
+class BoundedJSONAdapter(JSONAdapter):
+    """JSONAdapter whose response schema carries the signature's list and string bounds."""
+
+    def _prepare_response_format(self, lm, lm_kwargs, signature):
+        if "response_format" not in lm.supported_params or not lm.supports_response_schema:
+            return super()._prepare_response_format(lm, lm_kwargs, signature)
+        model = output_model(signature)
+        schema = bound_schema(model.model_json_schema())
+        model.model_json_schema = classmethod(lambda cls, *args, **kwargs: schema)  # type: ignore[method-assign]
+        lm_kwargs["response_format"] = model

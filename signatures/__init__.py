@@ -1,0 +1,1 @@
+"""Typed DSPy signatures: one prompt per step of the recipe."""
