@@ -1,1 +1,14 @@
-"""Typed DSPy signatures: one prompt per step of the recipe."""
+"""Typed DSPy signatures: one prompt per step of the recipe. Reading this package is reading the prompts."""
+
+from personaqa.signatures.filters import ClassifyGenerality, JudgeRelevance, RewriteConversational
+from personaqa.signatures.interests import ExtractInterests
+from personaqa.signatures.question_types import SelectQuestionTypes
+from personaqa.signatures.questions import GenerateQuestion
+from personaqa.signatures.style import DescribeWritingStyle, RewriteInStyle
+from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
+
+__all__ = [
+    "ExtractInterests", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
+    "RewriteConversational", "ClassifyGenerality", "DescribeWritingStyle", "RewriteInStyle",
+    "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",
+]

@@ -1,0 +1,218 @@
+"""Read a BEIR-layout folder (corpus, queries, qrels) into typed objects.
+
+`personaqa evaluate` scores retrievers on any BEIR folder — the sets this project
+generates and public human-judged ones alike — so reading one has to be strict and
+say exactly which file, line and field is wrong when it is not usable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from personaqa.programs.errors import InputError
+
+CORPUS_FILE = "corpus.jsonl"
+QUERIES_FILE = "queries.jsonl"
+QRELS_DIR = "qrels"
+QRELS_HEADER = ("query-id", "corpus-id", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusDoc:
+    """One retrievable document; extra JSON fields are kept as strings in `metadata`."""
+
+    id: str
+    title: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One information need; `metadata` holds e.g. persona, question_type, complexity."""
+
+    id: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BeirCollection:
+    """A whole BEIR folder for one qrels split."""
+
+    root: Path
+    split: str
+    corpus: dict[str, CorpusDoc]
+    queries: dict[str, Query]
+    qrels: dict[str, dict[str, int]]
+
+    def judged_queries(self) -> list[Query]:
+        """Queries with at least one relevant document: the ones metrics are defined for."""
+        return [
+            query
+            for query_id, query in self.queries.items()
+            if any(score > 0 for score in self.qrels.get(query_id, {}).values())
+        ]
+
+
+def load_beir(root: str | Path, split: str = "test") -> BeirCollection:
+    """Read `corpus.jsonl`, `queries.jsonl` and `qrels/<split>.tsv` under `root`."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: dataset folder not found")
+    corpus = read_corpus(root / CORPUS_FILE)
+    queries = read_queries(root / QUERIES_FILE)
+    qrels = read_qrels(_qrels_path(root, split), corpus, queries)
+    return BeirCollection(root=root, split=split, corpus=corpus, queries=queries, qrels=qrels)
+
+
+def read_corpus(path: Path) -> dict[str, CorpusDoc]:
+    docs: dict[str, CorpusDoc] = {}
+    for line_no, record in _json_lines(path):
+        doc_id = _id_field(record, path, line_no)
+        if doc_id in docs:
+            raise InputError(f"{path}:{line_no}: duplicate _id {doc_id!r}")
+        docs[doc_id] = CorpusDoc(
+            id=doc_id,
+            title=_text_field(record, "title", path, line_no, required=False),
+            text=_text_field(record, "text", path, line_no, required=True),
+            metadata=_metadata(record, exclude={"_id", "title", "text"}),
+        )
+    if not docs:
+        raise InputError(f"{path}: no documents")
+    return docs
+
+
+def read_queries(path: Path) -> dict[str, Query]:
+    queries: dict[str, Query] = {}
+    for line_no, record in _json_lines(path):
+        query_id = _id_field(record, path, line_no)
+        if query_id in queries:
+            raise InputError(f"{path}:{line_no}: duplicate _id {query_id!r}")
+        queries[query_id] = Query(
+            id=query_id,
+            text=_text_field(record, "text", path, line_no, required=True),
+            metadata=_metadata(record, exclude={"_id", "text"}),
+        )
+    if not queries:
+        raise InputError(f"{path}: no queries")
+    return queries
+
+
+def read_qrels(
+    path: Path, corpus: dict[str, CorpusDoc], queries: dict[str, Query]
+) -> dict[str, dict[str, int]]:
+    """Read a `query-id<TAB>corpus-id<TAB>score` file; every id must exist."""
+    qrels: dict[str, dict[str, int]] = {}
+    for line_no, cells in _tsv_rows(path):
+        query_id, doc_id, score = _qrel_cells(cells, path, line_no)
+        if query_id not in queries:
+            raise InputError(f"{path}:{line_no}: query-id {query_id!r} is not in {QUERIES_FILE}")
+        if doc_id not in corpus:
+            raise InputError(f"{path}:{line_no}: corpus-id {doc_id!r} is not in {CORPUS_FILE}")
+        qrels.setdefault(query_id, {})[doc_id] = score
+    if not qrels:
+        raise InputError(f"{path}: no judgements")
+    return qrels
+
+
+def _qrels_path(root: Path, split: str) -> Path:
+    path = root / QRELS_DIR / f"{split}.tsv"
+    if not path.is_file():
+        found = sorted(p.stem for p in (root / QRELS_DIR).glob("*.tsv"))
+        hint = f" (found splits: {', '.join(found)})" if found else ""
+        raise InputError(f"{path}: qrels file not found{hint}")
+    return path
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for line_no, line in _lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{line_no}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{line_no}: expected a JSON object")
+        yield line_no, record
+
+
+def _tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    for line_no, line in _lines(path):
+        cells = [cell.strip() for cell in line.split("\t")]
+        if line_no == 1 and tuple(c.lower() for c in cells) == QRELS_HEADER:
+            continue
+        yield line_no, cells
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with 1-based line numbers."""
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield line_no, line.rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+def _qrel_cells(cells: list[str], path: Path, line_no: int) -> tuple[str, str, int]:
+    if len(cells) != 3:
+        raise InputError(
+            f"{path}:{line_no}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(cells)}"
+        )
+    query_id, doc_id, raw_score = cells
+    try:
+        score = int(raw_score)
+    except ValueError:
+        raise InputError(f"{path}:{line_no}: field 'score' must be an integer, got {raw_score!r}") from None
+    return query_id, doc_id, score
+
+
+def _id_field(record: dict[str, Any], path: Path, line_no: int) -> str:
+    value = record.get("_id")
+    if value is None:
+        raise InputError(f"{path}:{line_no}: missing field '_id'")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(f"{path}:{line_no}: field '_id' must be a string")
+    value = str(value)
+    if not value.strip():
+        raise InputError(f"{path}:{line_no}: field '_id' is empty")
+    return value
+
+
+def _text_field(record: dict[str, Any], name: str, path: Path, line_no: int, *, required: bool) -> str:
+    value = record.get(name)
+    if value is None:
+        if required:
+            raise InputError(f"{path}:{line_no}: missing field '{name}'")
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{path}:{line_no}: field '{name}' must be a string")
+    return value
+
+
+def _metadata(record: dict[str, Any], exclude: set[str]) -> dict[str, str]:
+    """Extra fields as strings; a nested BEIR `metadata` object is flattened into them."""
+    extra = {key: value for key, value in record.items() if key not in exclude}
+    nested = extra.pop("metadata", None)
+    if isinstance(nested, dict):
+        extra = {**nested, **extra}
+    elif nested is not None:
+        extra["metadata"] = nested
+    return {key: _as_text(value) for key, value in extra.items() if value is not None}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

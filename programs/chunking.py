@@ -1,0 +1,62 @@
+"""Sentence-aware chunking with overlap; every character of a document lands in some chunk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from personaqa.programs.records import Chunk, Document
+
+# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace, or at a blank line.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of sentences; together they cover the whole text."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.end() > start:
+            spans.append((start, match.end()))
+            start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _split_long(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > size:
+            out.append((start, start + size))
+            start += size
+        out.append((start, end))
+    return out
+
+
+def chunk_document(doc: Document, size: int = 1200, overlap: int = 200) -> Iterator[Chunk]:
+    """Pack whole sentences into chunks of at most `size` characters, repeating up to `overlap` characters."""
+    if size <= 0 or overlap < 0 or overlap >= size:
+        raise ValueError("chunk size must be positive and overlap in [0, size)")
+    spans = _split_long(sentence_spans(doc.text), size)
+    index = 0
+    i = 0
+    while i < len(spans):
+        j = i
+        while j < len(spans) and spans[j][1] - spans[i][0] <= size:
+            j += 1
+        j = max(j, i + 1)
+        start, end = spans[i][0], spans[j - 1][1]
+        text = doc.text[start:end]
+        if text.strip():
+            lead = len(text) - len(text.lstrip())
+            yield Chunk(chunk_id=f"{doc.doc_id}#c{index}", doc_id=doc.doc_id, title=doc.title,
+                        text=text.strip(), start=start + lead)
+            index += 1
+        if j >= len(spans):
+            break
+        # Step back over trailing sentences that fit in the overlap, but always make progress.
+        k = j
+        while k - 1 > i and end - spans[k - 1][0] <= overlap:
+            k -= 1
+        i = k

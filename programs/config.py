@@ -1,0 +1,107 @@
+"""Run configuration: a validated pydantic model read from YAML, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from personaqa.programs.documents import read_text
+from personaqa.programs.embedding import DEFAULT_EMBEDDER
+from personaqa.programs.errors import InputError
+from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
+
+EMBEDDED_LM = "embedded"
+
+
+class LMConfig(BaseModel):
+    """Which LM to call. `embedded`, `gguf:PATH`, or any LiteLLM model string (e.g. `openai/gpt-4o-mini`,
+    `hosted_vllm/meta-llama/Llama-3.1-8B-Instruct`). The key is read from the named environment variable
+    at call time and is never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = EMBEDDED_LM
+    api_base: str | None = None
+    api_key_env: str | None = Field(default=None, description="name of the environment variable holding the key")
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=256, gt=0, le=32768)
+    seed: int = 0
+    num_retries: int = Field(default=3, ge=0, le=20)
+    timeout: float = Field(default=120.0, gt=0)
+    n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chunk_size: int = Field(default=1200, ge=200, le=20000, description="characters per chunk")
+    chunk_overlap: int = Field(default=150, ge=0, description="characters repeated between chunks")
+    limit_chunks: int | None = Field(default=None, ge=1)
+    max_interests: int = Field(default=3, ge=1, le=5, description="interests kept per (chunk, persona)")
+    max_types_per_interest: int = Field(default=2, ge=1, le=6)
+    interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
+    question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
+    question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
+    custom_question_types: dict[str, str] = Field(default_factory=dict,
+                                                  description="extra types: name -> what the question asks for")
+    lm: LMConfig = Field(default_factory=LMConfig)
+    judge_lm: LMConfig | None = None
+    embedder: str = DEFAULT_EMBEDDER
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        known = {**QUESTION_TYPE_DESCRIPTIONS, **self.custom_question_types}
+        unknown = [t for t in self.question_types if t not in known]
+        if unknown:
+            raise ValueError(f"unknown question type(s) {unknown}; known: {sorted(known)} "
+                             "(define new ones under custom_question_types)")
+        if not self.question_types:
+            raise ValueError("question_types must not be empty")
+        return self
+
+    def type_descriptions(self) -> dict[str, str]:
+        known = {**QUESTION_TYPE_DESCRIPTIONS, **self.custom_question_types}
+        return {name: known[name] for name in self.question_types}
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(root)"
+    return f"field '{field}': {err['msg']}"
+
+
+def load_config(path: Path | str | None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Config from an optional YAML file, with non-None `overrides` (dotted keys allowed) applied on top."""
+    data: dict[str, Any] = {}
+    where = "command line"
+    if path is not None:
+        path = Path(path)
+        where = str(path)
+        if not path.is_file():
+            raise InputError(f"{path}: config file not found")
+        try:
+            loaded = yaml.safe_load(read_text(path))
+        except yaml.YAMLError as exc:
+            raise InputError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise InputError(f"{path}: expected a mapping of settings")
+        data = loaded or {}
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        target = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[leaf] = value
+    try:
+        return RunConfig(**data)
+    except ValidationError as exc:
+        raise InputError(f"{where}: {_describe(exc)}") from None

@@ -1,0 +1,96 @@
+"""Load the user's documents (.txt, .md, .jsonl, BEIR corpus.jsonl, folders) as a stream."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from personaqa.programs.errors import InputError
+from personaqa.programs.records import Document
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+JSONL_SUFFIXES = {".jsonl"}
+SUPPORTED = TEXT_SUFFIXES | JSONL_SUFFIXES
+_HEADING = re.compile(r"^\s*#\s+(.+?)\s*$", re.MULTILINE)
+
+
+def read_text(path: Path) -> str:
+    """UTF-8 text of a file, refusing binary and non-UTF-8 content with a clear error."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file, expected UTF-8 text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def _expand(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
+            if not found:
+                raise InputError(f"{path}: folder holds no .txt, .md or .jsonl documents")
+            files.extend(found)
+        elif path.suffix.lower() in SUPPORTED:
+            files.append(path)
+        else:
+            raise InputError(f"{path}: unsupported document type {path.suffix or '(none)'}; use .txt, .md or .jsonl")
+    return files
+
+
+def _text_document(path: Path, root: Path | None) -> Document:
+    text = read_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: document is empty")
+    heading = _HEADING.search(text) if path.suffix.lower() != ".txt" else None
+    title = heading.group(1) if heading else path.stem.replace("_", " ").replace("-", " ")
+    doc_id = (path.relative_to(root) if root else Path(path.name)).with_suffix("").as_posix()
+    return Document(doc_id=doc_id, title=title, text=text)
+
+
+def _jsonl_documents(path: Path) -> Iterator[Document]:
+    text = read_text(path)
+    count = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object")
+        doc_id = row.get("id", row.get("_id"))
+        if doc_id is None or str(doc_id).strip() == "":
+            raise InputError(f"{path}:{number}: missing field 'id' (or '_id')")
+        body = row.get("text")
+        if not isinstance(body, str):
+            raise InputError(f"{path}:{number}: field 'text' must be a string")
+        if not body.strip():
+            continue
+        count += 1
+        yield Document(doc_id=str(doc_id), title=str(row.get("title") or ""), text=body)
+    if count == 0:
+        raise InputError(f"{path}: no documents with text")
+
+
+def iter_documents(paths: Iterable[Path | str]) -> Iterator[Document]:
+    """Documents from files and folders, in a stable order; duplicate ids are an error."""
+    seen: set[str] = set()
+    for path in _expand(Path(p) for p in paths):
+        root = next((Path(p) for p in paths if Path(p).is_dir() and Path(p) in path.parents), None)
+        docs = _jsonl_documents(path) if path.suffix.lower() in JSONL_SUFFIXES else [_text_document(path, root)]
+        for doc in docs:
+            if doc.doc_id in seen:
+                raise InputError(f"{path}: duplicate document id {doc.doc_id!r}")
+            seen.add(doc.doc_id)
+            yield doc

@@ -1,0 +1,81 @@
+"""Generate stage: a persona's interests in a chunk, the question types each supports, the questions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import dspy
+
+from personaqa.programs.embedding import Embedder, semantic_dedup
+from personaqa.programs.lm_calls import call_lm
+from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.text_views import passage_text, persona_text
+from personaqa.signatures import ExtractInterests, GenerateQuestion, SelectQuestionTypes
+
+
+def clean_interests(raw: Sequence[str]) -> list[str]:
+    """Trimmed, non-empty interests without exact (case-insensitive) repeats, in order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in raw:
+        text = " ".join(str(item).split()).strip(" .,;:-")
+        if text and text.lower() not in seen:
+            seen.add(text.lower())
+            out.append(text)
+    return out
+
+
+class InterestExtractor(dspy.Module):
+    """Points of interest of one persona in one chunk, semantically deduplicated."""
+
+    def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3):
+        super().__init__()
+        self.extract = dspy.Predict(ExtractInterests)
+        self.embedder = embedder
+        self.dedup_threshold = dedup_threshold
+        self.max_interests = max_interests
+
+    def forward(self, chunk: Chunk, persona: Persona) -> list[str]:
+        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage_text(chunk))
+        interests = clean_interests(result.interests)
+        kept = semantic_dedup(interests, self.embedder, self.dedup_threshold)
+        return [interests[i] for i in kept][: self.max_interests]
+
+
+class QuestionTypeSelector(dspy.Module):
+    """The configured question types the chunk supports for one interest."""
+
+    def __init__(self, type_descriptions: dict[str, str], max_types: int = 2):
+        super().__init__()
+        if not type_descriptions:
+            raise ValueError("at least one question type is required")
+        self.type_descriptions = dict(type_descriptions)
+        allowed = Literal[tuple(self.type_descriptions)]  # type: ignore[valid-type]
+        signature = SelectQuestionTypes.with_updated_fields("question_types", type_=list[allowed])
+        self.select = dspy.Predict(signature)
+        self.max_types = max_types
+
+    def definitions(self) -> str:
+        return "\n".join(f"- {name}: {desc}" for name, desc in self.type_descriptions.items())
+
+    def forward(self, chunk: Chunk, interest: str) -> list[str]:
+        result = call_lm("question_types", self.select, passage=passage_text(chunk), interest=interest,
+                         type_definitions=self.definitions())
+        chosen = [t for t in dict.fromkeys(result.question_types) if t in self.type_descriptions]
+        return chosen[: self.max_types]
+
+
+class QuestionWriter(dspy.Module):
+    """One question per (chunk, persona, interest, question type)."""
+
+    def __init__(self, type_descriptions: dict[str, str]):
+        super().__init__()
+        self.write = dspy.Predict(GenerateQuestion)
+        self.type_descriptions = dict(type_descriptions)
+
+    def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
+        description = self.type_descriptions.get(question_type, "")
+        result = call_lm("generation", self.write, persona=persona_text(persona), passage=passage_text(chunk),
+                         interest=interest, question_type=f"{question_type}: {description}")
+        return " ".join(result.question.split())

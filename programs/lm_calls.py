@@ -1,0 +1,40 @@
+"""One place where a stage calls its LM: usage is counted and failures are classified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dspy
+import pydantic
+
+from personaqa.programs import usage
+from personaqa.programs.errors import LMUnavailableError
+
+# The endpoint itself is unusable: stop the run (it resumes later) instead of rejecting every item.
+FATAL_LM_ERRORS: tuple[type[BaseException], ...] = (
+    dspy.LMTransportError, dspy.LMAuthError, dspy.LMBillingError,
+    dspy.LMConfigurationError, dspy.LMUnsupportedModelError,
+)
+
+
+class StageFailure(Exception):
+    """One item's LM answer could not be used; the item is rejected with reason `lm_error`."""
+
+    def __init__(self, stage: str, detail: str):
+        super().__init__(f"{stage}: {detail}")
+        self.stage = stage
+        self.detail = detail
+
+
+def call_lm(stage: str, predictor: dspy.Module, **inputs: Any) -> dspy.Prediction:
+    """Run `predictor` on `inputs`, counting its LM usage under `stage`."""
+    with dspy.track_usage() as tracker:
+        try:
+            return predictor(**inputs)
+        except FATAL_LM_ERRORS as exc:
+            raise LMUnavailableError(f"LM endpoint unusable during stage '{stage}': {type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0][:200]}") from exc
+        except (dspy.AdapterParseError, dspy.LMError, pydantic.ValidationError, ValueError) as exc:
+            raise StageFailure(stage, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+        finally:
+            usage.record(stage, dict(tracker.usage_data))

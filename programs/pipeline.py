@@ -1,0 +1,161 @@
+"""SyntheticEvalProgram: the whole recipe for one (chunk, persona), as one optimizable DSPy module."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import dspy
+
+from personaqa.programs.embedding import Embedder
+from personaqa.programs.filters import (
+    ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
+)
+from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
+from personaqa.programs.lm_calls import StageFailure
+from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
+from personaqa.programs.styling import PersonaStylist
+from personaqa.programs.usage import Ledger, collecting
+from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
+
+
+def question_id(chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
+    """Stable id of a candidate: the same inputs always give the same id (resume, dedup, joins)."""
+    key = "\x1f".join([chunk.chunk_id, persona.name, interest.lower(), question_type])
+    return "q-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Candidate:
+    question_id: str
+    interest: str
+    question_type: str
+    question: str
+    conversational_question: str = ""
+    relevance: Verdict | None = None
+    generality: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    interest_dedup_threshold: float = 0.85
+    question_dedup_threshold: float = 0.92
+    max_interests: int = 3
+    max_types_per_interest: int = 2
+
+
+class SyntheticEvalProgram(dspy.Module):
+    """chunk + persona → persona-styled questions labelled with the chunk, plus every rejection and why."""
+
+    def __init__(self, embedder: Embedder, question_types: dict[str, str] | None = None,
+                 settings: ProgramSettings | None = None, judge_lm: dspy.LM | None = None):
+        super().__init__()
+        settings = settings or ProgramSettings()
+        types = dict(question_types or QUESTION_TYPE_DESCRIPTIONS)
+        self.settings = settings
+        self.embedder = embedder
+        self.judge_lm = judge_lm
+        self.interests = InterestExtractor(embedder, settings.interest_dedup_threshold, settings.max_interests)
+        self.types = QuestionTypeSelector(types, settings.max_types_per_interest)
+        self.writer = QuestionWriter(types)
+        self.relevance = RelevanceJudge()
+        self.conversational = ConversationalRewriter()
+        self.generality = GeneralityJudge()
+        self.stylist = PersonaStylist()
+
+    def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
+        ledger = Ledger()
+        rejections: list[Rejection] = []
+        records: list[QuestionRecord] = []
+        with collecting(ledger):
+            try:
+                chosen = self.interests(chunk, persona) if interests is None else interests
+            except StageFailure as failure:
+                rejections.append(self._reject_unit(chunk, persona, failure))
+                chosen = []
+            candidates = self._generate(chunk, persona, chosen, rejections)
+            for candidate in self._deduplicate(candidates, chunk, persona, rejections):
+                record = self._filter_and_style(candidate, chunk, persona, rejections)
+                if record is not None:
+                    records.append(record)
+        return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
+
+    def _judging(self) -> AbstractContextManager:
+        """Judges run on the judge LM when one is configured, else on the task LM."""
+        return dspy.context(lm=self.judge_lm) if self.judge_lm else nullcontext()
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _generate(self, chunk: Chunk, persona: Persona, interests: list[str],
+                  rejections: list[Rejection]) -> list[Candidate]:
+        candidates: list[Candidate] = []
+        for interest in interests:
+            try:
+                question_types = self.types(chunk, interest)
+            except StageFailure as failure:
+                rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
+                continue
+            for question_type in question_types:
+                qid = question_id(chunk, persona, interest, question_type)
+                try:
+                    text = self.writer(chunk, persona, interest, question_type)
+                except StageFailure as failure:
+                    rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
+                                                      "lm_error", failure.detail))
+                    continue
+                candidates.append(Candidate(qid, interest, question_type, text))
+        return candidates
+
+    def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                     rejections: list[Rejection]) -> list[Candidate]:
+        repeats = near_duplicates([c.question for c in candidates], self.embedder,
+                                  self.settings.question_dedup_threshold)
+        for index, original in repeats.items():
+            rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
+                                              f"near-duplicate of {candidates[original].question_id}"))
+        return [c for i, c in enumerate(candidates) if i not in repeats]
+
+    def _filter_and_style(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                          rejections: list[Rejection]) -> QuestionRecord | None:
+        try:
+            with self._judging():
+                candidate.relevance = self.relevance(chunk, candidate.question)
+            if candidate.relevance.label != RelevanceJudge.passing:
+                rejections.append(self._rejection(candidate, chunk, persona, "relevance",
+                                                  f"{candidate.relevance.label}: {candidate.relevance.reason}"))
+                return None
+            candidate.conversational_question = self.conversational(candidate.question)
+            with self._judging():
+                candidate.generality = self.generality(candidate.conversational_question)
+            if candidate.generality.label != GeneralityJudge.passing:
+                rejections.append(self._rejection(candidate, chunk, persona, "generality",
+                                                  f"{candidate.generality.label}: {candidate.generality.reason}"))
+                return None
+            styled = self.stylist(candidate.conversational_question, persona)
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return None
+        return QuestionRecord(
+            question_id=candidate.question_id, question=styled, original_question=candidate.question,
+            conversational_question=candidate.conversational_question, persona=persona.name,
+            interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+        )
+
+    # -- rejections ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _rejection(candidate: Candidate, chunk: Chunk, persona: Persona, stage: Stage, reason: str) -> Rejection:
+        return Rejection(
+            question_id=candidate.question_id, stage=stage, reason=reason,
+            question=candidate.conversational_question or candidate.question, persona=persona.name,
+            interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+        )
+
+    @staticmethod
+    def _reject_unit(chunk: Chunk, persona: Persona, failure: StageFailure, interest: str = "") -> Rejection:
+        qid = question_id(chunk, persona, interest or f"<{failure.stage}>", "")
+        return Rejection(question_id=qid, stage="lm_error", reason=str(failure), persona=persona.name,
+                         interest=interest, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id)

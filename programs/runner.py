@@ -1,0 +1,229 @@
+"""Run the program over a corpus: stream (chunk, persona) units, checkpoint each, resume, then export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dspy
+from tqdm import tqdm
+
+from personaqa.programs.atomic import write_json
+from personaqa.programs.checkpoints import CheckpointLog, UnitResult
+from personaqa.programs.chunking import chunk_document
+from personaqa.programs.config import RunConfig
+from personaqa.programs.documents import iter_documents
+from personaqa.programs.embedding import load_embedder
+from personaqa.programs.errors import InputError
+from personaqa.programs.export import write_beir, write_dataset, write_questions
+from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
+from personaqa.programs.program_io import load_program_state
+from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.summary import print_summary, stage_counts
+from personaqa.programs.usage import Ledger
+
+WORK_DIR = ".personaqa"
+
+
+@dataclass
+class GenerationJob:
+    config: RunConfig
+    doc_paths: list[Path]
+    personas: list[Persona]
+    out_dir: Path
+    program_path: Path | None = None
+    workers: int = 1
+    overwrite: bool = False
+    show_progress: bool = True
+
+
+@dataclass
+class RunReport:
+    out_dir: Path
+    units: list[UnitResult]
+    usage_this_session: Ledger
+    wall_seconds: float
+    counts: dict = field(default_factory=dict)
+
+
+def iter_chunks(job: GenerationJob) -> Iterator[Chunk]:
+    count = 0
+    for doc in iter_documents(job.doc_paths):
+        for chunk in chunk_document(doc, job.config.chunk_size, job.config.chunk_overlap):
+            if job.config.limit_chunks is not None and count >= job.config.limit_chunks:
+                return
+            count += 1
+            yield chunk
+
+
+def build_program(config: RunConfig, program_path: Path | None = None) -> SyntheticEvalProgram:
+    """The program with the run's embedder, question types, judge LM and (optionally) compiled state."""
+    settings = ProgramSettings(
+        interest_dedup_threshold=config.interest_dedup_threshold,
+        question_dedup_threshold=config.question_dedup_threshold,
+        max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
+    )
+    judge = build_lm(config.judge_lm) if config.judge_lm else None
+    program = SyntheticEvalProgram(load_embedder(config.embedder), config.type_descriptions(), settings, judge)
+    if program_path is not None:
+        load_program_state(program, program_path)
+    return program
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a directory")
+    parent = out_dir if out_dir.exists() else next((p for p in out_dir.parents if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"--out {out_dir}: not writable")
+
+
+def _fingerprint(job: GenerationJob) -> tuple[str, int]:
+    """Hash of everything that decides the output, and the number of chunks (validates all input first)."""
+    digest = hashlib.sha256()
+    config = job.config.model_dump(mode="json")
+    digest.update(json.dumps(config, sort_keys=True).encode())
+    digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
+    if job.program_path is not None:
+        digest.update(job.program_path.read_bytes())
+    chunks = 0
+    for chunk in iter_chunks(job):
+        digest.update(chunk.chunk_id.encode() + b"\x00" + chunk.text.encode() + b"\x00")
+        chunks += 1
+    if chunks == 0:
+        raise InputError("no chunks: the documents hold no text")
+    return digest.hexdigest(), chunks
+
+
+def _prepare_work_dir(job: GenerationJob, fingerprint: str) -> Path:
+    work = job.out_dir / WORK_DIR
+    marker = work / "fingerprint.json"
+    if work.exists() and job.overwrite:
+        shutil.rmtree(work)
+    if marker.exists():
+        previous = json.loads(marker.read_text()).get("fingerprint")
+        if previous != fingerprint:
+            raise InputError(f"--out {job.out_dir}: holds a run with other inputs or settings; "
+                             "pass --overwrite or choose another --out")
+    else:
+        work.mkdir(parents=True, exist_ok=True)
+        write_json(marker, {"fingerprint": fingerprint})
+    return work
+
+
+def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
+    names = ["units", "interests", "generation", "relevance", "generality", "style"]
+    bars = {}
+    for position, name in enumerate(names):
+        bars[name] = tqdm(total=total_units if name == "units" else None, initial=done if name == "units" else 0,
+                          desc=f"{name:>11}", unit="unit" if name == "units" else "call", position=position,
+                          leave=True, disable=not enabled, dynamic_ncols=True)
+    return bars
+
+
+def run_generation(job: GenerationJob) -> RunReport:
+    started = time.monotonic()
+    _check_out_dir(job.out_dir)
+    fingerprint, total_chunks = _fingerprint(job)
+    program = build_program(job.config, job.program_path)
+    lm = build_lm(job.config.lm)
+    work = _prepare_work_dir(job, fingerprint)
+    dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=str(work / "lm_cache"))
+    checkpoints = CheckpointLog(work / "units.jsonl")
+    done = checkpoints.load()
+    session = Ledger()
+    bars = _stage_bars(total_chunks * len(job.personas), len(done), job.show_progress)
+
+    def run_unit(order: int, chunk: Chunk, persona: Persona) -> UnitResult:
+        with dspy.context(lm=lm, adapter=BoundedJSONAdapter()):
+            out = program(chunk=chunk, persona=persona)
+        unit = UnitResult(order=order, chunk_id=chunk.chunk_id, persona=persona.name, interests=out.interests,
+                          records=out.records, rejections=out.rejections, usage=out.usage)
+        checkpoints.append(unit)
+        return unit
+
+    def pending() -> Iterator[tuple[int, Chunk, Persona]]:
+        order = 0
+        for chunk in iter_chunks(job):
+            for persona in job.personas:
+                if (chunk.chunk_id, persona.name) not in done:
+                    yield order, chunk, persona
+                order += 1
+
+    try:
+        with ThreadPoolExecutor(max_workers=job.workers) as pool:
+            in_flight: set[Future[UnitResult]] = set()
+            for work_item in pending():
+                if len(in_flight) >= job.workers * 2:
+                    finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    _collect(finished, done, session, bars)
+                in_flight.add(pool.submit(run_unit, *work_item))
+            while in_flight:
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                _collect(finished, done, session, bars)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+    units = sorted(done.values(), key=lambda u: u.order)
+    report = RunReport(job.out_dir, units, session, time.monotonic() - started)
+    _finalise(job, report)
+    return report
+
+
+def _collect(finished: set[Future[UnitResult]], done: dict, session: Ledger, bars: dict[str, tqdm]) -> None:
+    for future in finished:
+        unit = future.result()  # re-raises a run-level failure such as LMUnavailableError
+        done[unit.key] = unit
+        session.merge(unit.usage)
+        bars["units"].update(1)
+        for stage, usage in unit.usage.stages.items():
+            bar = bars.get("style" if stage == "style" else stage)
+            if bar is not None:
+                bar.update(usage.calls)
+
+
+def _finalise(job: GenerationJob, report: RunReport) -> None:
+    records = [r for u in report.units for r in u.records]
+    rejections = [r for u in report.units for r in u.rejections]
+    total = Ledger()
+    for unit in report.units:
+        total.merge(unit.usage)
+    write_questions(job.out_dir, records, rejections)
+    write_dataset(job.out_dir, records)
+    write_beir(job.out_dir, iter_chunks(job), records)
+    report.counts = stage_counts(report.units)
+    kept = max(len(records), 1)
+    write_json(job.out_dir / "run.json", {
+        "config": job.config.model_dump(mode="json"),
+        "lm": describe_lm(job.config.lm),
+        "judge_lm": describe_lm(job.config.judge_lm) if job.config.judge_lm else None,
+        "program": str(job.program_path) if job.program_path else None,
+        "documents": [str(p) for p in job.doc_paths],
+        "personas": [p.name for p in job.personas],
+        "workers": job.workers,
+        "counts": report.counts,
+        "lm_usage": {s: u.model_dump() for s, u in total.stages.items()},
+        "lm_usage_total": total.total().model_dump(),
+        "lm_usage_this_session": session_usage(report.usage_this_session),
+        "lm_calls_per_kept_question": round(total.total().calls / kept, 2),
+        "tokens_per_kept_question": round((total.total().input_tokens + total.total().output_tokens) / kept, 1),
+        "wall_seconds_this_session": round(report.wall_seconds, 2),
+        "python": platform.python_version(),
+    })
+    if job.show_progress:
+        print_summary(report.units)
+
+
+def session_usage(ledger: Ledger) -> dict:
+    return {"stages": {s: u.model_dump() for s, u in ledger.stages.items()}, "total": ledger.total().model_dump()}
