@@ -1,0 +1,20 @@
+"""Shared test set-up: offline, no network metadata look-ups, one embedder per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The embedded MiniLM, loaded once for the whole test session."""
+    from personaqa.programs.embedding import load_embedder
+
+    return load_embedder()
