@@ -1,0 +1,47 @@
+"""End to end on the real embedded SmolLM2 model: a tiny document, one persona, every output file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from personaqa.programs.cli import main
+
+pytestmark = pytest.mark.e2e
+
+DOC = """# Kestrel K2 kettle
+The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two months with
+white vinegar. If the red light blinks, the kettle is empty and the heater has switched off for safety.
+"""
+
+
+def test_generate_with_embedded_model_writes_every_output(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.md").write_text(DOC)
+    personas = tmp_path / "personas.yaml"
+    personas.write_text("- name: home_cook\n  description: A home cook who asks short practical questions.\n")
+    config = tmp_path / "run.yaml"
+    config.write_text("max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 96\n")
+    out = tmp_path / "out"
+
+    code = main(["generate", "--docs", str(docs), "--personas", str(personas), "--out", str(out),
+                 "--config", str(config), "--quiet"])
+
+    assert code == 0
+    run = json.loads((out / "run.json").read_text())
+    kept = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+    assert run["counts"]["chunks"] == 1 and run["counts"]["units"] == 1
+    assert run["lm_usage"]["interests"]["calls"] == 1
+    assert run["lm_usage_total"]["output_tokens"] > 0
+    # every generated candidate ends up either kept or rejected with a stage and a reason
+    assert len(kept) + len([r for r in rejected if r["question"]]) == run["counts"]["generated"]
+    assert all(r["stage"] and r["reason"] for r in rejected)
+    corpus = [json.loads(line) for line in (out / "beir" / "corpus.jsonl").read_text().splitlines()]
+    assert [c["_id"] for c in corpus] == ["kettle#c0"]
+    qrels = (out / "beir" / "qrels" / "test.tsv").read_text().splitlines()
+    assert qrels[0] == "query-id\tcorpus-id\tscore"
+    assert len(qrels) - 1 == len(kept)
+    assert (out / "dataset" / "dataset_info.json").exists()
