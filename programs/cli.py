@@ -10,7 +10,12 @@ from collections.abc import Callable
 from personaqa.programs.errors import PersonaqaError
 
 # Each command module exposes `register(subparsers)` and sets `func` on its parser.
-COMMAND_MODULES = ("personaqa.programs.generate_cli", "personaqa.programs.evaluate_cli")
+COMMAND_MODULES = (
+    "personaqa.programs.generate_cli",
+    "personaqa.programs.compile_cli",
+    "personaqa.programs.compare_cli",
+    "personaqa.programs.evaluate_cli",
+)
 
 
 def _offline_defaults() -> None:

@@ -6,6 +6,7 @@ import argparse
 from importlib.resources import files
 from pathlib import Path
 
+from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import load_config
 from personaqa.programs.personas import load_personas
 from personaqa.programs.runner import GenerationJob, run_generation
@@ -22,17 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--docs", nargs="+", type=Path, help="files or folders (.txt .md .jsonl); default: the sample")
     p.add_argument("--personas", type=Path, help="YAML/JSON list of {name, description}; default: the sample")
     p.add_argument("--out", type=Path, required=True, help="output folder (an unfinished run there resumes)")
-    p.add_argument("--config", type=Path, help="run.yaml with settings; flags override it")
     p.add_argument("--program", type=Path, help="compiled program state (.json) from `personaqa compile`")
-    p.add_argument("--lm", help="embedded | gguf:PATH | a LiteLLM model string such as openai/gpt-4o-mini")
-    p.add_argument("--api-base", help="endpoint URL for --lm (OpenAI-compatible servers: vLLM, NIM, Ollama)")
-    p.add_argument("--api-key-env", help="environment variable that holds the API key for --lm")
-    p.add_argument("--judge-lm", help="LM for the filter judges (default: same as --lm)")
-    p.add_argument("--judge-api-base", help="endpoint URL for --judge-lm")
-    p.add_argument("--judge-api-key-env", help="environment variable that holds the API key for --judge-lm")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--max-tokens", type=int)
-    p.add_argument("--embedder", help="sentence-transformers model name or path (default: embedded MiniLM)")
+    add_lm_arguments(p)
     p.add_argument("--limit-chunks", type=int, help="stop after this many chunks")
     p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished run in --out instead of resuming")
@@ -41,21 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = {
-        "lm.model": args.lm, "lm.api_base": args.api_base, "lm.api_key_env": args.api_key_env,
-        "lm.temperature": args.temperature, "lm.max_tokens": args.max_tokens,
-        "limit_chunks": args.limit_chunks, "embedder": args.embedder,
-    }
-    if args.judge_lm:
-        overrides.update({"judge_lm.model": args.judge_lm, "judge_lm.api_base": args.judge_api_base,
-                          "judge_lm.api_key_env": args.judge_api_key_env})
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, {**lm_overrides(args), "limit_chunks": args.limit_chunks})
     sample = sample_dir()
     personas = load_personas(args.personas or sample / "personas.yaml")
     docs = args.docs or [sample / "docs"]
     job = GenerationJob(config=config, doc_paths=docs, personas=personas, out_dir=args.out,
                         program_path=args.program, workers=max(1, args.workers), overwrite=args.overwrite,
-                        show_progress=not args.quiet)
+                        show_progress=not args.quiet, mlflow=not args.no_mlflow)
     report = run_generation(job)
     counts = report.counts
     print(f"personaqa: {counts.get('styled', 0)} questions from {counts.get('chunks', 0)} chunks "

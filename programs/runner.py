@@ -45,6 +45,7 @@ class GenerationJob:
     workers: int = 1
     overwrite: bool = False
     show_progress: bool = True
+    mlflow: bool = True
 
 
 @dataclass
@@ -223,6 +224,30 @@ def _finalise(job: GenerationJob, report: RunReport) -> None:
     })
     if job.show_progress:
         print_summary(report.units)
+    if job.mlflow:
+        log_generate_run(job, report, records)
+
+
+def log_generate_run(job: GenerationJob, report: RunReport, records: list) -> None:
+    """Every generate run is findable in MLflow with its inputs, counts, usage and outputs."""
+    from personaqa.optimize import tracking_log
+
+    run_info = json.loads((job.out_dir / "run.json").read_text())
+    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}):
+        tracking_log.log_params({"config": run_info["config"], "documents": run_info["documents"],
+                                 "personas": run_info["personas"], "program": run_info["program"],
+                                 "out_dir": str(job.out_dir.resolve()), "workers": job.workers})
+        counts = {k: v for k, v in report.counts.items() if isinstance(v, int)}
+        tracking_log.log_metrics(counts)
+        tracking_log.log_metrics({f"{s}.calls": u["calls"] for s, u in run_info["lm_usage"].items()}, "lm.")
+        tracking_log.log_metrics({"wall_seconds": report.wall_seconds,
+                                  "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
+        for name in ("run.json", "questions.jsonl", "rejected.jsonl"):
+            tracking_log.log_file(job.out_dir / name)
+        chunks = {c.chunk_id: c.text for c in iter_chunks(job)} if records else {}
+        tracking_log.log_table("questions_table.json", [
+            {"question": r.question, "persona": r.persona, "question_type": r.question_type,
+             "chunk_id": r.chunk_id, "passage": chunks.get(r.chunk_id, "")} for r in records])
 
 
 def session_usage(ledger: Ledger) -> dict:

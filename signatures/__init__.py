@@ -2,6 +2,7 @@
 
 from personaqa.signatures.filters import ClassifyGenerality, JudgeRelevance, RewriteConversational
 from personaqa.signatures.interests import ExtractInterests
+from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
 from personaqa.signatures.question_types import SelectQuestionTypes
 from personaqa.signatures.questions import GenerateQuestion
 from personaqa.signatures.style import DescribeWritingStyle, RewriteInStyle
@@ -10,5 +11,6 @@ from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 __all__ = [
     "ExtractInterests", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
     "RewriteConversational", "ClassifyGenerality", "DescribeWritingStyle", "RewriteInStyle",
+    "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
     "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",
 ]

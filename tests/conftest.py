@@ -18,3 +18,11 @@ def embedder():
     from personaqa.programs.embedding import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_store(tmp_path_factory, monkeypatch):
+    """MLflow runs from tests go to a temporary store, never to ./mlruns."""
+    store = tmp_path_factory.getbasetemp() / "mlruns"
+    store.mkdir(exist_ok=True)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")

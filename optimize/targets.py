@@ -1,0 +1,118 @@
+"""What can be compiled: the whole program, or one stage of it, each with its own inputs and outputs.
+
+A target wraps a SyntheticEvalProgram, exposes the predictors to optimize, turns a labelled
+example into the target's inputs, and says which questions its output produced for the judges."""
+
+from __future__ import annotations
+
+import dspy
+
+from personaqa.optimize.labels import LabelledExample
+from personaqa.optimize.metrics import Produced
+from personaqa.programs.lm_calls import StageFailure, call_lm
+from personaqa.programs.pipeline import SyntheticEvalProgram
+from personaqa.programs.text_views import passage_text, persona_text
+
+
+class ProgramTarget(dspy.Module):
+    """The whole recipe: (chunk, persona) → styled, filtered questions."""
+
+    name = "program"
+
+    def __init__(self, program: SyntheticEvalProgram):
+        super().__init__()
+        self.program = program
+
+    def forward(self, chunk, persona):
+        return self.program(chunk=chunk, persona=persona)
+
+    @staticmethod
+    def example(labelled: LabelledExample) -> dspy.Example:
+        return dspy.Example(chunk=labelled.chunk, persona=labelled.persona, labelled=labelled
+                            ).with_inputs("chunk", "persona")
+
+    @staticmethod
+    def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
+        return [Produced(example.chunk, example.persona, r.question, r.conversational_question or r.original_question)
+                for r in prediction.records]
+
+    @staticmethod
+    def empty_reason(prediction: dspy.Prediction) -> str:
+        stages = sorted({r.stage for r in prediction.rejections})
+        return f"No question survived the filters (rejected at: {', '.join(stages) or 'generation'})."
+
+    def install(self, program: SyntheticEvalProgram) -> None:
+        program.load_state(self.program.dump_state())
+
+
+class WriterTarget(dspy.Module):
+    """The question writer alone: (persona, passage, interest, type) → question."""
+
+    name = "writer"
+
+    def __init__(self, program: SyntheticEvalProgram):
+        super().__init__()
+        self.write = program.writer.write.deepcopy()
+        self.type_descriptions = program.writer.type_descriptions
+
+    def forward(self, persona, passage, interest, question_type):
+        return call_lm("generation", self.write, persona=persona, passage=passage, interest=interest,
+                       question_type=question_type)
+
+    def example(self, labelled: LabelledExample) -> dspy.Example:
+        description = self.type_descriptions.get(labelled.question_type, "")
+        return dspy.Example(persona=persona_text(labelled.persona), passage=passage_text(labelled.chunk),
+                            interest=labelled.interest, question_type=f"{labelled.question_type}: {description}",
+                            question=labelled.question or "", labelled=labelled
+                            ).with_inputs("persona", "passage", "interest", "question_type")
+
+    @staticmethod
+    def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
+        labelled = example.labelled
+        return [Produced(labelled.chunk, labelled.persona, prediction.question)] if prediction.question else []
+
+    @staticmethod
+    def empty_reason(prediction: dspy.Prediction) -> str:
+        return "The writer produced no question."
+
+    def install(self, program: SyntheticEvalProgram) -> None:
+        program.writer.write.load_state(self.write.dump_state())
+
+
+class StylistTarget(dspy.Module):
+    """The style rewrite alone: (question, writing style) → styled question."""
+
+    name = "stylist"
+
+    def __init__(self, program: SyntheticEvalProgram):
+        super().__init__()
+        self.stylist = program.stylist.deepcopy()
+
+    def forward(self, question, persona):
+        try:
+            return dspy.Prediction(styled_question=self.stylist(question, persona))
+        except StageFailure:
+            return dspy.Prediction(styled_question="")
+
+    @staticmethod
+    def example(labelled: LabelledExample) -> dspy.Example:
+        question = labelled.question or next((s.question for s in labelled.styled), "")
+        return dspy.Example(question=question, persona=labelled.persona, labelled=labelled
+                            ).with_inputs("question", "persona")
+
+    @staticmethod
+    def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
+        labelled = example.labelled
+        styled = prediction.styled_question
+        return [Produced(labelled.chunk, labelled.persona, styled, example.question)] if styled else []
+
+    @staticmethod
+    def empty_reason(prediction: dspy.Prediction) -> str:
+        return "The stylist produced no rewrite."
+
+    def install(self, program: SyntheticEvalProgram) -> None:
+        program.stylist.describe.load_state(self.stylist.describe.dump_state())
+        program.stylist.rewrite.load_state(self.stylist.rewrite.dump_state())
+
+
+TARGETS = {t.name: t for t in (ProgramTarget, WriterTarget, StylistTarget)}
