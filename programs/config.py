@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -32,6 +32,8 @@ class LMConfig(BaseModel):
     num_retries: int = Field(default=3, ge=0, le=20)
     timeout: float = Field(default=120.0, gt=0)
     n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
+    structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
+        default="auto", description="how an endpoint takes structured output; auto probes it once at start")
 
 
 class RunConfig(BaseModel):

@@ -3,17 +3,48 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 import dspy
 
 from personaqa.programs.config import EMBEDDED_LM, LMConfig
-from personaqa.programs.errors import InputError
+from personaqa.programs.errors import InputError, LMUnavailableError
 from personaqa.programs.llama_engine import LlamaCppEngine, embedded_gguf_path
+
+StructuredOutput = Literal["json_schema", "json_object", "none"]
 
 
 def describe_lm(config: LMConfig) -> str:
     """A loggable name for the LM (no key, no secrets)."""
     return config.model if not config.api_base else f"{config.model} @ {config.api_base}"
+
+
+class EndpointLM(dspy.LM):
+    """dspy.LM for an endpoint whose structured-output form is known (configured or probed), not guessed
+    from LiteLLM's model catalog, which does not know self-hosted models: vLLM and OpenAI take
+    `json_schema`, llama.cpp's server only `json_object`, some servers neither."""
+
+    def __init__(self, *args, structured_output: StructuredOutput = "json_schema", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.structured_output = structured_output
+
+    @property
+    def supports_response_schema(self) -> bool:
+        return self.structured_output == "json_schema"
+
+    @property
+    def supported_params(self) -> set[str]:
+        if getattr(self, "_catalog_params", None) is None:
+            self._catalog_params = frozenset(super().supported_params)  # a catalog look-up: once, not per call
+        params = set(self._catalog_params)
+        if self.structured_output == "none":
+            return params - {"response_format"}
+        return params | {"response_format"}
+
+    def copy(self, **kwargs) -> EndpointLM:
+        clone = super().copy(**kwargs)
+        clone.structured_output = self.structured_output
+        return clone
 
 
 def build_lm(config: LMConfig) -> dspy.LM:
@@ -33,5 +64,38 @@ def build_lm(config: LMConfig) -> dspy.LM:
         kwargs["api_key"] = key
     if config.api_base:
         kwargs["api_base"] = config.api_base
-    return dspy.LM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
-                   num_retries=config.num_retries, timeout=config.timeout, **kwargs)
+        kwargs.setdefault("api_key", "EMPTY")  # self-hosted servers (vLLM, llama.cpp, Ollama) often need none
+    mode = "json_schema" if config.structured_output == "auto" else config.structured_output
+    lm = EndpointLM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
+                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode, **kwargs)
+    if config.structured_output == "auto":
+        lm.structured_output = probe_structured_output(lm, describe_lm(config))
+    return lm
+
+
+class _Probe(dspy.Signature):
+    """Answer with the word ok."""
+
+    request: str = dspy.InputField()
+    answer: str = dspy.OutputField()
+
+
+def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
+    """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here."""
+    from personaqa.programs.structured_output import BoundedJSONAdapter
+
+    probe = lm.copy(cache=False, num_retries=0, max_tokens=16)
+    last: Exception | None = None
+    for mode in ("json_schema", "json_object", "none"):
+        probe.structured_output = mode
+        try:
+            with dspy.context(lm=probe, adapter=BoundedJSONAdapter()):
+                dspy.Predict(_Probe)(request="ping")
+            return mode
+        except (dspy.LMTransportError, dspy.LMAuthError, dspy.LMTimeoutError, dspy.LMConfigurationError) as exc:
+            raise LMUnavailableError(f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0][:160]})") from None
+        except Exception as exc:  # this form was refused or unparsable: try the next one
+            last = exc
+    raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
+                             f"{str(last).splitlines()[0][:160]})")

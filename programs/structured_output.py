@@ -8,6 +8,7 @@ field constraints too, and `bound_schema` caps whatever is still unbounded.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 import pydantic
@@ -44,13 +45,19 @@ def bound_schema(schema: Any, max_items: int = DEFAULT_MAX_ITEMS, max_string: in
     return out
 
 
+@lru_cache(maxsize=256)
+def response_model(signature: Any) -> type[pydantic.BaseModel]:
+    """The bounded response model of a signature, built once (schema generation is not free)."""
+    model = output_model(signature)
+    schema = bound_schema(model.model_json_schema())
+    model.model_json_schema = classmethod(lambda cls, *args, **kwargs: schema)  # type: ignore[method-assign]
+    return model
+
+
 class BoundedJSONAdapter(JSONAdapter):
     """JSONAdapter whose response schema carries the signature's list and string bounds."""
 
     def _prepare_response_format(self, lm, lm_kwargs, signature):
         if "response_format" not in lm.supported_params or not lm.supports_response_schema:
             return super()._prepare_response_format(lm, lm_kwargs, signature)
-        model = output_model(signature)
-        schema = bound_schema(model.model_json_schema())
-        model.model_json_schema = classmethod(lambda cls, *args, **kwargs: schema)  # type: ignore[method-assign]
-        lm_kwargs["response_format"] = model
+        lm_kwargs["response_format"] = response_model(signature)

@@ -1,0 +1,174 @@
+"""A fake OpenAI-compatible chat endpoint on loopback, for tests and benchmarks.
+
+It answers /v1/chat/completions with JSON that fits the request's schema (or, without a schema,
+the fields the DSPy prompt asks for), after a fixed latency, and can inject faults: HTTP errors
+with Retry-After, timeouts, truncated or malformed answers, or dying after N calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_FIELDS = re.compile(r"`(\w+)`(?: \(must be formatted as a valid Python ([^)]*)\))?")
+_ENUMS = {"verdict": ["fully", "insightful"], "answerable": ["yes"], "rating": ["good", "faithful"]}
+
+
+@dataclass
+class Faults:
+    """What the endpoint does wrong: each list holds 1-based call numbers (or use `every_call`)."""
+
+    status: dict[int, int] = field(default_factory=dict)  # call -> HTTP status (429 gets Retry-After: 0)
+    hang: set[int] = field(default_factory=set)  # calls that sleep past any client timeout
+    truncated: set[int] = field(default_factory=set)  # finish_reason=length with cut JSON
+    malformed: set[int] = field(default_factory=set)  # not JSON at all
+    die_after: int | None = None  # close every connection after this many calls
+    every_call_status: int | None = None
+
+
+def _words(seed: str, n: int) -> str:
+    vocab = ["filter", "merger", "deadline", "allowance", "sensor", "warranty", "ports", "fee", "policy", "remote"]
+    digest = hashlib.sha256(seed.encode()).digest()
+    return " ".join(vocab[b % len(vocab)] for b in digest[:n])
+
+
+def instance(schema: dict[str, Any], seed: str, root: dict[str, Any] | None = None, name: str = "") -> Any:
+    """A small value valid against `schema` (objects, arrays, strings, enums, numbers, $ref)."""
+    root = root or schema
+    if "$ref" in schema:
+        ref = schema["$ref"].split("/")[-1]
+        return instance(root.get("$defs", {}).get(ref, {}), seed, root, name)
+    if "anyOf" in schema:
+        return instance(schema["anyOf"][0], seed, root, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: instance(v, f"{seed}/{k}", root, k) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        count = min(2, schema.get("maxItems", 2))
+        return [instance(schema.get("items", {}), f"{seed}/{i}", root, name) for i in range(max(count, schema.get("minItems", 0)))]
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    text = _words(seed, 4)
+    if "question" in name:
+        text = f"What is the {text} of Harbor Analytics?"
+    return text[: schema.get("maxLength", 200)]
+
+
+def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
+    """Fields named in DSPy's 'Respond with a JSON object ...' line, filled plausibly."""
+    line = next((l for l in reversed(prompt.splitlines()) if "Respond with" in l), "")
+    out: dict[str, Any] = {}
+    for name, type_hint in _FIELDS.findall(line):
+        if name in _ENUMS:
+            out[name] = _ENUMS[name][0]
+        elif type_hint.startswith("list"):
+            out[name] = [_words(seed + name + str(i), 3) for i in range(2)]
+            if name == "question_types":
+                out[name] = ["extractive", "comparative"]
+        elif "question" in name:
+            out[name] = f"What is the {_words(seed + name, 4)} of Harbor Analytics?"
+        else:
+            out[name] = _words(seed + name, 6)
+    return out
+
+
+class FakeEndpoint:
+    """Start with `with FakeEndpoint(latency=0.05) as ep: ep.base_url`."""
+
+    def __init__(self, latency: float = 0.0, faults: Faults | None = None, schema_form: str = "any"):
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.schema_form = schema_form  # "any", or "json_object_only": 500 on {"type": "json_schema"}
+        self.calls = 0
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeEndpoint:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                endpoint._handle(self, body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.calls += 1
+            call = self.calls
+            self.requests.append(body)
+        f = self.faults
+        if f.die_after is not None and call > f.die_after:
+            handler.close_connection = True
+            handler.connection.close()
+            return
+        if call in f.hang:
+            time.sleep(30)
+        time.sleep(self.latency)
+        status = f.status.get(call) or f.every_call_status
+        if status:
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            self._send(handler, status, {"error": {"message": f"injected {status}", "type": "server_error"}}, headers)
+            return
+        fmt = body.get("response_format") or {}
+        if self.schema_form == "json_object_only" and fmt.get("type") == "json_schema":
+            self._send(handler, 500, {"error": {"message": "json_schema not supported"}})
+            return
+        messages = body.get("messages", [])
+        prompt = "\n".join(str(m.get("content", "")) for m in messages)
+        seed = hashlib.sha256(prompt.encode()).hexdigest()
+        schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
+        content = json.dumps(instance(schema, seed) if schema else answer_without_schema(prompt, seed))
+        finish = "stop"
+        if call in f.truncated:
+            content, finish = content[: len(content) // 2], "length"
+        if call in f.malformed:
+            content = "Sure! Here is my answer: {not json"
+        self._send(handler, 200, {
+            "id": f"chatcmpl-{call}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
+                      "total_tokens": (len(prompt) + len(content)) // 4},
+        })
