@@ -168,7 +168,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 def _qrel_cells(cells: list[str], path: Path, line_no: int) -> tuple[str, str, int]:
     if len(cells) != 3:
         raise InputError(
-            f"{path}:{line_no}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(cells)}"
+            f"{path}:{line_no}: expected 3 tab-separated fields "
+            f"(query-id, corpus-id, score), got {len(cells)}"
         )
     query_id, doc_id, raw_score = cells
     try:

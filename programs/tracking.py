@@ -15,20 +15,21 @@ SQLITE_PREFIX = "sqlite:///"
 
 def tracking_uri() -> str:
     """The MLflow tracking URI to use; creates the folder of the default SQLite store."""
-    configured = os.environ.get("MLFLOW_TRACKING_URI")
-    if configured:
-        return configured
-    db = DEFAULT_DB.resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    return f"{SQLITE_PREFIX}{db}"
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"{SQLITE_PREFIX}{DEFAULT_DB.resolve()}"
+    if uri.startswith(SQLITE_PREFIX):
+        _sqlite_path(uri).parent.mkdir(parents=True, exist_ok=True)  # SQLite will not create folders
+    return uri
+
+
+def _sqlite_path(uri: str) -> Path:
+    return Path(uri.removeprefix(SQLITE_PREFIX).split("?", 1)[0])
 
 
 def artifact_location(uri: str) -> str | None:
     """For a SQLite store, an `artifacts/` folder beside the database; else MLflow's default."""
     if not uri.startswith(SQLITE_PREFIX):
         return None
-    db = Path(uri.removeprefix(SQLITE_PREFIX))
-    return (db.parent / "artifacts").resolve().as_uri()
+    return (_sqlite_path(uri).parent / "artifacts").resolve().as_uri()
 
 
 def experiment_id(name: str, uri: str) -> str:

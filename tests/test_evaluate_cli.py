@@ -1,0 +1,166 @@
+"""`personaqa evaluate` end to end on a tiny BEIR folder: stdout, files, charts, MLflow run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+
+from personaqa.programs.cli import main
+from personaqa.programs.tracking import tracking_uri
+
+DOCS = [
+    ("d1", "Cats", "Small domestic felines; they often sit purring on a warm lap."),
+    ("d2", "Volcanoes", "A volcano erupts lava, ash and gases from deep inside the Earth."),
+    ("d3", "Bread baking", "Bakers knead dough with yeast and flour before it goes in the oven."),
+    ("d4", "Chess openings", "The Sicilian defence is a popular first move sequence for black."),
+]
+QUERIES = [
+    ("q1", "why do cats purr on a lap", "child", "why"),
+    ("q2", "lava and ash from a volcano", "geologist", "what"),
+    ("q3", "yeast dough in the oven", "child", "how"),
+    ("q4", "sicilian defence for black", "geologist", "what"),
+]
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    root = tmp_path / "toy"
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in DOCS)
+    )
+    (root / "queries.jsonl").write_text(
+        "".join(
+            json.dumps({"_id": i, "text": t, "persona": p, "question_type": q}) + "\n"
+            for i, t, p, q in QUERIES
+        )
+    )
+    qrels = "".join(f"q{n}\td{n}\t1\n" for n in range(1, 5))
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return root
+
+
+def test_end_to_end_without_mlflow(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "eval"
+    code = main(
+        [
+            "evaluate",
+            "--dataset",
+            str(dataset),
+            "--retriever",
+            "bm25,overlap",
+            "--retriever",
+            "bm25-title",
+            "--k",
+            "1,3",
+            "--out",
+            str(out),
+            "--no-mlflow",
+        ]
+    )
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "Retrieval quality (4 judged queries)" in stdout and "nDCG@3 by persona" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["retriever_specs"] == ["bm25", "overlap", "bm25-title"]
+    assert results["k"] == [1, 3] and results["n_queries"] == 4
+    bm25 = next(r for r in results["retrievers"] if r["name"] == "bm25")
+    assert bm25["overall"]["recall@1"] == pytest.approx(1.0)
+    assert set(bm25["breakdowns"]["persona"]) == {"child", "geologist"}
+    assert len(results["comparisons"]) == 3 * len(results["metrics"])
+    rows = [json.loads(line) for line in (out / "per_query.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 * 4
+    assert rows[0]["retrieved"][0][0] == "d1" and rows[0]["metadata"]["persona"] == "child"
+    for chart in ("overall.png", "by_persona.png"):
+        assert (out / chart).read_bytes().startswith(b"\x89PNG")
+    assert not list(out.glob(".*.tmp"))  # atomic writes leave no temp files
+
+
+def test_default_out_and_breakdown_choice(dataset: Path) -> None:
+    assert (
+        main(
+            [
+                "evaluate",
+                "--dataset",
+                str(dataset),
+                "--retriever",
+                "tfidf",
+                "--k",
+                "2",
+                "--by",
+                "question_type",
+                "--no-mlflow",
+            ]
+        )
+        == 0
+    )
+    results = json.loads((dataset / "eval" / "results.json").read_text())
+    assert results["group_sizes"] == {"question_type": {"how": 1, "what": 2, "why": 1}}
+    assert (dataset / "eval" / "by_question_type.png").is_file()
+
+
+def test_mlflow_run_is_logged(dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'tracking' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    assert tracking_uri() == uri and (tmp_path / "tracking").is_dir()
+    assert (
+        main(
+            [
+                "evaluate",
+                "--dataset",
+                str(dataset),
+                "--retriever",
+                "bm25,dense,hybrid",
+                "--k",
+                "1,3",
+                "--out",
+                str(tmp_path / "eval"),
+                "--experiment",
+                "test-evaluate",
+            ]
+        )
+        == 0
+    )
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("test-evaluate")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.params["retrievers"] == "bm25,dense,hybrid" and run.data.params["k"] == "1,3"
+    assert run.data.metrics["bm25.recall_at_1"] == pytest.approx(1.0)
+    assert {"dense.ndcg_at_3", "hybrid.mrr_at_1"} <= set(run.data.metrics)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"results.json", "overall.png", "by_persona.png"} <= artifacts
+
+
+def test_default_tracking_uri_is_sqlite_under_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert tracking_uri() == f"sqlite:///{tmp_path.resolve() / 'mlruns' / 'mlflow.db'}"
+    assert (tmp_path / "mlruns").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--k", "0,5"], "--k must be a comma list of positive integers"),
+        (["--retriever", "nope"], "unknown retriever 'nope'"),
+        (["--by", "mood"], "--by: no query has field(s) mood"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    dataset: Path, capsys: pytest.CaptureFixture[str], extra, expected
+) -> None:
+    assert main(["evaluate", "--dataset", str(dataset), "--no-mlflow", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("personaqa: error:") and expected in err and "\n" not in err
+
+
+def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--dataset", str(tmp_path / "none"), "--no-mlflow"]) == 2
+    assert "dataset folder not found" in capsys.readouterr().err
