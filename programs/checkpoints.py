@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -37,10 +38,15 @@ class CheckpointLog:
         self._lock = threading.Lock()
 
     def load(self) -> dict[tuple[str, str], UnitResult]:
-        done: dict[tuple[str, str], UnitResult] = {}
+        """Every finished unit, in memory (small runs and tests; large runs use `index` and `iter_ordered`)."""
+        return {unit.key: unit for unit in self.iter_ordered()}
+
+    def index(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(chunk_id, persona) → (order, byte offset) of each finished unit; drops a torn tail first."""
+        found: dict[tuple[str, str], tuple[int, int]] = {}
         if not self.path.exists():
-            return done
-        valid_bytes = 0
+            return found
+        offset = 0
         with self.path.open("rb") as handle:
             for raw in handle:
                 try:
@@ -49,12 +55,22 @@ class CheckpointLog:
                     break
                 if not raw.endswith(b"\n"):
                     break
-                done[unit.key] = unit
-                valid_bytes += len(raw)
-        if valid_bytes != self.path.stat().st_size:
+                found[unit.key] = (unit.order, offset)  # a unit written twice: the later line wins
+                offset += len(raw)
+        if offset != self.path.stat().st_size:
             with self.path.open("r+b") as handle:
-                handle.truncate(valid_bytes)
-        return done
+                handle.truncate(offset)
+        return found
+
+    def iter_ordered(self) -> Iterator[UnitResult]:
+        """Finished units in run order, read one at a time (memory stays flat as the corpus grows)."""
+        positions = sorted(self.index().values())
+        if not positions:
+            return
+        with self.path.open("rb") as handle:
+            for _, offset in positions:
+                handle.seek(offset)
+                yield UnitResult.model_validate_json(handle.readline())
 
     def append(self, unit: UnitResult) -> None:
         line = (unit.model_dump_json() + "\n").encode()

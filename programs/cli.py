@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "personaqa.programs.compile_cli",
     "personaqa.programs.compare_cli",
     "personaqa.programs.evaluate_cli",
+    "personaqa.programs.validate_cli",
 )
 
 

@@ -46,6 +46,7 @@ class RunConfig(BaseModel):
     max_types_per_interest: int = Field(default=2, ge=1, le=6)
     interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
     question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
+    batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")
     question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
     custom_question_types: dict[str, str] = Field(default_factory=dict,
                                                   description="extra types: name -> what the question asks for")

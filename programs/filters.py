@@ -10,7 +10,11 @@ from personaqa.programs.embedding import Embedder
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Verdict
 from personaqa.programs.text_views import passage_text
-from personaqa.signatures import ClassifyGenerality, JudgeRelevance, RewriteConversational
+from personaqa.signatures import (
+    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch, RewriteConversational,
+    RewriteConversationalBatch,
+)
+from personaqa.signatures.filters import MAX_BATCH
 
 
 def near_duplicates(texts: Sequence[str], embedder: Embedder, threshold: float) -> dict[int, int]:
@@ -68,3 +72,50 @@ class GeneralityJudge(dspy.Module):
     def forward(self, question: str) -> Verdict:
         result = call_lm("generality", self.classify, question=question)
         return Verdict(label=result.verdict, reason=result.reason)
+
+
+def numbered(questions: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
+
+
+def batches(items: list, size: int = MAX_BATCH) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class BatchedFilters(dspy.Module):
+    """The same three filter steps, one LM call per batch of a unit's candidates instead of one per
+    question. Answers are matched by number; a question the LM skipped has no entry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.relevance = dspy.Predict(JudgeRelevanceBatch)
+        self.rewrite = dspy.Predict(RewriteConversationalBatch)
+        self.generality = dspy.Predict(ClassifyGeneralityBatch)
+
+    def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, Verdict]:
+        out: dict[int, Verdict] = {}
+        for offset, batch in _offsets(questions):
+            result = call_lm("relevance", self.relevance, passage=passage_text(chunk), questions=numbered(batch))
+            out.update({offset + item.number - 1: Verdict(label=item.verdict, reason=item.reason)
+                        for item in result.verdicts if 1 <= item.number <= len(batch)})
+        return out
+
+    def make_conversational(self, questions: list[str]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for offset, batch in _offsets(questions):
+            result = call_lm("conversational", self.rewrite, questions=numbered(batch))
+            out.update({offset + item.number - 1: " ".join(item.conversational_question.split())
+                        for item in result.rewrites if 1 <= item.number <= len(batch)})
+        return out
+
+    def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
+        out: dict[int, Verdict] = {}
+        for offset, batch in _offsets(questions):
+            result = call_lm("generality", self.generality, questions=numbered(batch))
+            out.update({offset + item.number - 1: Verdict(label=item.verdict, reason=item.reason)
+                        for item in result.verdicts if 1 <= item.number <= len(batch)})
+        return out
+
+
+def _offsets(questions: list[str]) -> list[tuple[int, list[str]]]:
+    return [(i * MAX_BATCH, batch) for i, batch in enumerate(batches(questions))]

@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_lm_arguments(p)
     p.add_argument("--limit-chunks", type=int, help="stop after this many chunks")
     p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local threads, or Ray Data over (chunk, persona) units")
+    p.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished run in --out instead of resuming")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
     p.set_defaults(func=run)
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     docs = args.docs or [sample / "docs"]
     job = GenerationJob(config=config, doc_paths=docs, personas=personas, out_dir=args.out,
                         program_path=args.program, workers=max(1, args.workers), overwrite=args.overwrite,
-                        show_progress=not args.quiet, mlflow=not args.no_mlflow)
+                        show_progress=not args.quiet, mlflow=not args.no_mlflow, engine=args.engine,
+                        ray_address=args.ray_address)
     report = run_generation(job)
     counts = report.counts
     print(f"personaqa: {counts.get('styled', 0)} questions from {counts.get('chunks', 0)} chunks "

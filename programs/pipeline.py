@@ -10,7 +10,7 @@ import dspy
 
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.filters import (
-    ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
+    BatchedFilters, ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
 )
 from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
 from personaqa.programs.lm_calls import StageFailure
@@ -43,6 +43,7 @@ class ProgramSettings:
     question_dedup_threshold: float = 0.92
     max_interests: int = 3
     max_types_per_interest: int = 2
+    batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
 
 
 class SyntheticEvalProgram(dspy.Module):
@@ -63,6 +64,7 @@ class SyntheticEvalProgram(dspy.Module):
         self.conversational = ConversationalRewriter()
         self.generality = GeneralityJudge()
         self.stylist = PersonaStylist()
+        self.batched = BatchedFilters()
 
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
         ledger = Ledger()
@@ -75,10 +77,11 @@ class SyntheticEvalProgram(dspy.Module):
                 rejections.append(self._reject_unit(chunk, persona, failure))
                 chosen = []
             candidates = self._generate(chunk, persona, chosen, rejections)
-            for candidate in self._deduplicate(candidates, chunk, persona, rejections):
-                record = self._filter_and_style(candidate, chunk, persona, rejections)
-                if record is not None:
-                    records.append(record)
+            unique = self._deduplicate(candidates, chunk, persona, rejections)
+            if self.settings.batched_filters:
+                records = self._filter_batched(unique, chunk, persona, rejections)
+            else:
+                records = [r for c in unique if (r := self._filter_and_style(c, chunk, persona, rejections))]
         return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
@@ -136,6 +139,56 @@ class SyntheticEvalProgram(dspy.Module):
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return None
+        return self._record(candidate, chunk, persona, styled)
+
+    def _filter_batched(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                        rejections: list[Rejection]) -> list[QuestionRecord]:
+        if not candidates:
+            return []
+        try:
+            with self._judging():
+                relevance = self.batched.judge_relevance(chunk, [c.question for c in candidates])
+            kept = self._apply_verdicts(candidates, relevance, "relevance", RelevanceJudge.passing, chunk, persona,
+                                        rejections)
+            rewrites = self.batched.make_conversational([c.question for c in kept]) if kept else {}
+            for i, candidate in enumerate(kept):
+                candidate.conversational_question = rewrites.get(i, candidate.question)
+            with self._judging():
+                generality = self.batched.judge_generality([c.conversational_question for c in kept]) if kept else {}
+            kept = self._apply_verdicts(kept, generality, "generality", GeneralityJudge.passing, chunk, persona,
+                                        rejections)
+        except StageFailure as failure:
+            rejections.extend(self._rejection(c, chunk, persona, "lm_error", str(failure)) for c in candidates
+                              if not any(r.question_id == c.question_id for r in rejections))
+            return []
+        records = []
+        for candidate in kept:
+            try:
+                styled = self.stylist(candidate.conversational_question, persona)
+            except StageFailure as failure:
+                rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+                continue
+            records.append(self._record(candidate, chunk, persona, styled))
+        return records
+
+    def _apply_verdicts(self, candidates: list[Candidate], verdicts: dict[int, Verdict], stage: Stage, passing: str,
+                        chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> list[Candidate]:
+        kept = []
+        for i, candidate in enumerate(candidates):
+            verdict = verdicts.get(i)
+            if verdict is None:
+                rejections.append(self._rejection(candidate, chunk, persona, "lm_error",
+                                                  f"{stage}: the batched judge gave this question no verdict"))
+                continue
+            setattr(candidate, stage, verdict)
+            if verdict.label != passing:
+                rejections.append(self._rejection(candidate, chunk, persona, stage, f"{verdict.label}: {verdict.reason}"))
+            else:
+                kept.append(candidate)
+        return kept
+
+    @staticmethod
+    def _record(candidate: Candidate, chunk: Chunk, persona: Persona, styled: str) -> QuestionRecord:
         return QuestionRecord(
             question_id=candidate.question_id, question=styled, original_question=candidate.question,
             conversational_question=candidate.conversational_question, persona=persona.name,

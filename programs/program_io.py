@@ -10,11 +10,15 @@ import dspy
 from personaqa.programs.errors import InputError
 
 
-def load_program_state(program: dspy.Module, path: Path) -> None:
+def check_program_path(path: Path) -> None:
     if path.suffix.lower() != ".json":
         raise InputError(f"--program {path}: only JSON program state is loaded (pickles are refused)")
     if not path.is_file():
         raise InputError(f"--program {path}: file not found")
+
+
+def load_program_state(program: dspy.Module, path: Path) -> None:
+    check_program_path(path)
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

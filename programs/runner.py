@@ -8,10 +8,11 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import dspy
 from tqdm import tqdm
@@ -26,10 +27,10 @@ from personaqa.programs.errors import InputError
 from personaqa.programs.export import write_beir, write_dataset, write_questions
 from personaqa.programs.lms import build_lm, describe_lm
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
-from personaqa.programs.program_io import load_program_state
+from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona
 from personaqa.programs.structured_output import BoundedJSONAdapter
-from personaqa.programs.summary import print_summary, stage_counts
+from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
 
 WORK_DIR = ".personaqa"
@@ -46,12 +47,13 @@ class GenerationJob:
     overwrite: bool = False
     show_progress: bool = True
     mlflow: bool = True
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
 
 
 @dataclass
 class RunReport:
     out_dir: Path
-    units: list[UnitResult]
     usage_this_session: Ledger
     wall_seconds: float
     counts: dict = field(default_factory=dict)
@@ -73,6 +75,7 @@ def build_program(config: RunConfig, program_path: Path | None = None) -> Synthe
         interest_dedup_threshold=config.interest_dedup_threshold,
         question_dedup_threshold=config.question_dedup_threshold,
         max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
+        batched_filters=config.batched_filters,
     )
     judge = build_lm(config.judge_lm) if config.judge_lm else None
     program = SyntheticEvalProgram(load_embedder(config.embedder), config.type_descriptions(), settings, judge)
@@ -96,6 +99,7 @@ def _fingerprint(job: GenerationJob) -> tuple[str, int]:
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:
+        check_program_path(job.program_path)
         digest.update(job.program_path.read_bytes())
     chunks = 0
     for chunk in iter_chunks(job):
@@ -106,19 +110,23 @@ def _fingerprint(job: GenerationJob) -> tuple[str, int]:
     return digest.hexdigest(), chunks
 
 
+def _check_previous_run(job: GenerationJob, fingerprint: str) -> None:
+    """An unfinished run in --out resumes only if it was made from the same inputs and settings."""
+    marker = job.out_dir / WORK_DIR / "fingerprint.json"
+    if job.overwrite or not marker.exists():
+        return
+    if json.loads(marker.read_text()).get("fingerprint") != fingerprint:
+        raise InputError(f"--out {job.out_dir}: holds a run with other inputs or settings; "
+                         "pass --overwrite or choose another --out")
+
+
 def _prepare_work_dir(job: GenerationJob, fingerprint: str) -> Path:
     work = job.out_dir / WORK_DIR
-    marker = work / "fingerprint.json"
     if work.exists() and job.overwrite:
         shutil.rmtree(work)
-    if marker.exists():
-        previous = json.loads(marker.read_text()).get("fingerprint")
-        if previous != fingerprint:
-            raise InputError(f"--out {job.out_dir}: holds a run with other inputs or settings; "
-                             "pass --overwrite or choose another --out")
-    else:
-        work.mkdir(parents=True, exist_ok=True)
-        write_json(marker, {"fingerprint": fingerprint})
+    work.mkdir(parents=True, exist_ok=True)
+    if not (work / "fingerprint.json").exists():
+        write_json(work / "fingerprint.json", {"fingerprint": fingerprint})
     return work
 
 
@@ -132,79 +140,117 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
     return bars
 
 
+class UnitRunner:
+    """A program and its LM that turn one (chunk, persona) into a checkpointable UnitResult."""
+
+    def __init__(self, config: RunConfig, program_path: Path | None = None):
+        self.program = build_program(config, program_path)
+        self.lm = build_lm(config.lm)
+
+    def __call__(self, order: int, chunk: Chunk, persona: Persona) -> UnitResult:
+        with dspy.context(lm=self.lm, adapter=BoundedJSONAdapter()):
+            out = self.program(chunk=chunk, persona=persona)
+        return UnitResult(order=order, chunk_id=chunk.chunk_id, persona=persona.name, interests=out.interests,
+                          records=out.records, rejections=out.rejections, usage=out.usage)
+
+
+def pending_units(job: GenerationJob, done: Container[tuple[str, str]]) -> Iterator[tuple[int, Chunk, Persona]]:
+    """(order, chunk, persona) of every unit not finished yet, in run order."""
+    order = 0
+    for chunk in iter_chunks(job):
+        for persona in job.personas:
+            if (chunk.chunk_id, persona.name) not in done:
+                yield order, chunk, persona
+            order += 1
+
+
 def run_generation(job: GenerationJob) -> RunReport:
     started = time.monotonic()
     _check_out_dir(job.out_dir)
     fingerprint, total_chunks = _fingerprint(job)
-    program = build_program(job.config, job.program_path)
-    lm = build_lm(job.config.lm)
+    total_units = total_chunks * len(job.personas)
+    _check_previous_run(job, fingerprint)
+    checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
+    finished = {} if job.overwrite else checkpoints.index()
+    # Built before anything is written, so a bad LM setting or unreachable endpoint leaves no output behind.
+    runner = UnitRunner(job.config, job.program_path) if len(finished) < total_units and job.engine == "local" else None
     work = _prepare_work_dir(job, fingerprint)
     dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=str(work / "lm_cache"))
-    checkpoints = CheckpointLog(work / "units.jsonl")
-    done = checkpoints.load()
+    done = set(checkpoints.index())
     session = Ledger()
-    bars = _stage_bars(total_chunks * len(job.personas), len(done), job.show_progress)
+    bars = _stage_bars(total_units, len(done), job.show_progress)
 
-    def run_unit(order: int, chunk: Chunk, persona: Persona) -> UnitResult:
-        with dspy.context(lm=lm, adapter=BoundedJSONAdapter()):
-            out = program(chunk=chunk, persona=persona)
-        unit = UnitResult(order=order, chunk_id=chunk.chunk_id, persona=persona.name, interests=out.interests,
-                          records=out.records, rejections=out.rejections, usage=out.usage)
+    def record(unit: UnitResult) -> None:
         checkpoints.append(unit)
-        return unit
-
-    def pending() -> Iterator[tuple[int, Chunk, Persona]]:
-        order = 0
-        for chunk in iter_chunks(job):
-            for persona in job.personas:
-                if (chunk.chunk_id, persona.name) not in done:
-                    yield order, chunk, persona
-                order += 1
-
-    try:
-        with ThreadPoolExecutor(max_workers=job.workers) as pool:
-            in_flight: set[Future[UnitResult]] = set()
-            for work_item in pending():
-                if len(in_flight) >= job.workers * 2:
-                    finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                    _collect(finished, done, session, bars)
-                in_flight.add(pool.submit(run_unit, *work_item))
-            while in_flight:
-                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                _collect(finished, done, session, bars)
-    finally:
-        for bar in bars.values():
-            bar.close()
-
-    units = sorted(done.values(), key=lambda u: u.order)
-    report = RunReport(job.out_dir, units, session, time.monotonic() - started)
-    _finalise(job, report)
-    return report
-
-
-def _collect(finished: set[Future[UnitResult]], done: dict, session: Ledger, bars: dict[str, tqdm]) -> None:
-    for future in finished:
-        unit = future.result()  # re-raises a run-level failure such as LMUnavailableError
-        done[unit.key] = unit
+        done.add(unit.key)
         session.merge(unit.usage)
         bars["units"].update(1)
         for stage, usage in unit.usage.stages.items():
-            bar = bars.get("style" if stage == "style" else stage)
-            if bar is not None:
-                bar.update(usage.calls)
+            if stage in bars:
+                bars[stage].update(usage.calls)
+
+    try:
+        if job.engine == "ray":
+            from personaqa.programs.ray_engine import run_units_on_ray
+
+            run_units_on_ray(job, pending_units(job, done), record, work / "lm_cache")
+        elif runner is not None:
+            _run_units_locally(runner, pending_units(job, frozenset(done)), record, job.workers)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    report = RunReport(job.out_dir, session, time.monotonic() - started)
+    _finalise(job, report, checkpoints)
+    return report
 
 
-def _finalise(job: GenerationJob, report: RunReport) -> None:
-    records = [r for u in report.units for r in u.records]
-    rejections = [r for u in report.units for r in u.rejections]
+def _run_units_locally(runner: UnitRunner, units: Iterator[tuple[int, Chunk, Persona]],
+                       record: Callable[[UnitResult], None], workers: int) -> None:
+    """Units on a thread pool; at most 2 × workers in flight so memory does not grow with the corpus."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        in_flight: set[Future[UnitResult]] = set()
+        try:
+            for unit in units:
+                if len(in_flight) >= workers * 2:
+                    finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    _drain(finished, record)
+                in_flight.add(pool.submit(runner, *unit))
+            while in_flight:
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                _drain(finished, record)
+        except BaseException:
+            for future in in_flight:
+                future.cancel()
+            _drain({f for f in in_flight if f.done() and not f.cancelled()}, record, reraise=False)
+            raise
+
+
+def _drain(finished: set[Future[UnitResult]], record: Callable[[UnitResult], None], reraise: bool = True) -> None:
+    """Checkpoint every unit that succeeded, then re-raise the first failure (e.g. LMUnavailableError)."""
+    failure: BaseException | None = None
+    for future in finished:
+        error = future.exception()
+        if error is None:
+            record(future.result())
+        elif failure is None:
+            failure = error
+    if failure is not None and reraise:
+        raise failure
+
+
+def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
+    """Stream the checkpointed units, in run order, into every output file."""
+    tally = RunTally()
     total = Ledger()
-    for unit in report.units:
+    for unit in checkpoints.iter_ordered():
+        tally.add(unit)
         total.merge(unit.usage)
-    write_questions(job.out_dir, records, rejections)
-    write_dataset(job.out_dir, records)
-    write_beir(job.out_dir, iter_chunks(job), records)
-    report.counts = stage_counts(report.units)
-    kept = max(len(records), 1)
+    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records)  # noqa: E731
+    write_questions(job.out_dir, records(), (r for u in checkpoints.iter_ordered() for r in u.rejections))
+    write_dataset(job.out_dir, records())
+    write_beir(job.out_dir, iter_chunks(job), records())
+    report.counts = tally.counts()
+    kept = max(report.counts["styled"], 1)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),
         "lm": describe_lm(job.config.lm),
@@ -212,6 +258,7 @@ def _finalise(job: GenerationJob, report: RunReport) -> None:
         "program": str(job.program_path) if job.program_path else None,
         "documents": [str(p) for p in job.doc_paths],
         "personas": [p.name for p in job.personas],
+        "engine": job.engine,
         "workers": job.workers,
         "counts": report.counts,
         "lm_usage": {s: u.model_dump() for s, u in total.stages.items()},
@@ -223,12 +270,12 @@ def _finalise(job: GenerationJob, report: RunReport) -> None:
         "python": platform.python_version(),
     })
     if job.show_progress:
-        print_summary(report.units)
+        tally.print()
     if job.mlflow:
-        log_generate_run(job, report, records)
+        log_generate_run(job, report, records())
 
 
-def log_generate_run(job: GenerationJob, report: RunReport, records: list) -> None:
+def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -> None:
     """Every generate run is findable in MLflow with its inputs, counts, usage and outputs."""
     from personaqa.optimize import tracking_log
 
@@ -244,10 +291,13 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: list) -> No
                                   "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
         for name in ("run.json", "questions.jsonl", "rejected.jsonl"):
             tracking_log.log_file(job.out_dir / name)
-        chunks = {c.chunk_id: c.text for c in iter_chunks(job)} if records else {}
-        tracking_log.log_table("questions_table.json", [
-            {"question": r.question, "persona": r.persona, "question_type": r.question_type,
-             "chunk_id": r.chunk_id, "passage": chunks.get(r.chunk_id, "")} for r in records])
+        rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
+                 "chunk_id": r.chunk_id} for r in records]
+        if rows:
+            passages = {c.chunk_id: c.text for c in iter_chunks(job)}
+            for row in rows:
+                row["passage"] = passages.get(row["chunk_id"], "")
+        tracking_log.log_table("questions_table.json", rows)
 
 
 def session_usage(ledger: Ledger) -> dict:

@@ -1,9 +1,8 @@
-"""Counts per stage (overall, per persona, per question type) and the table printed at the end of a run."""
+"""Counts per stage (overall, per persona, per question type), tallied unit by unit, and the end-of-run table."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 
 from rich.console import Console
 from rich.table import Table
@@ -11,55 +10,76 @@ from rich.table import Table
 from personaqa.programs.checkpoints import UnitResult
 
 FUNNEL = ("generated", "after_dedup", "after_relevance", "after_generality", "styled")
-# A rejection at stage S removes the candidate from every funnel column after S.
-_DROPS_BEFORE = {"dedup": 1, "relevance": 2, "generality": 3, "conversational": 3, "style": 4}
+# A rejection at stage S counts in the funnel columns before S only.
+_KEPT_UNTIL = {"dedup": 1, "relevance": 2, "conversational": 3, "generality": 3, "style": 4}
 
 
-def funnel(units: Iterable[UnitResult], key: str | None = None) -> dict[str, dict[str, int]]:
-    """Funnel counts grouped by `key` ("persona", "question_type") or overall ("all")."""
-    rows: dict[str, Counter] = defaultdict(Counter)
-    for unit in units:
+def _columns_passed(rejection) -> int:
+    """How many funnel columns a rejected question counts in. An LM failure happens after dedup, at
+    whichever step the question had reached: its verdicts so far say how far it got."""
+    if rejection.stage != "lm_error":
+        return _KEPT_UNTIL.get(rejection.stage, 1)
+    passed = 2
+    if rejection.relevance is not None and rejection.relevance.label == "fully":
+        passed = 3
+        if rejection.generality is not None and rejection.generality.label == "insightful":
+            passed = 4
+    return passed
+
+
+class RunTally:
+    """Streaming counts over finished units: nothing but counters is kept."""
+
+    def __init__(self) -> None:
+        self.units = 0
+        self.chunk_ids: set[str] = set()
+        self.interests: Counter[str] = Counter()
+        self.persona_chunks: Counter[str] = Counter()
+        self.rejected_by_stage: Counter[str] = Counter()
+        self.funnel: dict[str, dict[str, Counter[str]]] = {"all": defaultdict(Counter),
+                                                           "persona": defaultdict(Counter),
+                                                           "question_type": defaultdict(Counter)}
+
+    def add(self, unit: UnitResult) -> None:
+        self.units += 1
+        self.chunk_ids.add(unit.chunk_id)
+        self.persona_chunks[unit.persona] += 1
+        self.interests[unit.persona] += len(unit.interests)
         for record in unit.records:
-            group = getattr(record, key) if key else "all"
-            for column in FUNNEL:
-                rows[group][column] += 1
+            self._count(record.persona, record.question_type, FUNNEL)
         for rejection in unit.rejections:
-            if not rejection.question:
-                continue  # the LM failed before a question existed
-            group = getattr(rejection, key) if key else "all"
-            last = _DROPS_BEFORE.get(rejection.stage, 1)
-            for column in FUNNEL[:last]:
-                rows[group][column] += 1
-    return {group: {c: counts[c] for c in FUNNEL} for group, counts in sorted(rows.items())}
+            self.rejected_by_stage[rejection.stage] += 1
+            if rejection.question:  # the LM failed before a question existed otherwise
+                self._count(rejection.persona, rejection.question_type, FUNNEL[: _columns_passed(rejection)])
 
+    def _count(self, persona: str, question_type: str, columns: tuple[str, ...]) -> None:
+        for key, group in (("all", "all"), ("persona", persona), ("question_type", question_type)):
+            for column in columns:
+                self.funnel[key][group][column] += 1
 
-def stage_counts(units: list[UnitResult]) -> dict[str, int]:
-    counts = {"chunks": len({u.chunk_id for u in units}), "units": len(units),
-              "interests": sum(len(u.interests) for u in units)}
-    counts.update(funnel(units).get("all", dict.fromkeys(FUNNEL, 0)))
-    counts["rejected_by_stage"] = dict(Counter(r.stage for u in units for r in u.rejections))  # type: ignore[assignment]
-    return counts
+    def groups(self, key: str) -> dict[str, dict[str, int]]:
+        names = sorted(self.persona_chunks) if key == "persona" else sorted(self.funnel[key])
+        return {name: {c: self.funnel[key][name][c] for c in FUNNEL} for name in names}
 
+    def counts(self) -> dict:
+        overall = self.groups("all").get("all", dict.fromkeys(FUNNEL, 0))
+        return {"chunks": len(self.chunk_ids), "units": self.units, "interests": sum(self.interests.values()),
+                **overall, "rejected_by_stage": dict(self.rejected_by_stage),
+                "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type")}
 
-def print_summary(units: list[UnitResult], console: Console | None = None) -> None:
-    console = console or Console(stderr=True)
-    per_persona_interests = Counter()
-    per_persona_chunks: dict[str, set[str]] = defaultdict(set)
-    for unit in units:
-        per_persona_interests[unit.persona] += len(unit.interests)
-        per_persona_chunks[unit.persona].add(unit.chunk_id)
-    for key, title in (("persona", "per persona"), ("question_type", "per question type")):
-        table = Table(title=f"personaqa: questions kept by each stage, {title}")
-        table.add_column(key)
-        if key == "persona":
-            table.add_column("chunks", justify="right")
-            table.add_column("interests", justify="right")
-        for column in FUNNEL:
-            table.add_column(column.replace("_", " "), justify="right")
-        groups = funnel(units, key)
-        if key == "persona":
-            groups = {p: groups.get(p, dict.fromkeys(FUNNEL, 0)) for p in sorted(per_persona_chunks)}
-        for group, counts in groups.items():
-            extra = [str(len(per_persona_chunks[group])), str(per_persona_interests[group])] if key == "persona" else []
-            table.add_row(group, *extra, *(str(counts[c]) for c in FUNNEL))
-        console.print(table)
+    def print(self, console: Console | None = None) -> None:
+        console = console or Console(stderr=True)
+        if not console.is_terminal:
+            console = Console(stderr=True, width=150)
+        for key, title in (("persona", "per persona"), ("question_type", "per question type")):
+            table = Table(title=f"personaqa: questions kept by each stage, {title}")
+            table.add_column(key)
+            if key == "persona":
+                table.add_column("chunks", justify="right")
+                table.add_column("interests", justify="right")
+            for column in FUNNEL:
+                table.add_column(column.replace("_", " "), justify="right")
+            for group, counts in self.groups(key).items():
+                extra = [str(self.persona_chunks[group]), str(self.interests[group])] if key == "persona" else []
+                table.add_row(group, *extra, *(str(counts[c]) for c in FUNNEL))
+            console.print(table)

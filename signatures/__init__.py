@@ -1,6 +1,9 @@
 """Typed DSPy signatures: one prompt per step of the recipe. Reading this package is reading the prompts."""
 
-from personaqa.signatures.filters import ClassifyGenerality, JudgeRelevance, RewriteConversational
+from personaqa.signatures.filters import (
+    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch, RewriteConversational,
+    RewriteConversationalBatch,
+)
 from personaqa.signatures.interests import ExtractInterests
 from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
 from personaqa.signatures.question_types import SelectQuestionTypes
@@ -10,7 +13,8 @@ from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
     "ExtractInterests", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
-    "RewriteConversational", "ClassifyGenerality", "DescribeWritingStyle", "RewriteInStyle",
+    "RewriteConversational", "ClassifyGenerality", "JudgeRelevanceBatch", "RewriteConversationalBatch",
+    "ClassifyGeneralityBatch", "DescribeWritingStyle", "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
     "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",
 ]

@@ -1,0 +1,86 @@
+"""`--engine ray`: (chunk, persona) units as a Ray Data stream, one program and LM per worker.
+
+Each worker actor builds its own program and LM from the run's configuration (its own embedded
+model, or its own endpoint client); the driver checkpoints results as they stream back, so the
+outputs, resume and run.json are the same as on the local path. Without `--ray-address` a local
+Ray instance is started. Ray is an optional extra: `pip install 'personaqa[ray]'`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from personaqa.programs.checkpoints import UnitResult
+from personaqa.programs.errors import InputError, LMUnavailableError
+from personaqa.programs.records import Chunk, Persona
+
+if TYPE_CHECKING:
+    from personaqa.programs.runner import GenerationJob
+
+
+class UnitWorker:
+    """A Ray Data actor: one UnitRunner, built once, applied to batches of units."""
+
+    def __init__(self, config_json: str, program_path: str | None, cache_dir: str):
+        import dspy
+
+        from personaqa.programs.config import RunConfig
+        from personaqa.programs.runner import UnitRunner
+
+        dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=cache_dir)
+        config = RunConfig.model_validate_json(config_json)
+        self.runner = UnitRunner(config, Path(program_path) if program_path else None)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        units = []
+        for order, chunk, persona in zip(batch["order"], batch["chunk"], batch["persona"]):
+            unit = self.runner(int(order), Chunk.model_validate_json(chunk), Persona.model_validate_json(persona))
+            units.append(unit.model_dump_json())
+        return {"unit": units}
+
+
+def run_units_on_ray(job: GenerationJob, units: Iterator[tuple[int, Chunk, Persona]],
+                     record: Callable[[UnitResult], None], cache_dir: Path) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--engine ray needs Ray: pip install 'personaqa[ray]'") from None
+    items = [{"order": order, "chunk": chunk.model_dump_json(), "persona": persona.model_dump_json()}
+             for order, chunk, persona in units]
+    if not items:
+        return
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=job.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                 logging_level=logging.ERROR, runtime_env={"env_vars": _forwarded_env()})
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    try:
+        dataset = ray.data.from_items(items, override_num_blocks=min(len(items), max(1, job.workers) * 4))
+        results = dataset.map_batches(
+            UnitWorker, batch_size=1, concurrency=max(1, job.workers), num_cpus=1,
+            fn_constructor_kwargs={"config_json": job.config.model_dump_json(),
+                                   "program_path": str(job.program_path) if job.program_path else None,
+                                   "cache_dir": str(cache_dir)})
+        for row in results.iter_rows():
+            record(UnitResult.model_validate_json(row["unit"]))
+    except ray.exceptions.RayError as exc:
+        cause = str(exc).strip().splitlines()[-1][:300]
+        raise LMUnavailableError(f"Ray run failed: {cause}") from None
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _forwarded_env() -> dict[str, str]:
+    """Offline settings the workers need too (API keys are inherited by local workers, never serialised)."""
+    import os
+
+    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "LITELLM_LOCAL_MODEL_COST_MAP", "TOKENIZERS_PARALLELISM")
+    return {n: os.environ[n] for n in names if n in os.environ}
+
+
+__all__ = ["run_units_on_ray", "UnitWorker"]

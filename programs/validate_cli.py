@@ -1,0 +1,479 @@
+"""`personaqa validate`: does a synthetic set rank retrievers the way human queries do?
+
+Takes a human-judged BEIR collection, samples documents from it (seeded; documents relevant
+to at least one human query first), runs personaqa generation on them, then scores a panel
+of retrievers twice on the same, full corpus: with the human queries and with the synthetic
+questions. Reports both rankings side by side, Kendall's tau and Spearman's rho between
+them, and the human split-half baseline (tau between two random halves of the human queries).
+
+The two sides are made comparable like this: both search the FULL human corpus (documents,
+not chunks); a human query's relevant documents are its qrels, and a synthetic question's
+single relevant document is the source document (`doc_id`) of the chunk it was written from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from personaqa.programs.atomic import atomic_write, write_json, write_jsonl
+from personaqa.programs.beir import BeirCollection, load_beir
+from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
+from personaqa.programs.config import RunConfig, load_config
+from personaqa.programs.errors import InputError
+from personaqa.programs.evaluate_cli import parse_specs
+from personaqa.programs.eval_outputs import metric_label
+from personaqa.programs.personas import load_personas
+from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever
+from personaqa.programs.validation import (
+    agreement,
+    nan_to_none,
+    ranking,
+    ranks,
+    sample_documents,
+    score_matrix,
+    split_half_baseline,
+    system_scores,
+)
+
+DEFAULT_SAMPLE_DOCS = 30
+DEFAULT_CHUNK_SIZE = 4000
+DEFAULT_SPLITS = 1000
+DEFAULT_METRIC = "ndcg@10"
+MIN_RETRIEVERS = 3
+METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
+REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
+EXPERIMENT = "personaqa-validate"
+RESULT_FILE = "validate.json"
+PER_QUERY_FILE = "per_query.jsonl"
+SCATTER_FILE = "human_vs_synthetic.png"
+SAMPLE_FILE = "sampled_docs.jsonl"
+SYNTHETIC_DIR = "synthetic"
+COMPARABILITY = (
+    "Both sides search the full human corpus ({n_docs} documents, not chunks). A human query's relevant "
+    "documents are its qrels; a synthetic question's single relevant document is the source document "
+    "(doc_id) of the chunk it was generated from."
+)
+
+PerQuery = dict[str, dict[str, dict[str, float]]]  # metric -> retriever -> query id -> value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("validate", help="check that a synthetic set ranks retrievers like human queries",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--beir", required=True, type=Path, help="human-judged BEIR folder (corpus, queries, qrels/)")
+    p.add_argument("--personas", required=True, type=Path, help="YAML/JSON list of {name, description}")
+    p.add_argument("--sample-docs", type=int, default=DEFAULT_SAMPLE_DOCS,
+                   help=f"documents to generate questions from (default {DEFAULT_SAMPLE_DOCS})")
+    p.add_argument("--out", type=Path, help="output folder (default ./validate_<beir folder name>); "
+                   "an unfinished generation there resumes")
+    p.add_argument("--retrievers", nargs="+", metavar="SPEC", default=list(BUILT_IN),
+                   help=f"retriever panel, space or comma separated (default: {' '.join(BUILT_IN)})")
+    p.add_argument("--k", type=int, default=10, help="cut-off for the reported Recall/MRR/nDCG (default 10)")
+    p.add_argument("--metric", default=DEFAULT_METRIC,
+                   help=f"metric that ranks the retrievers, family@k (default {DEFAULT_METRIC})")
+    p.add_argument("--splits", type=int, default=DEFAULT_SPLITS,
+                   help=f"random halvings of the human queries for the split-half baseline (default {DEFAULT_SPLITS})")
+    p.add_argument("--seed", type=int, default=0, help="seed for the document sample and the splits (default 0)")
+    p.add_argument("--split", default="test", help="qrels split of --beir: qrels/<split>.tsv (default test)")
+    p.add_argument("--chunk-size", type=int, help=f"characters per chunk (default {DEFAULT_CHUNK_SIZE} unless "
+                   "--config sets chunk_size): large, so a short document is one chunk")
+    add_lm_arguments(p)
+    p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
+    p.add_argument("--overwrite", action="store_true", help="discard an unfinished generation in --out")
+    p.add_argument("--quiet", action="store_true", help="no generation progress bars or summary table")
+    p.add_argument("--experiment", default=EXPERIMENT, help=f"MLflow experiment name (default {EXPERIMENT})")
+    p.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def parse_metric(text: str) -> tuple[str, int]:
+    family, sep, cutoff = text.strip().lower().partition("@")
+    if family not in METRIC_FAMILIES or not sep or not cutoff.isdigit() or int(cutoff) < 1:
+        raise InputError(f"--metric must be family@k with family one of {', '.join(METRIC_FAMILIES)}, got {text!r}")
+    return family, int(cutoff)
+
+
+def _check_args(args: argparse.Namespace) -> tuple[list[str], str, list[str]]:
+    if args.sample_docs < 1:
+        raise InputError(f"--sample-docs must be at least 1, got {args.sample_docs}")
+    if args.splits < 1:
+        raise InputError(f"--splits must be at least 1, got {args.splits}")
+    if args.k < 1:
+        raise InputError(f"--k must be at least 1, got {args.k}")
+    family, cutoff = parse_metric(args.metric)
+    metric = f"{family}@{cutoff}"
+    specs = parse_specs(args.retrievers)
+    if len(specs) < MIN_RETRIEVERS:
+        raise InputError(f"--retrievers: need at least {MIN_RETRIEVERS} retrievers to compare rankings, "
+                         f"got {len(specs)}")
+    metrics = list(dict.fromkeys([metric, *(f"{f}@{args.k}" for f in REPORTED_FAMILIES)]))
+    return specs, metric, metrics
+
+
+def _generation_config(args: argparse.Namespace) -> RunConfig:
+    overrides = {**lm_overrides(args), "chunk_size": args.chunk_size}
+    config = load_config(args.config, overrides)
+    if args.chunk_size is None and "chunk_size" not in config.model_fields_set:
+        config = load_config(args.config, {**overrides, "chunk_size": DEFAULT_CHUNK_SIZE})
+    return config
+
+
+# ---------------------------------------------------------------- the command
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    specs, metric, metrics = _check_args(args)
+    config = _generation_config(args)
+    personas = load_personas(args.personas)
+    collection = load_beir(args.beir, split=args.split)
+    out: Path = args.out or Path(f"validate_{Path(args.beir).resolve().name}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory")
+    console = Console()
+
+    human = collection.judged_queries()
+    human_qrels = {q.id: {d: s for d, s in collection.qrels[q.id].items() if s > 0} for q in human}
+    with_text = [d.id for d in collection.corpus.values() if d.text.strip()]
+    if not with_text:
+        raise InputError(f"{args.beir}: no document has text to generate questions from")
+    relevant = {d for docs in human_qrels.values() for d in docs}
+    sampled, from_relevant = sample_documents(with_text, relevant, args.sample_docs, args.seed)
+    if len(sampled) < args.sample_docs:
+        console.print(f"[yellow]only {len(sampled)} documents have text; sampling all of them[/]")
+    sample_path = out / SAMPLE_FILE
+    write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
+                              for d in sampled))
+
+    # Build the panel and score the human side first: a broken retriever fails before generation.
+    depth = max(args.k, int(metric.split("@")[1]))
+    built: dict[str, Retriever] = {}
+    panel: dict[str, Retriever] = {}
+    timing: dict[str, dict[str, float]] = {}
+    for spec in specs:
+        tick = time.perf_counter()
+        panel[spec] = build_retriever(spec, collection.corpus, embedder=config.embedder, built=built)
+        timing[spec] = {"index_s": round(time.perf_counter() - tick, 3)}
+    human_runs = _search(panel, {q.id: q.text for q in human}, depth, timing, "human_search_s")
+
+    generation = _generate(args, config, personas, sample_path, out / SYNTHETIC_DIR)
+    synthetic = _read_synthetic(out / SYNTHETIC_DIR / "questions.jsonl", collection)
+    if not synthetic:
+        raise InputError(f"generation kept no questions from the {len(sampled)} sampled documents "
+                         f"(see {out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
+    synthetic_qrels = {row["_id"]: {row["doc_id"]: 1} for row in synthetic}
+    synthetic_runs = _search(panel, {row["_id"]: row["text"] for row in synthetic}, depth, timing,
+                             "synthetic_search_s")
+
+    human_scores = per_query_metrics(human_qrels, human_runs, metrics)
+    synthetic_scores = per_query_metrics(synthetic_qrels, synthetic_runs, metrics)
+    result = build_result(
+        args=args, collection=collection, out=out, specs=specs, metric=metric, metrics=metrics,
+        human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
+        sampled=sampled, from_relevant=from_relevant, config=config, generation=generation, timing=timing,
+    )
+    result["wall_seconds"] = round(time.monotonic() - started, 2)
+    print_result(result, console)
+    artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
+    console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
+    if not args.no_mlflow:
+        log_mlflow(args, result, [*artifacts, sample_path], out)
+    return 0
+
+
+def _search(
+    panel: dict[str, Retriever], queries: dict[str, str], depth: int, timing: dict[str, dict[str, float]], key: str
+) -> dict[str, dict[str, list[Hit]]]:
+    ids, texts = list(queries), list(queries.values())
+    runs = {}
+    for spec, retriever in panel.items():
+        tick = time.perf_counter()
+        results = retriever(texts, depth)
+        timing[spec][key] = round(time.perf_counter() - tick, 3)
+        runs[spec] = dict(zip(ids, results, strict=True))
+    return runs
+
+
+def _generate(
+    args: argparse.Namespace, config: RunConfig, personas: list, sample_path: Path, out: Path
+) -> dict[str, Any]:
+    from personaqa.programs.lms import describe_lm
+    from personaqa.programs.runner import GenerationJob, run_generation
+
+    job = GenerationJob(config=config, doc_paths=[sample_path], personas=personas, out_dir=out,
+                        workers=max(1, args.workers), overwrite=args.overwrite, show_progress=not args.quiet,
+                        mlflow=not args.no_mlflow)
+    report = run_generation(job)
+    run_info = json.loads((out / "run.json").read_text())
+    return {
+        "out_dir": str(out),
+        "lm": describe_lm(config.lm),
+        "judge_lm": describe_lm(config.judge_lm) if config.judge_lm else None,
+        "config": config.model_dump(mode="json"),
+        "personas": [p.name for p in personas],
+        "counts": report.counts,
+        "lm_calls_total": run_info.get("lm_usage_total", {}).get("calls"),
+        "lm_calls_this_session": report.usage_this_session.total().calls,
+        "wall_seconds_this_session": round(report.wall_seconds, 2),
+    }
+
+
+def _read_synthetic(path: Path, collection: BeirCollection) -> list[dict[str, str]]:
+    """Synthetic questions as {_id, text, doc_id, persona, question_type}; doc ids must be in the corpus."""
+    rows = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record["doc_id"] not in collection.corpus:
+            raise InputError(f"{path}:{line_no}: doc_id {record['doc_id']!r} is not in the human corpus")
+        rows.append({"_id": record["question_id"], "text": record["question"], "doc_id": record["doc_id"],
+                     "persona": record.get("persona", ""), "question_type": record.get("question_type", "")})
+    return rows
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def per_query_metrics(
+    qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, list[Hit]]], metrics: list[str]
+) -> PerQuery:
+    """metric -> retriever -> query id -> value, by ranx; a query with no hits scores 0.
+
+    The run's scores are replaced by rank-derived ones so ranx keeps the retriever's order.
+    """
+    from ranx import Qrels, Run, evaluate
+
+    ranx_qrels = Qrels({qid: dict(docs) for qid, docs in qrels.items()})
+    qids = list(ranx_qrels.keys())
+    out: PerQuery = {m: {} for m in metrics}
+    for name, ranking_of in runs.items():
+        run_dict = {}
+        for qid in qrels:
+            hits = ranking_of.get(qid, [])
+            run_dict[qid] = {doc_id: float(len(hits) - rank) for rank, (doc_id, _) in enumerate(hits)}
+        values = evaluate(ranx_qrels, Run(run_dict, name=name), metrics, return_mean=False, make_comparable=True)
+        if len(metrics) == 1:
+            values = {metrics[0]: values}
+        for m in metrics:
+            out[m][name] = dict(zip(qids, map(float, values[m]), strict=True))
+    return out
+
+
+def build_result(
+    *, args: argparse.Namespace, collection: BeirCollection, out: Path, specs: list[str], metric: str,
+    metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
+    sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
+    timing: dict[str, dict[str, float]],
+) -> dict[str, Any]:
+    human_means = {m: system_scores(human_scores[m]) for m in metrics}
+    synthetic_means = {m: system_scores(synthetic_scores[m]) for m in metrics}
+    correlations = {}
+    for m in metrics:
+        tau, rho = agreement(human_means[m], synthetic_means[m])
+        correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
+    _, _, matrix = score_matrix(human_scores[metric], specs)
+    split_half = split_half_baseline(matrix, args.splits, args.seed)
+    human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
+    by_persona: dict[str, int] = {}
+    for row in synthetic:
+        by_persona[row["persona"]] = by_persona.get(row["persona"], 0) + 1
+    return {
+        "beir": str(Path(args.beir).resolve()),
+        "split": args.split,
+        "personas_file": str(Path(args.personas).resolve()),
+        "out_dir": str(out.resolve()),
+        "comparability": COMPARABILITY.format(n_docs=len(collection.corpus)),
+        "metric": metric,
+        "metrics": metrics,
+        "k": args.k,
+        "retrievers": specs,
+        "embedder": config.embedder,
+        "n_docs": len(collection.corpus),
+        "n_human_queries": len(human_scores[metric][specs[0]]),
+        "n_synthetic_questions": len(synthetic),
+        "synthetic_questions_by_persona": dict(sorted(by_persona.items())),
+        "sample": {
+            "requested": args.sample_docs,
+            "seed": args.seed,
+            "n_docs": len(sampled),
+            "n_relevant_to_a_human_query": from_relevant,
+            "doc_ids": sampled,
+            "n_docs_with_questions": len({row["doc_id"] for row in synthetic}),
+        },
+        "human_ranking": ranking(human_means[metric]),
+        "synthetic_ranking": ranking(synthetic_means[metric]),
+        "kendall_tau": correlations[metric]["kendall_tau"],
+        "spearman_rho": correlations[metric]["spearman_rho"],
+        "split_half": {**split_half.as_json(), "metric": metric},
+        "correlations_by_metric": correlations,
+        "per_retriever": [
+            {
+                "name": name,
+                "human": {m: human_means[m][name] for m in metrics},
+                "synthetic": {m: synthetic_means[m][name] for m in metrics},
+                "human_rank": human_rank[name],
+                "synthetic_rank": synthetic_rank[name],
+                "timing": timing.get(name, {}),
+            }
+            for name in specs
+        ],
+        "generation": generation,
+    }
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.{digits}f}"
+
+
+def print_result(result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    metric = result["metric"]
+    table = Table(title=f"Retrievers ranked by {metric_label(metric)}: {result['n_human_queries']} human queries "
+                        f"vs {result['n_synthetic_questions']} synthetic questions "
+                        f"({result['n_docs']} documents searched)")
+    table.add_column("retriever", style="bold")
+    table.add_column(f"human {metric_label(metric)}", justify="right")
+    table.add_column("rank", justify="right")
+    table.add_column(f"synthetic {metric_label(metric)}", justify="right")
+    table.add_column("rank", justify="right")
+    others = [m for m in result["metrics"] if m != metric]
+    for m in others:
+        table.add_column(f"{metric_label(m)} h / s", justify="right")
+    rows = {r["name"]: r for r in result["per_retriever"]}
+    for name in result["human_ranking"]:
+        r = rows[name]
+        table.add_row(name, f"{r['human'][metric]:.3f}", str(r["human_rank"]), f"{r['synthetic'][metric]:.3f}",
+                      str(r["synthetic_rank"]), *(f"{r['human'][m]:.3f} / {r['synthetic'][m]:.3f}" for m in others))
+    console.print(table)
+    half = result["split_half"]
+    tau, rho = result["kendall_tau"], result["spearman_rho"]
+    console.print(f"human ranking:     {' > '.join(result['human_ranking'])}")
+    console.print(f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}")
+    console.print(f"Kendall tau (human vs synthetic, {metric_label(metric)}): {_fmt(tau['value'])}"
+                  f"  (p={_fmt(tau['p_value'])})")
+    console.print(f"Spearman rho: {_fmt(rho['value'])}  (p={_fmt(rho['p_value'])})")
+    console.print(f"human split-half Kendall tau ({half['n_splits']} splits of {half['half_size']} vs "
+                  f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
+                  f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}")
+    for m in others:
+        c = result["correlations_by_metric"][m]
+        console.print(f"  {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
+                      f"rho {_fmt(c['spearman_rho']['value'])}")
+    sample = result["sample"]
+    console.print(f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} "
+                  f"of {sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} relevant to a "
+                  f"human query); by persona: {result['synthetic_questions_by_persona']}")
+    console.print(f"note: {result['comparability']}", style="dim")
+
+
+def write_outputs(
+    out: Path, result: dict[str, Any], human_scores: PerQuery, synthetic_scores: PerQuery,
+    human: list, synthetic: list[dict[str, str]],
+) -> list[Path]:
+    write_json(out / RESULT_FILE, result)
+    metrics = result["metrics"]
+    texts = {("human", q.id): q.text for q in human} | {("synthetic", r["_id"]): r["text"] for r in synthetic}
+
+    def rows():
+        for side, scores in (("human", human_scores), ("synthetic", synthetic_scores)):
+            for name in result["retrievers"]:
+                for qid in scores[metrics[0]][name]:
+                    yield {"side": side, "query_id": qid, "retriever": name, "text": texts[(side, qid)],
+                           "scores": {m: scores[m][name][qid] for m in metrics}}
+
+    write_jsonl(out / PER_QUERY_FILE, rows())
+    return [out / RESULT_FILE, out / PER_QUERY_FILE, write_scatter(out / SCATTER_FILE, result)]
+
+
+def write_scatter(path: Path, result: dict[str, Any]) -> Path:
+    """Human vs synthetic score per retriever on the ranking metric, with a y = x reference line."""
+    from matplotlib.figure import Figure
+
+    metric = result["metric"]
+    names = [r["name"] for r in result["per_retriever"]]
+    xs = [r["human"][metric] for r in result["per_retriever"]]
+    ys = [r["synthetic"][metric] for r in result["per_retriever"]]
+    figure = Figure(figsize=(6.5, 6.0), layout="constrained")
+    axes = figure.subplots()
+    axes.scatter(xs, ys, s=36, zorder=3)
+    for name, x, y in zip(names, xs, ys, strict=True):
+        axes.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize="small")
+    top = max(1e-6, *xs, *ys) * 1.1
+    axes.plot([0, top], [0, top], linestyle="--", linewidth=0.8, color="grey", label="y = x")
+    axes.set_xlim(0, top)
+    axes.set_ylim(0, top)
+    label = metric_label(metric)
+    axes.set_xlabel(f"{label}, {result['n_human_queries']} human queries")
+    axes.set_ylabel(f"{label}, {result['n_synthetic_questions']} synthetic questions")
+    tau, rho = result["kendall_tau"]["value"], result["spearman_rho"]["value"]
+    half = result["split_half"]["median"]
+    axes.set_title(f"{label}: Kendall tau {_fmt(tau, 2)}, Spearman rho {_fmt(rho, 2)}\n"
+                   f"human split-half tau (median) {_fmt(half, 2)}", fontsize="medium")
+    axes.legend(loc="lower right", fontsize="small")
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=110)
+    return path
+
+
+def log_mlflow(args: argparse.Namespace, result: dict[str, Any], artifacts: list[Path], out: Path) -> str:
+    import mlflow
+
+    from personaqa.optimize.tracking_log import flatten
+    from personaqa.programs.tracking import experiment_id, tracking_uri
+
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    generation = result["generation"]
+    params = {
+        "beir": result["beir"], "split": result["split"], "personas": result["personas_file"],
+        "sample_docs": args.sample_docs, "seed": args.seed, "retrievers": ",".join(result["retrievers"]),
+        "k": result["k"], "metric": result["metric"], "splits": args.splits, "embedder": result["embedder"],
+        "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
+        "config": generation["config"],
+    }
+    metrics = {
+        "kendall_tau": result["kendall_tau"]["value"],
+        "spearman_rho": result["spearman_rho"]["value"],
+        "split_half_median_tau": result["split_half"]["median"],
+        "split_half_q1_tau": result["split_half"]["q1"],
+        "split_half_q3_tau": result["split_half"]["q3"],
+        "n_synthetic_questions": result["n_synthetic_questions"],
+        "n_human_queries": result["n_human_queries"],
+        "wall_seconds": result["wall_seconds"],
+    }
+    for r in result["per_retriever"]:
+        for side in ("human", "synthetic"):
+            for m, value in r[side].items():
+                metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
+    with mlflow.start_run(experiment_id=experiment_id(args.experiment, uri),
+                          run_name=f"validate {Path(args.beir).name}",
+                          tags={"personaqa.command": "validate"}) as active:
+        mlflow.log_params({k: ("" if v is None else str(v))[:6000] for k, v in flatten(params).items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and v == v})
+        for path in artifacts:
+            if path.exists():
+                mlflow.log_artifact(str(path))
+        questions = out / SYNTHETIC_DIR / "questions.jsonl"
+        if questions.exists():
+            mlflow.log_artifact(str(questions), artifact_path=SYNTHETIC_DIR)
+    print(f"MLflow run {active.info.run_id} logged to {uri}")
+    return active.info.run_id
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w\-. /]", "_", text.replace("@", "_at_"))

@@ -1,0 +1,214 @@
+"""Does a synthetic evaluation set rank retrievers the way human queries do? The arithmetic.
+
+`personaqa validate` scores the same panel of retrievers with human queries and with
+synthetic ones, then compares the two orderings. Everything here is pure: it takes
+per-query metric values (retriever -> query id -> value) and returns system scores,
+rankings, rank correlations and the human split-half baseline — how well two random
+halves of the human queries agree with each other, i.e. how much agreement to expect
+from a second, independent set of human queries of half the size.
+
+Rank agreement is Kendall's tau-b and Spearman's rho (scipy.stats) computed on the
+system scores; both handle tied scores. A side whose scores are all equal gives no
+ordering, and the correlation is undefined (NaN here, `null` in JSON).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+PerQuery = Mapping[str, Mapping[str, float]]  # retriever -> query id -> metric value
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """A rank correlation and its two-sided p-value (NaN when undefined)."""
+
+    value: float
+    p_value: float
+
+    def as_json(self) -> dict[str, float | None]:
+        return {"value": nan_to_none(self.value), "p_value": nan_to_none(self.p_value)}
+
+
+@dataclass(frozen=True, slots=True)
+class SplitHalf:
+    """Kendall's tau between the system rankings of two disjoint random halves of the queries."""
+
+    median: float
+    q1: float
+    q3: float
+    n_splits: int
+    n_defined: int  # splits where both halves gave an ordering (tau not NaN)
+    half_size: int
+    seed: int
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    def as_json(self) -> dict[str, float | int | None]:
+        return {
+            "median": nan_to_none(self.median),
+            "q1": nan_to_none(self.q1),
+            "q3": nan_to_none(self.q3),
+            "iqr": nan_to_none(self.iqr),
+            "n_splits": self.n_splits,
+            "n_defined": self.n_defined,
+            "half_size": self.half_size,
+            "seed": self.seed,
+        }
+
+
+def nan_to_none(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+# ---------------------------------------------------------------- scores and rankings
+
+
+def score_matrix(per_query: PerQuery, systems: Sequence[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """(systems, query ids, systems x queries array); every system must score the same queries."""
+    systems = list(systems if systems is not None else per_query)
+    if not systems:
+        raise ValueError("no systems")
+    query_ids = list(per_query[systems[0]])
+    for name in systems[1:]:
+        if set(per_query[name]) != set(query_ids):
+            raise ValueError(f"system {name!r} scores other queries than {systems[0]!r}")
+    matrix = np.array([[per_query[name][qid] for qid in query_ids] for name in systems], dtype=float)
+    return systems, query_ids, matrix.reshape(len(systems), len(query_ids))
+
+
+def system_scores(per_query: PerQuery) -> dict[str, float]:
+    """Mean over queries per system (NaN for a system with no queries)."""
+    return {name: float(np.mean(list(values.values()))) if values else math.nan for name, values in per_query.items()}
+
+
+def ranking(scores: Mapping[str, float]) -> list[str]:
+    """System names best first; equal scores keep name order so the output is deterministic."""
+    return sorted(scores, key=lambda name: (-scores[name], name))
+
+
+def ranks(scores: Mapping[str, float]) -> dict[str, int]:
+    """Competition rank per system (1 = best; tied systems share the better rank: 1, 2, 2, 4)."""
+    return {name: 1 + sum(other > value for other in scores.values()) for name, value in scores.items()}
+
+
+# ---------------------------------------------------------------- rank agreement
+
+
+def kendall_tau(a: Sequence[float], b: Sequence[float]) -> Correlation:
+    """Kendall's tau-b between two score vectors over the same systems."""
+    from scipy.stats import kendalltau
+
+    _check_pair(a, b)
+    if _constant(a) or _constant(b):
+        return Correlation(math.nan, math.nan)
+    result = kendalltau(a, b)
+    return Correlation(float(result.statistic), float(result.pvalue))
+
+
+def spearman_rho(a: Sequence[float], b: Sequence[float]) -> Correlation:
+    """Spearman's rank correlation between two score vectors over the same systems."""
+    from scipy.stats import spearmanr
+
+    _check_pair(a, b)
+    if _constant(a) or _constant(b):
+        return Correlation(math.nan, math.nan)
+    result = spearmanr(a, b)
+    return Correlation(float(result.statistic), float(result.pvalue))
+
+
+def agreement(first: Mapping[str, float], second: Mapping[str, float]) -> tuple[Correlation, Correlation]:
+    """(Kendall's tau, Spearman's rho) between two system -> score mappings over the same systems."""
+    if set(first) != set(second):
+        raise ValueError("both sides must score the same systems")
+    names = list(first)
+    a = [first[n] for n in names]
+    b = [second[n] for n in names]
+    return kendall_tau(a, b), spearman_rho(a, b)
+
+
+def _check_pair(a: Sequence[float], b: Sequence[float]) -> None:
+    if len(a) != len(b):
+        raise ValueError("score vectors differ in length")
+    if len(a) < 2:
+        raise ValueError("need at least two systems to compare rankings")
+
+
+def _constant(values: Sequence[float]) -> bool:
+    return len(set(float(v) for v in values)) <= 1
+
+
+# ---------------------------------------------------------------- split-half baseline
+
+
+def split_half_taus(matrix: np.ndarray, n_splits: int = 1000, seed: int = 0) -> np.ndarray:
+    """Kendall's tau between system means over two disjoint random halves of the query columns.
+
+    `matrix` is systems x queries (per-query metric values, computed once). Each split shuffles
+    the queries and compares the first floor(n/2) with the next floor(n/2) (one query is left
+    out when n is odd, so both halves are the same size). NaN where a half gives no ordering.
+    """
+    from scipy.stats import kendalltau
+
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] < 2:
+        raise ValueError("need a systems x queries matrix with at least two systems")
+    n_queries = matrix.shape[1]
+    if n_queries < 2:
+        raise ValueError("need at least two queries to split them in halves")
+    if n_splits < 1:
+        raise ValueError("n_splits must be positive")
+    half = n_queries // 2
+    rng = np.random.default_rng(seed)
+    taus = np.empty(n_splits)
+    for i in range(n_splits):
+        order = rng.permutation(n_queries)
+        first = matrix[:, order[:half]].mean(axis=1)
+        second = matrix[:, order[half : 2 * half]].mean(axis=1)
+        if _constant(first) or _constant(second):
+            taus[i] = math.nan
+        else:
+            taus[i] = kendalltau(first, second).statistic
+    return taus
+
+
+def split_half_baseline(matrix: np.ndarray, n_splits: int = 1000, seed: int = 0) -> SplitHalf:
+    """Median and quartiles of `split_half_taus` over the splits where tau is defined."""
+    taus = split_half_taus(matrix, n_splits, seed)
+    defined = taus[~np.isnan(taus)]
+    if defined.size:
+        q1, median, q3 = (float(v) for v in np.percentile(defined, [25, 50, 75]))
+    else:
+        q1 = median = q3 = math.nan
+    return SplitHalf(median=median, q1=q1, q3=q3, n_splits=n_splits, n_defined=int(defined.size),
+                     half_size=np.asarray(matrix).shape[1] // 2, seed=seed)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def sample_documents(
+    doc_ids: Sequence[str], preferred: set[str], n: int, seed: int = 0
+) -> tuple[list[str], int]:
+    """`n` document ids drawn (seeded) from `preferred` first, topped up from the rest.
+
+    Returns (the ids in their corpus order, how many came from `preferred`).
+    """
+    if n < 1:
+        raise ValueError("n must be positive")
+    rng = random.Random(seed)
+    first = [d for d in doc_ids if d in preferred]
+    rest = [d for d in doc_ids if d not in preferred]
+    chosen = rng.sample(first, min(n, len(first)))
+    from_preferred = len(chosen)
+    if len(chosen) < n:
+        chosen += rng.sample(rest, min(n - len(chosen), len(rest)))
+    picked = set(chosen)
+    return [d for d in doc_ids if d in picked], from_preferred
