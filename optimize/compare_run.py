@@ -71,7 +71,7 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
             if run is not None:
                 import mlflow
 
-                with mlflow.start_run(run_name=f"compare-{name}", nested=True):
+                with mlflow.start_run(run_name=f"compare-{name}", nested=True, experiment_id=run.info.experiment_id):
                     tracking_log.log_params({"variant": name, "program": spec, "stage": job.target})
                     tracking_log.log_metrics(report_metrics(report))
         _write_outputs(job.out_dir, reports)

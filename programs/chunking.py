@@ -55,8 +55,8 @@ def chunk_document(doc: Document, size: int = 1200, overlap: int = 200) -> Itera
             index += 1
         if j >= len(spans):
             break
-        # Step back over trailing sentences that fit in the overlap, but always make progress.
+        # Step back only while the next chunk can still reach the next new sentence within `size`.
         k = j
-        while k - 1 > i and end - spans[k - 1][0] <= overlap:
+        while k - 1 > i and end - spans[k - 1][0] <= overlap and spans[j][1] - spans[k - 1][0] <= size:
             k -= 1
         i = k

@@ -60,7 +60,8 @@ def _text_document(path: Path, root: Path | None) -> Document:
 def _jsonl_documents(path: Path) -> Iterator[Document]:
     text = read_text(path)
     count = 0
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on \n only: JSON strings may hold U+2028/U+2029/U+0085, which str.splitlines() would break on
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -86,8 +87,9 @@ def _jsonl_documents(path: Path) -> Iterator[Document]:
 def iter_documents(paths: Iterable[Path | str]) -> Iterator[Document]:
     """Documents from files and folders, in a stable order; duplicate ids are an error."""
     seen: set[str] = set()
-    for path in _expand(Path(p) for p in paths):
-        root = next((Path(p) for p in paths if Path(p).is_dir() and Path(p) in path.parents), None)
+    roots = [Path(p) for p in paths]  # read once: `paths` may be a one-shot iterator
+    for path in _expand(roots):
+        root = next((r for r in roots if r.is_dir() and r in path.parents), None)
         docs = _jsonl_documents(path) if path.suffix.lower() in JSONL_SUFFIXES else [_text_document(path, root)]
         for doc in docs:
             if doc.doc_id in seen:

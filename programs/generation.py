@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated
 
 import dspy
+from pydantic import WithJsonSchema
 
 from personaqa.programs.embedding import Embedder, semantic_dedup
 from personaqa.programs.lm_calls import call_lm
@@ -51,7 +52,9 @@ class QuestionTypeSelector(dspy.Module):
         if not type_descriptions:
             raise ValueError("at least one question type is required")
         self.type_descriptions = dict(type_descriptions)
-        allowed = Literal[tuple(self.type_descriptions)]  # type: ignore[valid-type]
+        # The schema lists the configured types (constrained decoders obey it); parsing accepts any string,
+        # so an endpoint without constrained decoding that adds an unknown type loses only that type.
+        allowed = Annotated[str, WithJsonSchema({"type": "string", "enum": list(self.type_descriptions)})]
         signature = SelectQuestionTypes.with_updated_fields("question_types", type_=list[allowed])
         self.select = dspy.Predict(signature)
         self.max_types = max_types

@@ -11,9 +11,11 @@ from personaqa.programs import usage
 from personaqa.programs.errors import LMUnavailableError
 
 # The endpoint itself is unusable: stop the run (it resumes later) instead of rejecting every item.
+# Timeouts, 429s and 5xx reach here only after DSPy's own retries with backoff: the endpoint is down or
+# overloaded for now, and stopping keeps the unit unfinished, so a resumed run retries it.
 FATAL_LM_ERRORS: tuple[type[BaseException], ...] = (
-    dspy.LMTransportError, dspy.LMAuthError, dspy.LMBillingError,
-    dspy.LMConfigurationError, dspy.LMUnsupportedModelError,
+    dspy.LMTransportError, dspy.LMAuthError, dspy.LMBillingError, dspy.LMConfigurationError,
+    dspy.LMUnsupportedModelError, dspy.LMTimeoutError, dspy.LMRateLimitError, dspy.LMServerError,
 )
 
 

@@ -343,42 +343,55 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def print_result(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     metric = result["metric"]
-    table = Table(title=f"Retrievers ranked by {metric_label(metric)}: {result['n_human_queries']} human queries "
-                        f"vs {result['n_synthetic_questions']} synthetic questions "
-                        f"({result['n_docs']} documents searched)")
-    table.add_column("retriever", style="bold")
-    table.add_column(f"human {metric_label(metric)}", justify="right")
-    table.add_column("rank", justify="right")
-    table.add_column(f"synthetic {metric_label(metric)}", justify="right")
-    table.add_column("rank", justify="right")
-    others = [m for m in result["metrics"] if m != metric]
-    for m in others:
-        table.add_column(f"{metric_label(m)} h / s", justify="right")
+    label = metric_label(metric)
     rows = {r["name"]: r for r in result["per_retriever"]}
+    table = Table(title=f"Retrievers by {label}: {result['n_human_queries']} human queries vs "
+                        f"{result['n_synthetic_questions']} synthetic questions, {result['n_docs']} documents")
+    table.add_column("retriever", style="bold")
+    for column in (f"human {label}", "rank", f"synthetic {label}", "rank"):
+        table.add_column(column, justify="right")
     for name in result["human_ranking"]:
         r = rows[name]
         table.add_row(name, f"{r['human'][metric]:.3f}", str(r["human_rank"]), f"{r['synthetic'][metric]:.3f}",
-                      str(r["synthetic_rank"]), *(f"{r['human'][m]:.3f} / {r['synthetic'][m]:.3f}" for m in others))
+                      str(r["synthetic_rank"]))
     console.print(table)
+    others = [m for m in result["metrics"] if m != metric]
+    if others:
+        detail = Table(title="Other metrics (human / synthetic)")
+        detail.add_column("retriever", style="bold")
+        for m in others:
+            detail.add_column(f"{metric_label(m)} human", justify="right")
+            detail.add_column(f"{metric_label(m)} synth", justify="right")
+        for name in result["human_ranking"]:
+            r = rows[name]
+            detail.add_row(name, *(f"{r[side][m]:.3f}" for m in others for side in ("human", "synthetic")))
+        console.print(detail)
     half = result["split_half"]
     tau, rho = result["kendall_tau"], result["spearman_rho"]
-    console.print(f"human ranking:     {' > '.join(result['human_ranking'])}")
-    console.print(f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}")
-    console.print(f"Kendall tau (human vs synthetic, {metric_label(metric)}): {_fmt(tau['value'])}"
-                  f"  (p={_fmt(tau['p_value'])})")
-    console.print(f"Spearman rho: {_fmt(rho['value'])}  (p={_fmt(rho['p_value'])})")
-    console.print(f"human split-half Kendall tau ({half['n_splits']} splits of {half['half_size']} vs "
-                  f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
-                  f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}")
+    lines = [
+        f"human ranking:     {' > '.join(result['human_ranking'])}",
+        f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}",
+        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])})",
+        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])})",
+        f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
+        f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
+        f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}",
+    ]
     for m in others:
         c = result["correlations_by_metric"][m]
-        console.print(f"  {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
-                      f"rho {_fmt(c['spearman_rho']['value'])}")
+        lines.append(f"  by {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
+                     f"rho {_fmt(c['spearman_rho']['value'])}")
     sample = result["sample"]
-    console.print(f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} "
-                  f"of {sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} relevant to a "
-                  f"human query); by persona: {result['synthetic_questions_by_persona']}")
-    console.print(f"note: {result['comparability']}", style="dim")
+    lines.append(f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} of "
+                 f"{sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} of them relevant "
+                 f"to a human query); by persona: {result['synthetic_questions_by_persona']}")
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False)
+    console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def write_outputs(

@@ -53,8 +53,12 @@ def instance(schema: dict[str, Any], seed: str, root: dict[str, Any] | None = No
     if kind == "object":
         return {k: instance(v, f"{seed}/{k}", root, k) for k, v in schema.get("properties", {}).items()}
     if kind == "array":
-        count = min(2, schema.get("maxItems", 2))
-        return [instance(schema.get("items", {}), f"{seed}/{i}", root, name) for i in range(max(count, schema.get("minItems", 0)))]
+        count = max(min(2, schema.get("maxItems", 2)), schema.get("minItems", 0))
+        items = [instance(schema.get("items", {}), f"{seed}/{i}", root, name) for i in range(count)]
+        for number, item in enumerate(items, start=1):
+            if isinstance(item, dict) and "number" in item:
+                item["number"] = number  # batched answers are numbered 1..n
+        return items
     if kind in ("integer", "number"):
         return 1
     if kind == "boolean":

@@ -1,0 +1,251 @@
+"""Speed and scale benchmark for `personaqa generate`. Prints its figures; nothing here is a test.
+
+1. A fake OpenAI-compatible endpoint (own process, loopback) with a fixed latency per call, which
+   isolates personaqa's own overhead: questions/min at 1..32 workers, speed-up over 1 worker, and
+   the share of wall time spent outside LM calls (1 - ideal / actual, ideal = calls x latency / workers).
+2. llama.cpp's own server (llama-cpp-python[server]) serving the embedded SmolLM2 GGUF: questions/min
+   at 1, 2, 4 workers.
+3. LM calls and tokens per accepted question, per-question vs batched filters, on the embedded
+   model, with the agreement of the batched relevance verdicts with the per-question ones.
+4. Peak RSS and wall time for the sample corpus and for it 4x larger (fake endpoint).
+5. Resume: a run killed (SIGKILL) mid-way, then rerun: LM requests repeated from the first run.
+
+Usage: python experiments/benchmark_speed.py [--latency 1.0] [--workers 1,2,4,8,16,32] [--skip-llama-server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+SAMPLE = ROOT / "programs" / "sample"
+PERSONAQA = [sys.executable, "-m", "personaqa.programs.cli"]
+
+
+def serve_fake(port_queue, latency: float, log_path: str | None) -> None:
+    """Child process: a fake endpoint that appends each request body to `log_path` (one JSON per line)."""
+    from fake_endpoint import FakeEndpoint
+
+    with FakeEndpoint(latency=latency) as endpoint:
+        if log_path:
+            original = endpoint._handle
+
+            def logged(handler, body):
+                with open(log_path, "a") as log:
+                    log.write(json.dumps(body.get("messages"), sort_keys=True) + "\n")
+                original(handler, body)
+
+            endpoint._handle = logged
+        port_queue.put(endpoint.base_url)
+        while True:
+            time.sleep(3600)
+
+
+class FakeServer:
+    def __init__(self, latency: float, log_path: str | None = None):
+        self.latency, self.log_path = latency, log_path
+
+    def __enter__(self) -> str:
+        queue = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=serve_fake, args=(queue, self.latency, self.log_path), daemon=True)
+        self.process.start()
+        return queue.get(timeout=30)
+
+    def __exit__(self, *exc) -> None:
+        self.process.kill()
+        self.process.join()
+
+
+def corpus(folder: Path, copies: int) -> Path:
+    """The sample documents, repeated `copies` times under new ids (same text, distinct chunks)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(copies):
+        for doc in sorted((SAMPLE / "docs").glob("*.md")):
+            (folder / f"{doc.stem}-{i:03d}.md").write_text(doc.read_text())
+    return folder
+
+
+def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "") -> tuple[dict, float, int]:
+    """Run `personaqa generate` in a subprocess: run.json, wall seconds and the child's peak RSS (KiB)."""
+    args = [*PERSONAQA, "generate", "--docs", str(docs), "--out", str(out), "--quiet", "--no-mlflow", "--overwrite",
+            *extra]
+    if config:
+        path = out.parent / f"{out.name}.yaml"
+        path.write_text(config)
+        args += ["--config", str(path)]
+    start = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"generate failed in {out}")
+    return json.loads((out / "run.json").read_text()), wall, rusage.ru_maxrss
+
+
+def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
+    print(f"\n== 1. fake endpoint, {latency:.2f}s latency per call (ideal speed-up = workers)")
+    print(f"{'workers':>7} {'units':>5} {'calls':>6} {'questions':>9} {'wall s':>7} {'q/min':>7} {'speed-up':>8} "
+          f"{'outside LM':>10}")
+    base_rate = None
+    with FakeServer(latency) as url:
+        for w in workers:
+            docs = corpus(tmp / f"docs_w{w}", max(1, w))  # 3 docs x w copies: 9 units per worker
+            run, wall, _ = generate_measured(tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", url,
+                                                                   "--workers", str(w)])
+            calls = run["lm_usage_total"]["calls"]
+            questions = run["counts"]["styled"]
+            rate = questions / wall * 60
+            base_rate = base_rate or rate
+            ideal = calls * latency / w
+            print(f"{w:>7} {run['counts']['units']:>5} {calls:>6} {questions:>9} {wall:>7.1f} {rate:>7.1f} "
+                  f"{rate / base_rate:>8.2f} {max(0.0, 1 - ideal / wall):>9.1%}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def section_llama_server(tmp: Path) -> None:
+    from personaqa.programs.llama_engine import embedded_gguf_path
+
+    print("\n== 2. llama.cpp server (llama-cpp-python[server]) with the embedded SmolLM2 GGUF")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf_path()),
+                               "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "4096"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        config = "max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 128\n"
+        print(f"{'workers':>7} {'calls':>6} {'questions':>9} {'wall s':>7} {'q/min':>7}  structured output")
+        for w in (1, 2, 4):
+            run, wall, _ = generate_measured(
+                tmp / f"llama_w{w}", SAMPLE / "docs",
+                ["--lm", "openai/smollm2", "--api-base", f"http://127.0.0.1:{port}/v1", "--workers", str(w)], config)
+            print(f"{w:>7} {run['lm_usage_total']['calls']:>6} {run['counts']['styled']:>9} {wall:>7.1f} "
+                  f"{run['counts']['styled'] / wall * 60:>7.1f}  (probed per run)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def verdicts(out: Path) -> dict[str, str]:
+    found = {}
+    for name in ("questions.jsonl", "rejected.jsonl"):
+        for line in (out / name).read_text().splitlines():
+            row = json.loads(line)
+            if row.get("relevance"):
+                found[row["question_id"]] = row["relevance"]["label"]
+    return found
+
+
+def section_batched(tmp: Path) -> None:
+    print("\n== 3. per-question vs batched filters, embedded SmolLM2 on the sample")
+    print(f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} {'tokens/kept':>11} "
+          f"{'wall s':>7}")
+    results = {}
+    for mode, batched in (("per-question", "false"), ("batched", "true")):
+        out = tmp / f"embedded_{mode}"
+        run, wall, _ = generate_measured(out, SAMPLE / "docs", [], f"batched_filters: {batched}\n")
+        usage = run["lm_usage"]
+        filters = [usage.get(s, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+                   for s in ("relevance", "conversational", "generality")]
+        calls = sum(f["calls"] for f in filters)
+        tokens = sum(f["input_tokens"] + f["output_tokens"] for f in filters)
+        print(f"{mode:>12} {calls:>12} {tokens:>13} {run['counts']['styled']:>5} "
+              f"{run['lm_calls_per_kept_question']:>10} {run['tokens_per_kept_question']:>11} {wall:>7.1f}")
+        results[mode] = verdicts(out)
+    shared = set(results["per-question"]) & set(results["batched"])
+    agree = sum(results["per-question"][q] == results["batched"][q] for q in shared)
+    print(f"relevance verdicts on the same candidates: {agree}/{len(shared)} agree "
+          f"({agree / max(1, len(shared)):.0%}); per-question keeps "
+          f"{sum(v == 'fully' for v in results['per-question'].values())}, batched keeps "
+          f"{sum(v == 'fully' for v in results['batched'].values())}")
+
+
+def section_memory(tmp: Path) -> None:
+    print("\n== 4. peak RSS and wall time, fake endpoint (0.01s latency), sample vs 4x sample")
+    with FakeServer(0.01) as url:
+        rows = []
+        for copies in (1, 4):
+            docs = corpus(tmp / f"mem_docs_{copies}", copies)
+            run, wall, rss = generate_measured(tmp / f"mem_{copies}", docs,
+                                               ["--lm", "openai/fake", "--api-base", url, "--workers", "4"])
+            rows.append((copies, run["counts"]["units"], wall, rss / 1024))
+        for copies, units, wall, rss in rows:
+            print(f"{copies}x corpus: {units:>3} units, wall {wall:6.1f}s, peak RSS {rss:7.1f} MiB")
+        print(f"peak RSS 4x / 1x = {rows[1][3] / rows[0][3]:.3f}")
+
+
+def section_resume(tmp: Path) -> None:
+    print("\n== 5. resume after SIGKILL (fake endpoint, 0.05s latency)")
+    log = tmp / "requests.log"
+    docs = corpus(tmp / "resume_docs", 2)
+    out = tmp / "resume"
+    with FakeServer(0.05, str(log)) as url:
+        args = [*PERSONAQA, "generate", "--docs", str(docs), "--out", str(out), "--quiet", "--no-mlflow",
+                "--lm", "openai/fake", "--api-base", url]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        units = out / ".personaqa" / "units.jsonl"
+        while not (units.exists() and len(units.read_text().splitlines()) >= 6):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        first = log.read_text().splitlines()
+        done = len(units.read_text().splitlines())
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        second = log.read_text().splitlines()[len(first):]
+    probe = {l for l in first if "ping" in l}
+    repeated = sum(1 for line in second if line in set(first) and line not in probe)
+    print(f"killed after {done} finished units and {len(first)} requests; the rerun sent {len(second)} requests, "
+          f"{repeated} of them repeats of first-run work (the start-up probe excluded: {len(probe)} per run)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--workers", default="1,2,4,8,16,32")
+    parser.add_argument("--sections", default="1,2,3,4,5")
+    args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    tmp = Path(tempfile.mkdtemp(prefix="personaqa-bench-"))
+    started = time.monotonic()
+    try:
+        if "1" in sections:
+            section_workers(tmp, args.latency, [int(w) for w in args.workers.split(",")])
+        if "2" in sections:
+            section_llama_server(tmp)
+        if "3" in sections:
+            section_batched(tmp)
+        if "4" in sections:
+            section_memory(tmp)
+        if "5" in sections:
+            section_resume(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nbenchmark wall time: {time.monotonic() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,376 @@
+"""SyntheticEvalProgram end to end on a scripted LM: every stage, every rejection, provenance, usage."""
+
+from __future__ import annotations
+
+import dspy
+import pytest
+
+from fakes import (
+    INVALID_JSON, BagOfWordsEmbedder, CachingEmbedder, Raise, ScriptedEngine, build_program, lm_context,
+    make_lm, run_program,
+)
+from personaqa.programs.errors import LMUnavailableError
+from personaqa.programs.pipeline import question_id
+from personaqa.programs.records import Chunk, Persona
+
+CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
+              text="The break fee is 40 million euros. The review ends on 30 June 2026.", start=0)
+CHUNKS = [CHUNK] + [
+    Chunk(chunk_id=f"merger#c{i}", doc_id="merger", title="Harbor merger", text=f"Paragraph {i} text.",
+          start=i * 40)
+    for i in (1, 2)
+]
+LAWYER = Persona(name="lawyer", description="A competition lawyer who writes formal questions.")
+PARENT = Persona(name="parent", description="A busy parent who types short lowercase questions.")
+
+QUESTIONS = {
+    "break fee": "What is the break fee in the Harbor merger?",
+    "review deadline": "When does the Harbor merger review end?",
+    "weather policy": "Does the weather affect port operations in the Harbor deal?",
+    "market share": "What market share would Harbor and Vessel hold together?",
+}
+
+
+def question_for(text):
+    return QUESTIONS[text.inputs["interest"]]
+
+
+@pytest.fixture
+def bow():
+    return BagOfWordsEmbedder()
+
+
+@pytest.fixture(scope="module")
+def minilm(embedder):
+    return CachingEmbedder(embedder)
+
+
+def engine_for(interests, name: str = "fake", **answers) -> ScriptedEngine:
+    return ScriptedEngine({"interests": list(interests), "question": question_for, **answers}, name=name)
+
+
+def stages(prediction) -> dict[str, str]:
+    return {r.interest: r.stage for r in prediction.rejections}
+
+
+# -- interests and question types ---------------------------------------------------------------
+
+
+def test_near_identical_interests_are_merged(minilm):
+    engine = engine_for(["break fee", "the break fee", "Break Fee", "review deadline"])
+    out = run_program(build_program(minilm), engine, CHUNK, LAWYER)
+    assert out.interests == ["break fee", "review deadline"]
+    assert engine.calls["question_types"] == 2
+    assert sorted(engine.texts("question_types")[i].inputs["interest"] for i in range(2)) == [
+        "break fee", "review deadline"]
+
+
+def test_interests_are_cleaned_and_capped(bow):
+    engine = engine_for([" break   fee. ", "review deadline", "Break fee", "market share", "weather policy"])
+    out = run_program(build_program(bow, max_interests=3), engine, CHUNK, LAWYER)
+    assert out.interests == ["break fee", "review deadline", "market share"]
+
+
+def test_given_interests_skip_extraction(bow):
+    engine = engine_for(["should not be asked"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER, interests=["market share"])
+    assert engine.calls["interests"] == 0
+    assert out.interests == ["market share"]
+    assert [r.interest for r in out.records] == ["market share"]
+
+
+def test_question_types_are_restricted_deduplicated_and_capped(bow):
+    types = {"extractive": "asks for a fact", "comparative": "asks how things differ",
+             "howto": "asks for steps"}
+    engine = engine_for(["break fee"], question_types=["howto", "howto", "comparative", "extractive"],
+                        question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question?")
+    program = build_program(bow, question_types=types, max_types_per_interest=2)
+    out = run_program(program, engine, CHUNK, LAWYER)
+    # the schema offers only the configured types
+    enum = engine.schema("question_types")["properties"]["question_types"]["items"]["enum"]
+    assert enum == ["extractive", "comparative", "howto"]
+    assert [r.question_type for r in out.records] == ["howto", "comparative"]
+    # the writer is told the type and its (custom) description
+    assert [t.inputs["question_type"] for t in engine.texts("question")] == [
+        "howto: asks for steps", "comparative: asks how things differ"]
+
+
+def test_question_types_outside_configured_set_are_dropped(bow):
+    types = {"extractive": "asks for a fact", "comparative": "asks how things differ"}
+    engine = engine_for(["break fee"], question_types=["extractive", "sentiment", "riddle"])
+    out = run_program(build_program(bow, question_types=types), engine, CHUNK, LAWYER)
+    assert [r.question_type for r in out.records] == ["extractive"]
+    assert not [r for r in out.rejections if r.stage == "lm_error"]
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def relevance_by_question(text):
+    question = text.inputs["question"]
+    if "weather" in question:
+        return ("not", "the passage says nothing about weather")
+    if "review" in question:
+        return ("partially", "the passage gives the date but not the reason")
+    return ("fully", "the passage states the fee")
+
+
+def test_relevance_filter_rejects_what_is_not_fully_answered(bow):
+    engine = engine_for(["break fee", "weather policy", "review deadline"], relevance=relevance_by_question)
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee"]
+    assert stages(out) == {"weather policy": "relevance", "review deadline": "relevance"}
+    by_interest = {r.interest: r for r in out.rejections}
+    weather = by_interest["weather policy"]
+    assert weather.reason == "not: the passage says nothing about weather"
+    assert weather.relevance.label == "not"
+    assert weather.question == QUESTIONS["weather policy"]
+    assert weather.generality is None
+    partial = by_interest["review deadline"]
+    assert partial.reason.startswith("partially: ")
+    assert partial.relevance.reason == "the passage gives the date but not the reason"
+    # rejected questions go no further
+    assert engine.calls["conversational_question"] == 1
+    assert engine.calls["generality"] == 1
+
+
+def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
+    def generality(text):
+        question = text.inputs["question"]
+        if "market share" in question:
+            return ("missing_context", "which merger is meant is unclear")
+        if "review" in question:
+            return ("pedantic_or_general", "trivia")
+        return ("insightful", "specific")
+
+    engine = engine_for(["break fee", "market share", "review deadline"], generality=generality,
+                        conversational_question=lambda t: "so " + t.inputs["question"].lower())
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee"]
+    assert stages(out) == {"market share": "generality", "review deadline": "generality"}
+    missing = next(r for r in out.rejections if r.interest == "market share")
+    assert missing.reason == "missing_context: which merger is meant is unclear"
+    assert missing.generality.label == "missing_context"
+    assert missing.relevance.label == "fully"
+    assert missing.question == "so " + QUESTIONS["market share"].lower()  # the text the judge saw
+    # the generality judge sees the conversational rewrite, and rejected questions are not styled
+    assert all(t.inputs["question"].startswith("so ") for t in engine.texts("generality"))
+    assert engine.calls["styled_question"] == 1
+
+
+def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
+    written = {"break fee": "What is the break fee?", "termination payment": "How large is the break fee?",
+               "review deadline": "When does the competition review end?"}
+    engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
+    program = build_program(minilm, question_dedup_threshold=0.92)
+    out = run_program(program, engine, CHUNK, LAWYER, interests=list(written))
+    assert [r.interest for r in out.records] == ["break fee", "review deadline"]
+    (dup,) = out.rejections
+    kept = out.records[0]
+    assert dup.stage == "dedup"
+    assert dup.reason == f"near-duplicate of {kept.question_id}"
+    assert dup.question == "How large is the break fee?"
+    assert dup.interest == "termination payment"
+    assert dup.question_id == question_id(CHUNK, LAWYER, "termination payment", "extractive")
+    assert engine.calls["relevance"] == 2  # the duplicate is never judged
+
+
+def test_dedup_threshold_one_keeps_paraphrases(minilm):
+    written = {"break fee": "What is the break fee?", "termination payment": "How large is the break fee?"}
+    engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
+    out = run_program(build_program(minilm, question_dedup_threshold=1.0), engine, CHUNK, LAWYER,
+                      interests=list(written))
+    assert len(out.records) == 2 and not out.rejections
+
+
+# -- kept records -------------------------------------------------------------------------------
+
+
+def test_kept_record_has_complete_provenance(bow):
+    engine = engine_for(
+        ["break fee"],
+        question_types=["extractive"],
+        relevance=("fully", "the first sentence gives 40 million euros"),
+        conversational_question=lambda t: "how big is the harbor break fee",
+        generality=("insightful", "specific to the merger"),
+        writing_style="Formal, precise, cites figures.",
+        styled_question=lambda t: f"Kindly state: {t.inputs['question']}?",
+    )
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    (record,) = out.records
+    assert record.question_id == question_id(CHUNK, LAWYER, "break fee", "extractive")
+    assert record.question == "Kindly state: how big is the harbor break fee?"
+    assert record.original_question == QUESTIONS["break fee"]
+    assert record.conversational_question == "how big is the harbor break fee"
+    assert record.persona == "lawyer"
+    assert record.interest == "break fee"
+    assert record.question_type == "extractive"
+    assert (record.chunk_id, record.doc_id) == ("merger#c0", "merger")
+    assert (record.relevance.label, record.relevance.reason) == (
+        "fully", "the first sentence gives 40 million euros")
+    assert (record.generality.label, record.generality.reason) == ("insightful", "specific to the merger")
+    assert out.rejections == []
+    # each stage saw what the previous one produced
+    (rewrite,) = engine.texts("styled_question")
+    assert rewrite.inputs == {"question": "how big is the harbor break fee",
+                              "writing_style": "Formal, precise, cites figures."}
+    (judged,) = engine.texts("relevance")
+    assert judged.inputs["question"] == QUESTIONS["break fee"]
+    assert CHUNK.text in judged.inputs["passage"] and CHUNK.title in judged.inputs["passage"]
+
+
+def test_question_ids_are_stable_across_program_instances(bow):
+    first = run_program(build_program(bow), engine_for(["break fee", "market share"]), CHUNK, LAWYER)
+    again = run_program(build_program(bow), engine_for(["break fee", "market share"]), CHUNK, LAWYER)
+    assert [r.question_id for r in first.records] == [r.question_id for r in again.records]
+    assert len({r.question_id for r in first.records}) == 2
+    other_persona = run_program(build_program(bow), engine_for(["break fee", "market share"]), CHUNK, PARENT)
+    assert {r.question_id for r in other_persona.records}.isdisjoint(r.question_id for r in first.records)
+
+
+def test_writing_style_is_derived_once_per_persona(bow):
+    styles = {"lawyer": "Formal and precise.", "parent": "short lowercase no punctuation"}
+    engine = engine_for(
+        ["break fee", "market share"],
+        writing_style=lambda t: styles[t.inputs["persona"].split(":")[0]],
+        styled_question=lambda t: f"[{t.inputs['writing_style']}] {t.inputs['question']}",
+    )
+    program = build_program(bow)
+    records = []
+    with lm_context(make_lm(engine)):
+        for chunk in CHUNKS:
+            for persona in (LAWYER, PARENT):
+                records += program(chunk=chunk, persona=persona).records
+    assert len(records) == len(CHUNKS) * 2 * 2
+    assert engine.calls["writing_style"] == 2
+    assert engine.calls["styled_question"] == len(records)
+    for record in records:
+        assert record.question.startswith(f"[{styles[record.persona]}] ")
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def test_invalid_json_for_one_question_is_an_lm_error_and_the_run_continues(bow):
+    engine = engine_for(["break fee", "weather policy", "market share"])
+    engine.fail("relevance", "invalid_json", when=lambda t: "weather" in t.inputs["question"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee", "market share"]
+    (error,) = out.rejections
+    assert error.stage == "lm_error"
+    assert error.interest == "weather policy"
+    assert error.reason.startswith("relevance: ")
+    assert error.question == QUESTIONS["weather policy"]
+    assert engine.calls["relevance"] == 3
+
+
+def test_exception_in_style_rewrite_rejects_only_that_question(bow):
+    engine = engine_for(["break fee", "market share"])
+    engine.fail("styled_question", "raise", when=lambda t: "market share" in t.inputs["question"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee"]
+    (error,) = out.rejections
+    assert (error.stage, error.interest) == ("lm_error", "market share")
+    assert error.reason.startswith("style: ")
+    assert error.relevance.label == "fully" and error.generality.label == "insightful"
+
+
+def test_failed_question_writing_is_rejected_without_a_question(bow):
+    engine = engine_for(["break fee", "market share"])
+    engine.set("question",
+               lambda t: INVALID_JSON if t.inputs["interest"] == "market share" else question_for(t))
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee"]
+    (error,) = out.rejections
+    assert (error.stage, error.interest, error.question_type, error.question) == (
+        "lm_error", "market share", "extractive", "")
+    assert error.question_id == question_id(CHUNK, LAWYER, "market share", "extractive")
+
+
+def test_failed_type_selection_rejects_that_interest_only(bow):
+    engine = engine_for(["break fee", "market share"])
+    engine.set("question_types", lambda t: Raise(RuntimeError("server hiccup"))
+               if t.inputs["interest"] == "break fee" else ["extractive"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["market share"]
+    (error,) = out.rejections
+    assert (error.stage, error.interest) == ("lm_error", "break fee")
+    assert error.reason.startswith("question_types: ") and "server hiccup" in error.reason
+
+
+def test_failed_interest_extraction_rejects_the_unit(bow):
+    engine = engine_for(["break fee"])
+    engine.fail("interests", "invalid_json")
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.records == [] and out.interests == []
+    (error,) = out.rejections
+    assert error.stage == "lm_error" and error.reason.startswith("interests: ")
+    assert (error.chunk_id, error.persona) == (CHUNK.chunk_id, "lawyer")
+    assert engine.total_calls == 1
+
+
+@pytest.mark.parametrize("error", [dspy.LMAuthError("bad key"), dspy.LMTransportError("connection refused"),
+                                   dspy.LMBillingError("quota exhausted")], ids=lambda e: type(e).__name__)
+def test_unusable_endpoint_stops_the_unit(bow, error):
+    engine = engine_for(["break fee"])
+    engine.set("relevance", Raise(error))
+    with pytest.raises(LMUnavailableError, match="relevance"):
+        run_program(build_program(bow), engine, CHUNK, LAWYER)
+
+
+@pytest.mark.parametrize("error", [dspy.LMTimeoutError("timed out"), dspy.LMRateLimitError("429")],
+                         ids=lambda e: type(e).__name__)
+def test_timeouts_and_rate_limits_stop_the_unit(bow, error):
+    engine = engine_for(["break fee"])
+    engine.set("relevance", Raise(error))
+    with pytest.raises(LMUnavailableError):
+        run_program(build_program(bow), engine, CHUNK, LAWYER)
+
+
+# -- usage and judge LM -------------------------------------------------------------------------
+
+
+def test_usage_ledger_matches_engine_calls_per_stage(bow):
+    engine = ScriptedEngine({"interests": ["break fee", "review deadline", "market share"],
+                             "question_types": ["extractive", "comparative"],
+                             "question": lambda t: (f"{QUESTIONS[t.inputs['interest']]} "
+                                                    f"({t.inputs['question_type'][:5]})"),
+                             "relevance": relevance_by_question}, input_tokens=13, output_tokens=4)
+    engine.fail("generality", "invalid_json", when=lambda t: "market share" in t.inputs["question"]
+                and "compa" in t.inputs["question"])
+    program = build_program(bow)
+    with lm_context(make_lm(engine)):
+        outs = [program(chunk=CHUNK, persona=p) for p in (LAWYER, PARENT)]
+    ledger = outs[0].usage
+    ledger.merge(outs[1].usage)
+    expected = engine.calls_by_stage()
+    assert {stage: usage.calls for stage, usage in ledger.stages.items() if usage.calls} == dict(expected)
+    assert expected["style"] == engine.calls["writing_style"] + engine.calls["styled_question"]
+    for stage, usage in ledger.stages.items():
+        assert usage.input_tokens == 13 * usage.calls
+        assert usage.output_tokens == 4 * usage.calls
+    assert ledger.total().calls == engine.total_calls
+    assert any(r.stage == "lm_error" for o in outs for r in o.rejections)
+
+
+def test_judge_lm_gets_the_judge_calls(bow):
+    task = engine_for(["break fee", "weather policy"], name="task")
+    task.set("relevance", Raise(AssertionError("task LM must not judge relevance")))
+    task.set("generality", Raise(AssertionError("task LM must not judge generality")))
+    judge = ScriptedEngine({"relevance": relevance_by_question}, name="judge")
+    program = build_program(bow, judge_lm=make_lm(judge, "judge-model"))
+    out = run_program(program, task, CHUNK, LAWYER)
+    assert [r.interest for r in out.records] == ["break fee"]
+    assert [r.stage for r in out.rejections] == ["relevance"]
+    assert task.calls["relevance"] == task.calls["generality"] == 0
+    assert judge.calls["relevance"] == 2 and judge.calls["generality"] == 1
+    assert set(judge.calls) == {"relevance", "generality"}
+    assert task.calls["question"] == 2 and task.calls["conversational_question"] == 1
+    assert out.usage.stages["relevance"].calls == 2
+    assert out.usage.stages["generality"].calls == 1
+
+
+def test_without_judge_lm_the_task_lm_judges(bow):
+    engine = engine_for(["break fee"])
+    run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert engine.calls["relevance"] == engine.calls["generality"] == 1
