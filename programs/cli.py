@@ -41,15 +41,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_progress_bars() -> None:
+    """`--quiet`: no Hugging Face progress bars (model loading, dataset export) on stderr either."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    # Modules imported before this call read the variables already: switch their bars off directly.
+    for module, name in (("huggingface_hub.utils", "disable_progress_bars"),
+                         ("transformers.utils.logging", "disable_progress_bar"),
+                         ("datasets.utils.tqdm", "disable_progress_bars")):
+        if module in sys.modules:
+            try:
+                getattr(sys.modules[module], name)()
+            except Exception:  # noqa: BLE001 - cosmetic only
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     _offline_defaults()
     args = build_parser().parse_args(argv)
+    if getattr(args, "quiet", False):
+        _quiet_progress_bars()
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args) or 0
     except PersonaqaError as exc:
         print(f"personaqa: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # A path that cannot be read or written (an --out below a file, a full disk, no permission): one line
+        # naming the path, not a traceback. Errors without a path are not the user's input: let them show.
+        if exc.filename is None:
+            raise
+        print(f"personaqa: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("personaqa: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

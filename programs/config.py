@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,17 @@ class RunConfig(BaseModel):
     question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
     custom_question_types: dict[str, str] = Field(default_factory=dict,
                                                   description="extra types: name -> what the question asks for")
+    complex_ratio: float = Field(default=0.0, ge=0, le=0.9,
+                                 description="share of units that ask multi-chunk questions (0 = off)")
+    complex_group_size: int = Field(default=2, ge=2, le=3, description="chunks per complex question")
+    complex_sentence_threshold: float = Field(default=0.7, gt=0, le=1,
+                                              description="cosine at which two sentences say the same thing")
+    complex_jaccard_threshold: float = Field(default=0.15, gt=0, le=1,
+                                             description="semantic Jaccard at which two chunks overlap")
+    complex_cross_document: bool = Field(default=True, description="group chunks of different documents too")
+    complex_question_types: list[Literal["comparative", "aggregative", "multi_hop"]] = Field(
+        default_factory=lambda: ["comparative", "aggregative", "multi_hop"])
+    complex_types_per_group: int = Field(default=1, ge=1, le=3)
     lm: LMConfig = Field(default_factory=LMConfig)
     judge_lm: LMConfig | None = None
     embedder: str = DEFAULT_EMBEDDER
@@ -61,7 +73,7 @@ class RunConfig(BaseModel):
         known = {**QUESTION_TYPE_DESCRIPTIONS, **self.custom_question_types}
         unknown = [t for t in self.question_types if t not in known]
         if unknown:
-            raise ValueError(f"unknown question type(s) {unknown}; known: {sorted(known)} "
+            raise ValueError(f"question_types: unknown question type(s) {unknown}; known: {sorted(known)} "
                              "(define new ones under custom_question_types)")
         if not self.question_types:
             raise ValueError("question_types must not be empty")
@@ -74,8 +86,30 @@ class RunConfig(BaseModel):
 
 def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(root)"
-    return f"field '{field}': {err['msg']}"
+    field = ".".join(str(p) for p in err["loc"])
+    message = err["msg"]
+    if not field:  # a check across fields (model validator): its message names the field(s)
+        message = message.removeprefix("Value error, ")
+        named = re.match(r"([a-z_][\w.]*): (.*)", message, re.DOTALL)
+        if not named:
+            return message
+        field, message = named.groups()
+    if err.get("type") == "extra_forbidden":
+        return f"field '{field}': unknown setting{_suggest(err['loc'])}"
+    return f"field '{field}': {message}"
+
+
+def _suggest(loc: tuple) -> str:
+    """'; did you mean ...' for a misspelt setting, from the fields of the model it sits in."""
+    import difflib
+
+    model: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        if part not in ("lm", "judge_lm"):
+            return ""
+        model = LMConfig
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(model.model_fields)}"
 
 
 def load_config(path: Path | str | None, overrides: dict[str, Any] | None = None) -> RunConfig:

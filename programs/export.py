@@ -12,7 +12,7 @@ from pathlib import Path
 from personaqa.programs.atomic import atomic_directory, atomic_write, write_jsonl
 from personaqa.programs.records import Chunk, QuestionRecord, Rejection
 
-BEIR_QUERY_FIELDS = ("persona", "question_type", "interest", "chunk_id", "doc_id")
+BEIR_QUERY_FIELDS = ("persona", "question_type", "complexity", "interest", "chunk_id", "doc_id")
 VERDICTS = ("relevance", "generality")
 
 
@@ -52,7 +52,7 @@ def write_dataset(out_dir: Path, records: Iterable[QuestionRecord]) -> None:
 
 
 def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[QuestionRecord]) -> None:
-    """BEIR layout: chunks as the corpus, questions as queries, each query relevant to its chunk."""
+    """BEIR layout: chunks as the corpus, questions as queries, each query relevant to its chunk(s)."""
     with atomic_directory(out_dir / "beir") as staging:
         write_jsonl(staging / "corpus.jsonl",
                     ({"_id": c.chunk_id, "title": c.title, "text": c.text, "doc_id": c.doc_id} for c in chunks))
@@ -61,4 +61,5 @@ def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[Questio
             for r in records:
                 row = {"_id": r.question_id, "text": r.question, **{k: getattr(r, k) for k in BEIR_QUERY_FIELDS}}
                 queries.write(json.dumps(row, ensure_ascii=False) + "\n")
-                qrels.write(f"{r.question_id}\t{r.chunk_id}\t1\n")
+                for chunk_id in r.chunk_ids or [r.chunk_id]:  # a multi-chunk question is relevant to each chunk
+                    qrels.write(f"{r.question_id}\t{chunk_id}\t1\n")

@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--program", type=Path, help="compiled program state (.json) from `personaqa compile`")
     add_lm_arguments(p)
     p.add_argument("--limit-chunks", type=int, help="stop after this many chunks")
+    p.add_argument("--complex-ratio", type=float,
+                   help="share of units asking multi-chunk questions over overlapping chunks (default 0: off)")
     p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local threads, or Ray Data over (chunk, persona) units")
@@ -36,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, {**lm_overrides(args), "limit_chunks": args.limit_chunks})
+    config = load_config(args.config, {**lm_overrides(args), "limit_chunks": args.limit_chunks,
+                                             "complex_ratio": args.complex_ratio})
     sample = sample_dir()
     personas = load_personas(args.personas or sample / "personas.yaml")
     docs = args.docs or [sample / "docs"]

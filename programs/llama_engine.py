@@ -7,6 +7,7 @@ any local GGUF file run through this engine: no server, no key, no network.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,10 @@ class LlamaCppEngine:
         if self._llama is None:
             from llama_cpp import Llama
 
+            threads = self.n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
             self._llama = Llama(
                 model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed,
-                n_threads=self.n_threads, verbose=False,
+                n_threads=threads, n_threads_batch=threads, verbose=False,
             )
         return self._llama
 

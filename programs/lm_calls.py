@@ -35,8 +35,21 @@ def call_lm(stage: str, predictor: dspy.Module, **inputs: Any) -> dspy.Predictio
             return predictor(**inputs)
         except FATAL_LM_ERRORS as exc:
             raise LMUnavailableError(f"LM endpoint unusable during stage '{stage}': {type(exc).__name__}: "
-                                     f"{str(exc).splitlines()[0][:200]}") from exc
+                                     f"{_first_line(exc)}{_hint(exc)}; the run stopped, rerun the same "
+                                     "command to resume") from exc
         except (dspy.AdapterParseError, dspy.LMError, pydantic.ValidationError, ValueError) as exc:
-            raise StageFailure(stage, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+            raise StageFailure(stage, f"{type(exc).__name__}: {_first_line(exc)}") from exc
         finally:
             usage.record(stage, dict(tracker.usage_data))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else "(no message)"
+
+
+def _hint(exc: BaseException) -> str:
+    """What a personaqa user can change (DSPy's own advice names its Python API, not our config)."""
+    if isinstance(exc, dspy.LMTimeoutError) or "timed out" in str(exc):
+        return " (if the model is just slow, raise lm.timeout in --config)"
+    return ""

@@ -24,9 +24,20 @@ class EndpointLM(dspy.LM):
     from LiteLLM's model catalog, which does not know self-hosted models: vLLM and OpenAI take
     `json_schema`, llama.cpp's server only `json_object`, some servers neither."""
 
-    def __init__(self, *args, structured_output: StructuredOutput = "json_schema", **kwargs):
+    def __init__(self, *args, structured_output: StructuredOutput = "json_schema", reject_truncated: bool = True,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.structured_output = structured_output
+        self.reject_truncated = reject_truncated
+
+    def update_history(self, entry: dict) -> None:
+        """Every finished call passes here (cache hits too): an answer cut at max_tokens is refused, because
+        DSPy's JSON repair would otherwise close the cut JSON and a half question would pass as a whole one."""
+        super().update_history(entry)
+        if self.reject_truncated and _truncated(entry.get("response")):
+            raise TruncatedAnswerError(
+                f"answer cut at max_tokens={self.kwargs.get('max_tokens')} (finish_reason=length); "
+                "raise lm.max_tokens if this happens often")
 
     @property
     def supports_response_schema(self) -> bool:
@@ -44,7 +55,36 @@ class EndpointLM(dspy.LM):
     def copy(self, **kwargs) -> EndpointLM:
         clone = super().copy(**kwargs)
         clone.structured_output = self.structured_output
+        clone.reject_truncated = self.reject_truncated
         return clone
+
+
+class TruncatedAnswerError(ValueError):
+    """The LM stopped at max_tokens: its answer is incomplete (the item is rejected with `lm_error`)."""
+
+
+def _finish_reasons(response: object) -> list[object]:
+    """finish_reason of every choice in a call's response: lm15 Responses (native engine) or an
+    OpenAI-shaped completion (LiteLLM path), as objects or dicts."""
+    items = response if isinstance(response, (list, tuple)) else [response]
+    reasons: list[object] = []
+    for item in items:
+        get = item.get if isinstance(item, dict) else lambda name, item=item: getattr(item, name, None)
+        if get("finish_reason") is not None:
+            reasons.append(get("finish_reason"))
+        for choice in get("choices") or []:
+            reasons.append(choice.get("finish_reason") if isinstance(choice, dict)
+                           else getattr(choice, "finish_reason", None))
+    return reasons
+
+
+def _first_line(exc: BaseException | None) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else "(no message)"
+
+
+def _truncated(response: object) -> bool:
+    return any(reason == "length" for reason in _finish_reasons(response))
 
 
 def build_lm(config: LMConfig) -> dspy.LM:
@@ -85,6 +125,7 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
     from personaqa.programs.structured_output import BoundedJSONAdapter
 
     probe = lm.copy(cache=False, num_retries=0, max_tokens=16)
+    probe.reject_truncated = False  # a reply cut at 16 tokens still shows that the form is accepted
     last: Exception | None = None
     for mode in ("json_schema", "json_object", "none"):
         probe.structured_output = mode
@@ -94,8 +135,8 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
             return mode
         except (dspy.LMTransportError, dspy.LMAuthError, dspy.LMTimeoutError, dspy.LMConfigurationError) as exc:
             raise LMUnavailableError(f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: "
-                                     f"{str(exc).splitlines()[0][:160]})") from None
+                                     f"{_first_line(exc)})") from None
         except Exception as exc:  # this form was refused or unparsable: try the next one
             last = exc
     raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
-                             f"{str(last).splitlines()[0][:160]})")
+                             f"{_first_line(last)})")

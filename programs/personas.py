@@ -37,7 +37,9 @@ def load_personas(path: Path | str) -> list[Persona]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "persona"
-            raise InputError(f"{path}: persona #{index + 1}: field '{field}': {err['msg']}") from None
+            message = "unknown field (a persona has only 'name' and 'description')" \
+                if err["type"] == "extra_forbidden" else err["msg"]
+            raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None
     names = [p.name for p in personas]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dspy
 
@@ -12,6 +12,7 @@ from personaqa.programs.embedding import Embedder
 from personaqa.programs.filters import (
     BatchedFilters, ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
 )
+from personaqa.programs.complex_questions import MultiChunkQuestions
 from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
 from personaqa.programs.lm_calls import StageFailure
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
@@ -35,6 +36,7 @@ class Candidate:
     conversational_question: str = ""
     relevance: Verdict | None = None
     generality: Verdict | None = None
+    chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SyntheticEvalProgram(dspy.Module):
         self.generality = GeneralityJudge()
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
+        self.multi = MultiChunkQuestions()
 
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
         ledger = Ledger()
@@ -124,10 +127,19 @@ class SyntheticEvalProgram(dspy.Module):
         try:
             with self._judging():
                 candidate.relevance = self.relevance(chunk, candidate.question)
-            if candidate.relevance.label != RelevanceJudge.passing:
-                rejections.append(self._rejection(candidate, chunk, persona, "relevance",
-                                                  f"{candidate.relevance.label}: {candidate.relevance.reason}"))
-                return None
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return None
+        if candidate.relevance.label != RelevanceJudge.passing:
+            rejections.append(self._rejection(candidate, chunk, persona, "relevance",
+                                              f"{candidate.relevance.label}: {candidate.relevance.reason}"))
+            return None
+        return self._rewrite_judge_style(candidate, chunk, persona, rejections)
+
+    def _rewrite_judge_style(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                             rejections: list[Rejection]) -> QuestionRecord | None:
+        """The steps after relevance: conversational rewrite, generality judge, persona style."""
+        try:
             candidate.conversational_question = self.conversational(candidate.question)
             with self._judging():
                 candidate.generality = self.generality(candidate.conversational_question)
@@ -140,6 +152,35 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return None
         return self._record(candidate, chunk, persona, styled)
+
+    def group(self, chunks: list[Chunk], persona: Persona, question_types: list[str]) -> dspy.Prediction:
+        """Complex questions over a group of chunks that share information: each needs every chunk."""
+        ledger = Ledger()
+        rejections: list[Rejection] = []
+        records: list[QuestionRecord] = []
+        primary = chunks[0]
+        chunk_ids = [c.chunk_id for c in chunks]
+        with collecting(ledger):
+            for question_type in question_types:
+                qid = question_id(primary, persona, "+".join(chunk_ids), question_type)
+                candidate = Candidate(qid, "", question_type, "", chunk_ids=chunk_ids)
+                try:
+                    candidate.question = self.multi.write_question(chunks, persona, question_type)
+                    with self._judging():
+                        verdict, single = self.multi.judge(chunks, candidate.question)
+                except StageFailure as failure:
+                    rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
+                    continue
+                candidate.relevance = verdict
+                if verdict.label != RelevanceJudge.passing:
+                    rejections.append(self._rejection(candidate, primary, persona, "relevance",
+                                                      f"{verdict.label}: {verdict.reason}"))
+                elif single:
+                    rejections.append(self._rejection(candidate, primary, persona, "single_chunk_suffices",
+                                                      f"{chunk_ids[single - 1]} alone answers it: {verdict.reason}"))
+                elif record := self._rewrite_judge_style(candidate, primary, persona, rejections):
+                    records.append(record)
+        return dspy.Prediction(records=records, rejections=rejections, interests=[], usage=ledger)
 
     def _filter_batched(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                         rejections: list[Rejection]) -> list[QuestionRecord]:
@@ -194,6 +235,7 @@ class SyntheticEvalProgram(dspy.Module):
             conversational_question=candidate.conversational_question, persona=persona.name,
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+            complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
         )
 
     # -- rejections ---------------------------------------------------------------------------
@@ -205,6 +247,7 @@ class SyntheticEvalProgram(dspy.Module):
             question=candidate.conversational_question or candidate.question, persona=persona.name,
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+            complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
         )
 
     @staticmethod

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Stage = Literal[
     "interests", "question_types", "generation", "dedup", "relevance",
-    "conversational", "generality", "style", "lm_error",
+    "conversational", "generality", "style", "lm_error", "single_chunk_suffices",
 ]
+Complexity = Literal["single", "multi"]
 
 
 class Document(BaseModel):
@@ -71,6 +72,12 @@ class QuestionRecord(BaseModel):
     doc_id: str
     relevance: Verdict | None = None
     generality: Verdict | None = None
+    complexity: Complexity = "single"
+    chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
+
+    def model_post_init(self, context: object) -> None:
+        if not self.chunk_ids:
+            self.chunk_ids = [self.chunk_id]
 
 
 class Rejection(BaseModel):
@@ -87,3 +94,9 @@ class Rejection(BaseModel):
     doc_id: str
     relevance: Verdict | None = None
     generality: Verdict | None = None
+    complexity: Complexity = "single"
+    chunk_ids: list[str] = Field(default_factory=list)
+
+    def model_post_init(self, context: object) -> None:
+        if not self.chunk_ids:
+            self.chunk_ids = [self.chunk_id]

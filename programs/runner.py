@@ -26,6 +26,7 @@ from personaqa.programs.embedding import load_embedder
 from personaqa.programs.errors import InputError
 from personaqa.programs.export import write_beir, write_dataset, write_questions
 from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona
@@ -141,34 +142,66 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
 
 
 class UnitRunner:
-    """A program and its LM that turn one (chunk, persona) into a checkpointable UnitResult."""
+    """A program and its LM that turn one (chunk or chunk group, persona) into a checkpointable UnitResult."""
 
     def __init__(self, config: RunConfig, program_path: Path | None = None):
+        self.config = config
         self.program = build_program(config, program_path)
         self.lm = build_lm(config.lm)
 
-    def __call__(self, order: int, chunk: Chunk, persona: Persona) -> UnitResult:
+    def __call__(self, order: int, source: Chunk | ChunkGroup, persona: Persona) -> UnitResult:
         with dspy.context(lm=self.lm, adapter=BoundedJSONAdapter()):
-            out = self.program(chunk=chunk, persona=persona)
-        return UnitResult(order=order, chunk_id=chunk.chunk_id, persona=persona.name, interests=out.interests,
+            if isinstance(source, ChunkGroup):
+                types = _rotate(self.config.complex_question_types, order)[: self.config.complex_types_per_group]
+                out = self.program.group(list(source.chunks), persona, types)
+                key = source.group_id
+            else:
+                out = self.program(chunk=source, persona=persona)
+                key = source.chunk_id
+        return UnitResult(order=order, chunk_id=key, persona=persona.name, interests=out.interests,
                           records=out.records, rejections=out.rejections, usage=out.usage)
 
 
-def pending_units(job: GenerationJob, done: Container[tuple[str, str]]) -> Iterator[tuple[int, Chunk, Persona]]:
-    """(order, chunk, persona) of every unit not finished yet, in run order."""
+def _rotate(items: list[str], by: int) -> list[str]:
+    """Spread complex question types over groups instead of always starting with the first."""
+    return items[by % len(items):] + items[: by % len(items)] if items else []
+
+
+def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGroup, Persona]]:
+    """(group, persona) units for multi-chunk questions: `complex_ratio` of all units, personas spread."""
+    config = job.config
+    if config.complex_ratio <= 0:
+        return []
+    wanted = round(config.complex_ratio / (1 - config.complex_ratio) * total_chunks * len(job.personas))
+    groups = find_chunk_groups(list(iter_chunks(job)), load_embedder(config.embedder),
+                               config.complex_sentence_threshold, config.complex_jaccard_threshold,
+                               config.complex_group_size, config.complex_cross_document)
+    wanted = min(wanted, len(groups) * len(job.personas))
+    return [(groups[i % len(groups)], job.personas[(i + i // len(groups)) % len(job.personas)])
+            for i in range(wanted)]
+
+
+def pending_units(job: GenerationJob, done: Container[tuple[str, str]],
+                  groups: list[tuple[ChunkGroup, Persona]] = ()) -> Iterator[tuple[int, Chunk | ChunkGroup, Persona]]:
+    """(order, chunk or group, persona) of every unit not finished yet, in run order: chunks, then groups."""
     order = 0
     for chunk in iter_chunks(job):
         for persona in job.personas:
             if (chunk.chunk_id, persona.name) not in done:
                 yield order, chunk, persona
             order += 1
+    for group, persona in groups:
+        if (group.group_id, persona.name) not in done:
+            yield order, group, persona
+        order += 1
 
 
 def run_generation(job: GenerationJob) -> RunReport:
     started = time.monotonic()
     _check_out_dir(job.out_dir)
     fingerprint, total_chunks = _fingerprint(job)
-    total_units = total_chunks * len(job.personas)
+    groups = complex_units(job, total_chunks)
+    total_units = total_chunks * len(job.personas) + len(groups)
     _check_previous_run(job, fingerprint)
     checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
     finished = {} if job.overwrite else checkpoints.index()
@@ -194,8 +227,10 @@ def run_generation(job: GenerationJob) -> RunReport:
             from personaqa.programs.ray_engine import run_units_on_ray
 
             run_units_on_ray(job, pending_units(job, done), record, work / "lm_cache")
-        elif runner is not None:
-            _run_units_locally(runner, pending_units(job, frozenset(done)), record, job.workers)
+            if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
+                runner = UnitRunner(job.config, job.program_path)
+        if runner is not None:
+            _run_units_locally(runner, pending_units(job, frozenset(done), groups), record, job.workers)
     finally:
         for bar in bars.values():
             bar.close()

@@ -11,7 +11,8 @@ from personaqa.programs.checkpoints import UnitResult
 
 FUNNEL = ("generated", "after_dedup", "after_relevance", "after_generality", "styled")
 # A rejection at stage S counts in the funnel columns before S only.
-_KEPT_UNTIL = {"dedup": 1, "relevance": 2, "conversational": 3, "generality": 3, "style": 4}
+_KEPT_UNTIL = {"dedup": 1, "relevance": 2, "single_chunk_suffices": 2, "conversational": 3, "generality": 3,
+               "style": 4}
 
 
 def _columns_passed(rejection) -> int:

@@ -1,5 +1,8 @@
 """Typed DSPy signatures: one prompt per step of the recipe. Reading this package is reading the prompts."""
 
+from personaqa.signatures.complex import (
+    COMPLEX_TYPE_DESCRIPTIONS, GenerateMultiPassageQuestion, JudgeMultiPassageRelevance,
+)
 from personaqa.signatures.filters import (
     ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch, RewriteConversational,
     RewriteConversationalBatch,
@@ -16,5 +19,6 @@ __all__ = [
     "RewriteConversational", "ClassifyGenerality", "JudgeRelevanceBatch", "RewriteConversationalBatch",
     "ClassifyGeneralityBatch", "DescribeWritingStyle", "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
+    "GenerateMultiPassageQuestion", "JudgeMultiPassageRelevance", "COMPLEX_TYPE_DESCRIPTIONS",
     "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",
 ]

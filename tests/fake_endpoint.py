@@ -60,7 +60,7 @@ def instance(schema: dict[str, Any], seed: str, root: dict[str, Any] | None = No
                 item["number"] = number  # batched answers are numbered 1..n
         return items
     if kind in ("integer", "number"):
-        return 1
+        return schema.get("minimum", 1)
     if kind == "boolean":
         return True
     text = _words(seed, 4)
