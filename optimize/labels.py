@@ -17,15 +17,14 @@ One JSON object per line:
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Literal
 
 import dspy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from personaqa.programs.documents import read_text
 from personaqa.programs.errors import InputError
+from personaqa.programs.jsonl import json_lines
 from personaqa.programs.records import Chunk, Persona
 
 BadReason = Literal["not_answerable", "too_general", "missing_context", "off_persona"]
@@ -99,13 +98,7 @@ def load_labelled(path: Path | str) -> list[LabelledExample]:
         raise InputError(f"{path}: labelled set not found")
     examples: list[LabelledExample] = []
     seen: set[str] = set()
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
+    for number, row in json_lines(path):
         try:
             example = LabelledExample.model_validate(row)
         except ValidationError as exc:

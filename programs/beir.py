@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from personaqa.programs.errors import InputError
+from personaqa.programs.jsonl import json_lines, text_lines
 
 CORPUS_FILE = "corpus.jsonl"
 QUERIES_FILE = "queries.jsonl"
@@ -76,7 +77,7 @@ def load_beir(root: str | Path, split: str = "test") -> BeirCollection:
 
 def read_corpus(path: Path) -> dict[str, CorpusDoc]:
     docs: dict[str, CorpusDoc] = {}
-    for line_no, record in _json_lines(path):
+    for line_no, record in json_lines(path):
         doc_id = _id_field(record, path, line_no)
         if doc_id in docs:
             raise InputError(f"{path}:{line_no}: duplicate _id {doc_id!r}")
@@ -93,7 +94,7 @@ def read_corpus(path: Path) -> dict[str, CorpusDoc]:
 
 def read_queries(path: Path) -> dict[str, Query]:
     queries: dict[str, Query] = {}
-    for line_no, record in _json_lines(path):
+    for line_no, record in json_lines(path):
         query_id = _id_field(record, path, line_no)
         if query_id in queries:
             raise InputError(f"{path}:{line_no}: duplicate _id {query_id!r}")
@@ -133,36 +134,12 @@ def _qrels_path(root: Path, split: str) -> Path:
     return path
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line_no, line in _lines(path):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no}: invalid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{line_no}: expected a JSON object")
-        yield line_no, record
-
-
 def _tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    for line_no, line in _lines(path):
+    for line_no, line in text_lines(path):
         cells = [cell.strip() for cell in line.split("\t")]
         if line_no == 1 and tuple(c.lower() for c in cells) == QRELS_HEADER:
             continue
         yield line_no, cells
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with 1-based line numbers."""
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield line_no, line.rstrip("\n")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def _qrel_cells(cells: list[str], path: Path, line_no: int) -> tuple[str, str, int]:

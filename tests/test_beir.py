@@ -83,7 +83,7 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     write_beir(tmp_path)
     with (tmp_path / "corpus.jsonl").open("a") as handle:
         handle.write("{not json\n")
-    with pytest.raises(InputError, match=r"corpus\.jsonl:3: invalid JSON"):
+    with pytest.raises(InputError, match=r"corpus\.jsonl:3: malformed JSON"):
         load_beir(tmp_path)
 
 
