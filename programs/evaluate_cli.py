@@ -22,7 +22,7 @@ from personaqa.programs.scoring import STAT_TESTS, EvaluationReport, evaluate_ru
 
 DEFAULT_RETRIEVERS = "bm25,dense,hybrid"
 DEFAULT_K = "1,5,10,100"
-EXPERIMENT = "personaqa-evaluate"
+EXPERIMENT = "personaqa"  # one experiment for every command, so a run is found in one place
 TOP_IN_PER_QUERY = 10
 RESULTS_FILE = "results.json"
 PER_QUERY_FILE = "per_query.jsonl"
