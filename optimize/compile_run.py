@@ -54,6 +54,9 @@ class CompileResult:
 def run_compile(job: CompileJob) -> CompileResult:
     if job.target not in TARGETS:
         raise InputError(f"--stage {job.target}: unknown; choose one of {', '.join(TARGETS)}")
+    if job.target == "program" and job.optimizer == "labeled":
+        raise InputError("--optimizer labeled needs a single stage (--stage writer or stylist): whole-program "
+                         "examples have no per-step labels")
     if job.out.suffix.lower() != ".json":
         raise InputError(f"--out {job.out}: compiled programs are saved as .json")
     started = time.monotonic()

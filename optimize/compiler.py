@@ -28,6 +28,9 @@ class Budget(BaseModel):
 
 
 def build_optimizer(name: str, metric: JudgeMetric, budget: Budget, reflection_lm: dspy.LM | None = None) -> Any:
+    if metric.target.name == "program":
+        # whole-program examples carry no per-step labels: only bootstrapped (traced) demos make sense
+        budget = budget.model_copy(update={"max_labeled_demos": 0})
     if name == "labeled":
         return dspy.LabeledFewShot(k=budget.max_labeled_demos)
     if name == "bootstrap":

@@ -89,4 +89,9 @@ class JudgePanel:
 
     def context(self):
         """Judge calls run on the judge LM and stay out of the optimizer's trace."""
-        return dspy.context(lm=self.judge_lm, trace=None) if self.judge_lm else dspy.context(trace=None)
+        from personaqa.programs.structured_output import BoundedJSONAdapter
+
+        adapter = BoundedJSONAdapter()
+        if self.judge_lm:
+            return dspy.context(lm=self.judge_lm, adapter=adapter, trace=None)
+        return dspy.context(adapter=adapter, trace=None)

@@ -29,7 +29,27 @@ def load_program_state(program: dspy.Module, path: Path) -> None:
         raise InputError(f"--program {path}: does not match this program ({type(exc).__name__}: {exc})") from None
 
 
+def prompt_ready_demos(program: dspy.Module) -> None:
+    """Keep only the signature's fields in each predictor's demos (as text), and only demos that show an
+    output: optimizers copy whole training examples, whose other fields never reach a prompt."""
+    from personaqa.programs.records import Persona
+    from personaqa.programs.text_views import persona_text
+
+    for _, predictor in program.named_predictors():
+        fields = set(predictor.signature.fields) | {"augmented"}  # `augmented` marks bootstrapped demos
+        outputs = set(predictor.signature.output_fields)
+        kept = []
+        for demo in predictor.demos:
+            values = {k: (persona_text(v) if isinstance(v, Persona) else v)
+                      for k, v in dict(demo.items() if hasattr(demo, "items") else demo).items() if k in fields}
+            if outputs & set(values):
+                kept.append(dspy.Example(**values))
+        predictor.demos = kept
+
+
 def save_program_state(program: dspy.Module, path: Path) -> None:
+    """JSON state (instructions and prompt-ready demos) written atomically; no LM settings, so no keys."""
     from personaqa.programs.atomic import write_json
 
+    prompt_ready_demos(program)
     write_json(path, program.dump_state())

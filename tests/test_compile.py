@@ -219,6 +219,7 @@ def test_labeled_stylist_demos_reach_the_rewrite_prompt(tmp_path: Path, engines)
     task.requests.clear()
     _generate(tmp_path, compiled)
     rewrite = next(_prompt_text(r) for k, _, r in task.requests if k == "styled_question")
-    labelled = {e.id: e for e in load_labelled(TRAIN)}
-    demo_ids = [d["labelled"]["id"] for d in json.loads(compiled.read_text())["stylist.rewrite"]["demos"]]
-    assert any(s.styled_question in rewrite for i in demo_ids for s in labelled[i].styled)
+    human_rewrites = {s.styled_question for e in load_labelled(TRAIN) for s in e.styled if s.faithful}
+    demos = json.loads(compiled.read_text())["stylist.rewrite"]["demos"]
+    assert demos and all(d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos)
+    assert all(set(d) <= {"question", "writing_style", "styled_question", "augmented"} for d in demos)
