@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -29,6 +30,16 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """A usable-input warning, one line on stderr, once per process (documents are read more than once a run)."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"personaqa: warning: {message}", file=sys.stderr)
 
 
 def _expand(paths: Iterable[Path]) -> list[Path]:
@@ -61,6 +72,7 @@ def _text_document(path: Path, root: Path | None) -> Document:
 def _jsonl_documents(path: Path) -> Iterator[Document]:
     text = read_text(path)
     count = 0
+    blank: list[int] = []
     # split on \n only: JSON strings may hold U+2028/U+2029/U+0085, which str.splitlines() would break on
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -78,11 +90,15 @@ def _jsonl_documents(path: Path) -> Iterator[Document]:
         if not isinstance(body, str):
             raise InputError(f"{path}:{number}: field 'text' must be a string")
         if not body.strip():
+            blank.append(number)
             continue
         count += 1
         yield Document(doc_id=str(doc_id), title=str(row.get("title") or ""), text=body)
     if count == 0:
         raise InputError(f"{path}: no documents with text")
+    if blank:
+        lines = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
+        warn_once(f"{path}: skipped {len(blank)} row(s) with empty text (line {lines})")
 
 
 def iter_documents(paths: Iterable[Path | str]) -> Iterator[Document]:

@@ -51,5 +51,5 @@ def _first_line(exc: BaseException) -> str:
 def _hint(exc: BaseException) -> str:
     """What a personaqa user can change (DSPy's own advice names its Python API, not our config)."""
     if isinstance(exc, dspy.LMTimeoutError) or "timed out" in str(exc):
-        return " (if the model is just slow, raise lm.timeout in --config)"
+        return " (if the model is just slow, raise lm.timeout in --config and start afresh with --overwrite)"
     return ""

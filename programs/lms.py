@@ -138,5 +138,14 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
                                      f"{_first_line(exc)})") from None
         except Exception as exc:  # this form was refused or unparsable: try the next one
             last = exc
+    if isinstance(last, _SETTING_ERRORS):
+        # Even the plain request (no response_format) was refused before any answer: the model string or
+        # URL is wrong, which waiting and rerunning will not fix.
+        raise InputError(f"--lm {name}: every request is refused ({type(last).__name__}: {_first_line(last)}); "
+                         "check --lm (a LiteLLM model string such as openai/gpt-4o-mini) and --api-base")
     raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
                              f"{_first_line(last)})")
+
+
+_SETTING_ERRORS = (dspy.LMInvalidRequestError, dspy.LMUnexpectedError, dspy.LMUnsupportedModelError,
+                   dspy.LMNotConfiguredError)

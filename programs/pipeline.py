@@ -15,6 +15,7 @@ from personaqa.programs.filters import (
 from personaqa.programs.complex_questions import MultiChunkQuestions
 from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
 from personaqa.programs.lm_calls import StageFailure
+from personaqa.programs.question_form import form_problem
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.styling import PersonaStylist
 from personaqa.programs.usage import Ledger, collecting
@@ -110,7 +111,11 @@ class SyntheticEvalProgram(dspy.Module):
                     rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
                                                       "lm_error", failure.detail))
                     continue
-                candidates.append(Candidate(qid, interest, question_type, text))
+                candidate = Candidate(qid, interest, question_type, text)
+                if problem := form_problem(text):
+                    rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
+                    continue
+                candidates.append(candidate)
         return candidates
 
     def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
@@ -141,6 +146,9 @@ class SyntheticEvalProgram(dspy.Module):
         """The steps after relevance: conversational rewrite, generality judge, persona style."""
         try:
             candidate.conversational_question = self.conversational(candidate.question)
+            if problem := form_problem(candidate.conversational_question, rewrite=True):
+                rejections.append(self._rejection(candidate, chunk, persona, "conversational", problem))
+                return None
             with self._judging():
                 candidate.generality = self.generality(candidate.conversational_question)
             if candidate.generality.label != GeneralityJudge.passing:
@@ -150,6 +158,13 @@ class SyntheticEvalProgram(dspy.Module):
             styled = self.stylist(candidate.conversational_question, persona)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return None
+        return self._styled_record(candidate, chunk, persona, styled, rejections)
+
+    def _styled_record(self, candidate: Candidate, chunk: Chunk, persona: Persona, styled: str,
+                       rejections: list[Rejection]) -> QuestionRecord | None:
+        if problem := form_problem(styled, rewrite=True):
+            rejections.append(self._rejection(candidate, chunk, persona, "style", f"styled rewrite {problem}"))
             return None
         return self._record(candidate, chunk, persona, styled)
 
@@ -166,6 +181,9 @@ class SyntheticEvalProgram(dspy.Module):
                 candidate = Candidate(qid, "", question_type, "", chunk_ids=chunk_ids)
                 try:
                     candidate.question = self.multi.write_question(chunks, persona, question_type)
+                    if problem := form_problem(candidate.question):
+                        rejections.append(self._rejection(candidate, primary, persona, "generation", problem))
+                        continue
                     with self._judging():
                         verdict, single = self.multi.judge(chunks, candidate.question)
                 except StageFailure as failure:
@@ -194,6 +212,8 @@ class SyntheticEvalProgram(dspy.Module):
             rewrites = self.batched.make_conversational([c.question for c in kept]) if kept else {}
             for i, candidate in enumerate(kept):
                 candidate.conversational_question = rewrites.get(i, candidate.question)
+                if form_problem(candidate.conversational_question, rewrite=True):
+                    candidate.conversational_question = candidate.question  # keep the checked original wording
             with self._judging():
                 generality = self.batched.judge_generality([c.conversational_question for c in kept]) if kept else {}
             kept = self._apply_verdicts(kept, generality, "generality", GeneralityJudge.passing, chunk, persona,
@@ -209,7 +229,8 @@ class SyntheticEvalProgram(dspy.Module):
             except StageFailure as failure:
                 rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
                 continue
-            records.append(self._record(candidate, chunk, persona, styled))
+            if record := self._styled_record(candidate, chunk, persona, styled, rejections):
+                records.append(record)
         return records
 
     def _apply_verdicts(self, candidates: list[Candidate], verdicts: dict[int, Verdict], stage: Stage, passing: str,

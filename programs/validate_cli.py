@@ -8,7 +8,8 @@ them, and the human split-half baseline (tau between two random halves of the hu
 
 The two sides are made comparable like this: both search the FULL human corpus (documents,
 not chunks); a human query's relevant documents are its qrels, and a synthetic question's
-single relevant document is the source document (`doc_id`) of the chunk it was written from.
+relevant document is the source document (`doc_id`) of the chunk it was written from (for a
+multi-chunk question, the documents of all its chunks).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from personaqa.programs.validation import (
     score_matrix,
     split_half_baseline,
     system_scores,
+    text_checks,
 )
 
 DEFAULT_SAMPLE_DOCS = 30
@@ -51,7 +53,7 @@ DEFAULT_METRIC = "ndcg@10"
 MIN_RETRIEVERS = 3
 METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
 REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
-EXPERIMENT = "personaqa-validate"
+EXPERIMENT = "personaqa"  # the experiment every command logs to
 RESULT_FILE = "validate.json"
 PER_QUERY_FILE = "per_query.jsonl"
 SCATTER_FILE = "human_vs_synthetic.png"
@@ -59,8 +61,8 @@ SAMPLE_FILE = "sampled_docs.jsonl"
 SYNTHETIC_DIR = "synthetic"
 COMPARABILITY = (
     "Both sides search the full human corpus ({n_docs} documents, not chunks). A human query's relevant "
-    "documents are its qrels; a synthetic question's single relevant document is the source document "
-    "(doc_id) of the chunk it was generated from."
+    "documents are its qrels; a synthetic question's relevant document is the source document (doc_id) "
+    "of the chunk it was generated from (for a multi-chunk question, the documents of all its chunks)."
 )
 
 PerQuery = dict[str, dict[str, dict[str, float]]]  # metric -> retriever -> query id -> value
@@ -153,8 +155,11 @@ def run(args: argparse.Namespace) -> int:
     if len(sampled) < args.sample_docs:
         console.print(f"[yellow]only {len(sampled)} documents have text; sampling all of them[/]")
     sample_path = out / SAMPLE_FILE
-    write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
-                              for d in sampled))
+    try:
+        write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
+                                  for d in sampled))
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
 
     # Build the panel and score the human side first: a broken retriever fails before generation.
     depth = max(args.k, int(metric.split("@")[1]))
@@ -168,11 +173,11 @@ def run(args: argparse.Namespace) -> int:
     human_runs = _search(panel, {q.id: q.text for q in human}, depth, timing, "human_search_s")
 
     generation = _generate(args, config, personas, sample_path, out / SYNTHETIC_DIR)
-    synthetic = _read_synthetic(out / SYNTHETIC_DIR / "questions.jsonl", collection)
+    synthetic = _read_synthetic(out / SYNTHETIC_DIR, collection)
     if not synthetic:
         raise InputError(f"generation kept no questions from the {len(sampled)} sampled documents "
                          f"(see {out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
-    synthetic_qrels = {row["_id"]: {row["doc_id"]: 1} for row in synthetic}
+    synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
     synthetic_runs = _search(panel, {row["_id"]: row["text"] for row in synthetic}, depth, timing,
                              "synthetic_search_s")
 
@@ -229,18 +234,36 @@ def _generate(
     }
 
 
-def _read_synthetic(path: Path, collection: BeirCollection) -> list[dict[str, str]]:
-    """Synthetic questions as {_id, text, doc_id, persona, question_type}; doc ids must be in the corpus."""
+def _read_synthetic(out: Path, collection: BeirCollection) -> list[dict[str, Any]]:
+    """Synthetic questions as {_id, text, doc_ids, persona, question_type, complexity}.
+
+    A question's relevant documents are the source documents of its chunk(s): `doc_id`, plus, for a
+    multi-chunk question, the documents of every chunk in `chunk_ids` (looked up in the run's BEIR corpus,
+    which records each chunk's `doc_id`). Every one must be in the human corpus.
+    """
+    path = out / "questions.jsonl"
+    chunk_docs = _chunk_documents(out / "beir" / "corpus.jsonl")
     rows = []
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         record = json.loads(line)
-        if record["doc_id"] not in collection.corpus:
-            raise InputError(f"{path}:{line_no}: doc_id {record['doc_id']!r} is not in the human corpus")
-        rows.append({"_id": record["question_id"], "text": record["question"], "doc_id": record["doc_id"],
-                     "persona": record.get("persona", ""), "question_type": record.get("question_type", "")})
+        doc_ids = list(dict.fromkeys([record["doc_id"], *(chunk_docs[c] for c in record.get("chunk_ids") or []
+                                                         if c in chunk_docs)]))
+        missing = [d for d in doc_ids if d not in collection.corpus]
+        if missing:
+            raise InputError(f"{path}:{line_no}: doc_id {missing[0]!r} is not in the human corpus")
+        rows.append({"_id": record["question_id"], "text": record["question"], "doc_ids": doc_ids,
+                     "persona": record.get("persona", ""), "question_type": record.get("question_type", ""),
+                     "complexity": record.get("complexity", "single")})
     return rows
+
+
+def _chunk_documents(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {row["_id"]: str(row["doc_id"]) for row in rows if "doc_id" in row}
 
 
 # ---------------------------------------------------------------- scoring
@@ -287,8 +310,10 @@ def build_result(
     split_half = split_half_baseline(matrix, args.splits, args.seed)
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
     by_persona: dict[str, int] = {}
+    by_complexity: dict[str, int] = {}
     for row in synthetic:
         by_persona[row["persona"]] = by_persona.get(row["persona"], 0) + 1
+        by_complexity[row["complexity"]] = by_complexity.get(row["complexity"], 0) + 1
     return {
         "beir": str(Path(args.beir).resolve()),
         "split": args.split,
@@ -304,13 +329,15 @@ def build_result(
         "n_human_queries": len(human_scores[metric][specs[0]]),
         "n_synthetic_questions": len(synthetic),
         "synthetic_questions_by_persona": dict(sorted(by_persona.items())),
+        "synthetic_questions_by_complexity": dict(sorted(by_complexity.items())),
+        "synthetic_text_checks": text_checks([row["text"] for row in synthetic]),
         "sample": {
             "requested": args.sample_docs,
             "seed": args.seed,
             "n_docs": len(sampled),
             "n_relevant_to_a_human_query": from_relevant,
             "doc_ids": sampled,
-            "n_docs_with_questions": len({row["doc_id"] for row in synthetic}),
+            "n_docs_with_questions": len({d for row in synthetic for d in row["doc_ids"]}),
         },
         "human_ranking": ranking(human_means[metric]),
         "synthetic_ranking": ranking(synthetic_means[metric]),
@@ -387,6 +414,12 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
                  f"to a human query); by persona: {result['synthetic_questions_by_persona']}")
     for line in lines:
         console.print(line, soft_wrap=True, highlight=False)
+    checks = result["synthetic_text_checks"]
+    if checks["n_distinct"] < checks["n"] or checks["n_with_placeholder"]:
+        console.print(f"[yellow]warning: synthetic questions look degenerate: {checks['n_distinct']} distinct of "
+                      f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
+                      f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
+                      soft_wrap=True, highlight=False)
     console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
 
 
@@ -424,9 +457,14 @@ def write_scatter(path: Path, result: dict[str, Any]) -> Path:
     figure = Figure(figsize=(6.5, 6.0), layout="constrained")
     axes = figure.subplots()
     axes.scatter(xs, ys, s=36, zorder=3)
-    for name, x, y in zip(names, xs, ys, strict=True):
-        axes.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize="small")
     top = max(1e-6, *xs, *ys) * 1.1
+    placed: list[tuple[float, float, int]] = []
+    for name, x, y in zip(names, xs, ys, strict=True):
+        # labels of points close together (ties are common) are stacked instead of printed over each other
+        taken = {slot for px, py, slot in placed if abs(px - x) < 0.15 * top and abs(py - y) < 0.03 * top}
+        slot = next(i for i in range(len(placed) + 1) if i not in taken)
+        placed.append((x, y, slot))
+        axes.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4 - 11 * slot), fontsize="small")
     axes.plot([0, top], [0, top], linestyle="--", linewidth=0.8, color="grey", label="y = x")
     axes.set_xlim(0, top)
     axes.set_ylim(0, top)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -212,3 +213,22 @@ def sample_documents(
         chosen += rng.sample(rest, min(n - len(chosen), len(rest)))
     picked = set(chosen)
     return [d for d in doc_ids if d in picked], from_preferred
+
+
+# ---------------------------------------------------------------- synthetic set sanity
+
+_PLACEHOLDER = re.compile(r"\{\s*\w+\s*\}")
+
+
+def text_checks(texts: Sequence[str]) -> dict[str, int]:
+    """Counts that flag a degenerate query set: repeated texts and unfilled `{field}` template placeholders.
+
+    Informational only: nothing is dropped, so the reported agreement is for the set as generated.
+    """
+    normalised = [" ".join(t.lower().split()) for t in texts]
+    return {
+        "n": len(texts),
+        "n_distinct": len(set(normalised)),
+        "n_with_placeholder": sum(1 for t in texts if _PLACEHOLDER.search(t)),
+        "n_without_question_mark": sum(1 for t in texts if "?" not in t),
+    }

@@ -1,0 +1,263 @@
+"""`personaqa validate`: the rank-agreement arithmetic by hand, and the command end to end on a fake endpoint."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_endpoint import FakeEndpoint  # noqa: E402
+from personaqa.programs.cli import main  # noqa: E402
+from personaqa.programs.retrievers import BUILT_IN  # noqa: E402
+from personaqa.programs.validation import (  # noqa: E402
+    agreement,
+    kendall_tau,
+    ranking,
+    ranks,
+    sample_documents,
+    score_matrix,
+    spearman_rho,
+    split_half_baseline,
+    split_half_taus,
+    system_scores,
+)
+
+# ---------------------------------------------------------------- pure functions
+
+
+def test_identical_rankings_have_tau_and_rho_one() -> None:
+    assert kendall_tau([0.1, 0.5, 0.3, 0.9], [0.2, 0.6, 0.4, 0.8]).value == pytest.approx(1.0)
+    assert spearman_rho([0.1, 0.5, 0.3, 0.9], [0.2, 0.6, 0.4, 0.8]).value == pytest.approx(1.0)
+
+
+def test_reversed_rankings_have_tau_and_rho_minus_one() -> None:
+    assert kendall_tau([1, 2, 3, 4], [4, 3, 2, 1]).value == pytest.approx(-1.0)
+    assert spearman_rho([1, 2, 3, 4], [4, 3, 2, 1]).value == pytest.approx(-1.0)
+
+
+def test_one_swapped_pair_by_hand() -> None:
+    # pairs: 6; only (2, 3) is discordant -> tau = (5 - 1) / 6; rho = 1 - 6 * (0+1+1+0) / (4 * 15) = 0.8
+    tau, rho = agreement({"a": 1, "b": 2, "c": 3, "d": 4}, {"a": 1, "b": 3, "c": 2, "d": 4})
+    assert tau.value == pytest.approx(4 / 6)
+    assert rho.value == pytest.approx(0.8)
+
+
+def test_constant_side_gives_undefined_correlation() -> None:
+    tau = kendall_tau([0.0, 0.0, 0.0], [1, 2, 3])
+    assert math.isnan(tau.value) and tau.as_json() == {"value": None, "p_value": None}
+
+
+def test_system_scores_rankings_and_ranks() -> None:
+    per_query = {"bm25": {"q1": 1.0, "q2": 0.0}, "dense": {"q1": 0.5, "q2": 0.5}, "overlap": {"q1": 0.0, "q2": 0.2}}
+    scores = system_scores(per_query)
+    assert scores == {"bm25": 0.5, "dense": 0.5, "overlap": pytest.approx(0.1)}
+    assert ranking(scores) == ["bm25", "dense", "overlap"]  # tie broken by name
+    assert ranks(scores) == {"bm25": 1, "dense": 1, "overlap": 3}
+    systems, qids, matrix = score_matrix(per_query, ["dense", "bm25", "overlap"])
+    assert systems == ["dense", "bm25", "overlap"] and qids == ["q1", "q2"]
+    assert matrix.tolist() == [[0.5, 0.5], [1.0, 0.0], [0.0, 0.2]]
+    with pytest.raises(ValueError):
+        score_matrix({"a": {"q1": 1.0}, "b": {"q2": 1.0}})
+
+
+def test_split_half_when_every_query_agrees_is_one() -> None:
+    # 4 systems x 9 queries; every query orders the systems the same way (values differ per query)
+    rng = np.random.default_rng(1)
+    base = np.array([[0.9], [0.6], [0.3], [0.1]])
+    matrix = base + rng.uniform(0, 0.05, size=(4, 9))
+    baseline = split_half_baseline(matrix, n_splits=200, seed=3)
+    assert baseline.median == 1.0 and baseline.q1 == 1.0 and baseline.q3 == 1.0 and baseline.iqr == 0.0
+    assert baseline.n_splits == 200 and baseline.n_defined == 200 and baseline.half_size == 4
+
+
+def test_split_half_by_hand_on_two_queries() -> None:
+    # two queries that order three systems in opposite directions: each split compares q1 with q2 -> tau -1
+    matrix = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    assert split_half_taus(matrix, n_splits=5, seed=0).tolist() == [-1.0] * 5
+
+
+def test_split_half_is_seeded_and_skips_undefined_splits() -> None:
+    rng = np.random.default_rng(0)
+    matrix = rng.uniform(size=(5, 20))
+    assert np.array_equal(split_half_taus(matrix, 50, seed=7), split_half_taus(matrix, 50, seed=7))
+    flat = split_half_baseline(np.ones((3, 6)), n_splits=10)
+    assert flat.n_defined == 0 and math.isnan(flat.median) and flat.as_json()["median"] is None
+
+
+def test_sample_prefers_relevant_documents_and_tops_up() -> None:
+    ids = [f"d{i}" for i in range(10)]
+    chosen, from_preferred = sample_documents(ids, {"d2", "d5", "d7"}, 2, seed=0)
+    assert from_preferred == 2 and set(chosen) <= {"d2", "d5", "d7"}
+    assert sample_documents(ids, {"d2", "d5", "d7"}, 2, seed=0) == (chosen, 2)
+    chosen, from_preferred = sample_documents(ids, {"d2", "d5"}, 4, seed=1)
+    assert from_preferred == 2 and {"d2", "d5"} <= set(chosen) and len(chosen) == 4
+    assert chosen == sorted(chosen, key=ids.index)  # corpus order
+    assert len(sample_documents(ids, set(), 50)[0]) == 10
+
+
+# ---------------------------------------------------------------- end to end
+
+# Words the fake endpoint writes its questions with appear in the documents, so lexical
+# retrievers find something for the synthetic questions too.
+DOCS = [
+    ("d1", "Port merger review", "The regulator reviews the merger of two ports and sets a deadline for remedies."),
+    ("d2", "Filter warranty", "The water filter has a two year warranty; a remote sensor reports when to replace it."),
+    ("d3", "Parking fee policy", "The city policy raises the parking fee near the ports and adds a resident allowance."),
+    ("d4", "Sensor calibration", "Calibrate the humidity sensor every month; a remote app shows the readings."),
+    ("d5", "Travel allowance", "Staff claim a daily travel allowance; the policy lists the deadline for claims."),
+    ("d6", "Volcanoes", "A volcano erupts lava, ash and gases from deep inside the Earth."),
+    ("d7", "Bread baking", "Bakers knead dough with yeast and flour before it goes in the oven."),
+    ("d8", "Chess openings", "The Sicilian defence is a popular first move sequence for black."),
+    ("d9", "Warranty claims", "A warranty claim needs the receipt; the fee for late claims is waived by policy."),
+    ("d10", "Remote work", "Remote work policy: employees get an allowance for a home office filter and chair."),
+    ("d11", "Cats", "Small domestic felines; they often sit purring on a warm lap."),
+    ("d12", "Harbour dredging", "Dredging keeps ports deep enough for large ships; the merger funds new dredgers."),
+]
+QUERIES = [
+    ("q1", "deadline for remedies in a ports merger", ["d1", "d12"]),
+    ("q2", "how long is the warranty on a water filter", ["d2", "d9"]),
+    ("q3", "parking fee near the harbour", ["d3"]),
+    ("q4", "travel allowance claim deadline", ["d5"]),
+    ("q5", "lava and ash from a volcano", ["d6"]),
+    ("q6", "home office allowance for remote staff", ["d10"]),
+]
+PERSONAS = """\
+- name: analyst
+  description: A market analyst who asks precise questions about fees, deadlines and mergers.
+- name: resident
+  description: A resident who asks short practical questions about local rules.
+"""
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    root = tmp_path / "human"
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n"
+                                               for i, t, x in DOCS))
+    (root / "queries.jsonl").write_text("".join(json.dumps({"_id": i, "text": t}) + "\n" for i, t, _ in QUERIES))
+    qrels = "".join(f"{q}\t{d}\t1\n" for q, _, docs in QUERIES for d in docs)
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return root
+
+
+@pytest.fixture
+def personas(tmp_path: Path) -> Path:
+    path = tmp_path / "personas.yaml"
+    path.write_text(PERSONAS)
+    return path
+
+
+def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "validate"
+    config = tmp_path / "run.yaml"
+    config.write_text("max_interests: 1\nmax_types_per_interest: 1\n")
+    with FakeEndpoint() as endpoint:
+        code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--sample-docs", "4",
+                     "--out", str(out), "--splits", "200", "--config", str(config),
+                     "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet", "--no-mlflow"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "Kendall tau" in stdout and "split-half" in stdout
+
+    result = json.loads((out / "validate.json").read_text())
+    assert result["retrievers"] == list(BUILT_IN)
+    assert sorted(result["human_ranking"]) == sorted(BUILT_IN) == sorted(result["synthetic_ranking"])
+    assert result["n_human_queries"] == 6 and result["n_synthetic_questions"] > 0
+    assert result["metric"] == "ndcg@10" and set(result["metrics"]) == {"ndcg@10", "recall@10", "mrr@10"}
+    tau, rho = result["kendall_tau"]["value"], result["spearman_rho"]["value"]
+    assert tau is not None and -1.0 <= tau <= 1.0 and rho is not None and -1.0 <= rho <= 1.0
+    half = result["split_half"]
+    assert half["n_splits"] == 200 and half["half_size"] == 3 and half["n_defined"] > 0
+    assert -1.0 <= half["median"] <= 1.0 and half["q1"] <= half["median"] <= half["q3"]
+    for row in result["per_retriever"]:
+        for side in ("human", "synthetic"):
+            assert set(row[side]) == {"ndcg@10", "recall@10", "mrr@10"}
+            assert all(0.0 <= v <= 1.0 for v in row[side].values())
+    # the synthetic side is scored on the human corpus with source documents as the relevant ones
+    sample = result["sample"]
+    assert sample["n_docs"] == 4 and sample["n_relevant_to_a_human_query"] == 4
+    relevant = {d for _, _, docs in QUERIES for d in docs}
+    assert set(sample["doc_ids"]) <= relevant
+    questions = [json.loads(line) for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()]
+    assert len(questions) == result["n_synthetic_questions"]
+    assert {q["doc_id"] for q in questions} <= set(sample["doc_ids"])
+    assert "full human corpus" in result["comparability"]
+    assert result["synthetic_text_checks"]["n"] == result["n_synthetic_questions"]
+    assert (out / "human_vs_synthetic.png").read_bytes().startswith(b"\x89PNG")
+    rows = (out / "per_query.jsonl").read_text().splitlines()
+    assert len(rows) == len(BUILT_IN) * (6 + result["n_synthetic_questions"])
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--retrievers", "bm25", "tfidf"], "need at least 3 retrievers"),
+        (["--retrievers", "bm25,nope,tfidf"], "unknown retriever 'nope'"),
+        (["--metric", "ndcg"], "--metric must be family@k"),
+        (["--sample-docs", "0"], "--sample-docs must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(collection: Path, personas: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str], extra, expected) -> None:
+    code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--out", str(tmp_path / "o"),
+                 "--no-mlflow", *extra])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("personaqa: error:") and expected in err and "\n" not in err
+
+
+def test_missing_collection(personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--beir", str(tmp_path / "none"), "--personas", str(personas),
+                 "--out", str(tmp_path / "o"), "--no-mlflow"]) == 2
+    assert "dataset folder not found" in capsys.readouterr().err
+
+
+def test_generation_chunk_size_defaults_to_whole_abstracts(tmp_path: Path) -> None:
+    import argparse
+
+    from personaqa.programs.validate_cli import DEFAULT_CHUNK_SIZE, _generation_config
+
+    def config_for(chunk_size: int | None, config: Path | None):
+        args = argparse.Namespace(config=config, chunk_size=chunk_size, lm=None, api_base=None, api_key_env=None,
+                                  judge_lm=None, temperature=None, max_tokens=None, embedder=None)
+        return _generation_config(args)
+
+    yaml_file = tmp_path / "run.yaml"
+    yaml_file.write_text("chunk_size: 2000\nmax_interests: 1\n")
+    assert config_for(None, None).chunk_size == DEFAULT_CHUNK_SIZE == 4000
+    assert config_for(None, yaml_file).chunk_size == 2000 and config_for(None, yaml_file).max_interests == 1
+    assert config_for(900, yaml_file).chunk_size == 900
+
+
+def test_text_checks_flag_placeholders_and_repeats() -> None:
+    from personaqa.programs.validation import text_checks
+
+    checks = text_checks(["{styled_question}", "{styled_question}", "What is MARC?", "how are titles chosen"])
+    assert checks == {"n": 4, "n_distinct": 3, "n_with_placeholder": 2, "n_without_question_mark": 3}
+
+
+def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: Path, collection: Path) -> None:
+    from personaqa.programs.beir import load_beir
+    from personaqa.programs.validate_cli import _read_synthetic
+
+    (tmp_path / "syn" / "beir").mkdir(parents=True)
+    (tmp_path / "syn" / "beir" / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": f"{d}#c0", "title": "", "text": "x", "doc_id": d}) + "\n" for d in ("d1", "d3")))
+    (tmp_path / "syn" / "questions.jsonl").write_text(
+        json.dumps({"question_id": "s1", "question": "fees and mergers?", "doc_id": "d1", "chunk_id": "d1#c0",
+                    "persona": "analyst", "question_type": "comparative", "complexity": "multi",
+                    "chunk_ids": ["d1#c0", "d3#c0"]}) + "\n"
+        + json.dumps({"question_id": "s2", "question": "what fee?", "doc_id": "d3", "chunk_id": "d3#c0",
+                      "persona": "resident", "question_type": "extractive"}) + "\n")
+    rows = _read_synthetic(tmp_path / "syn", load_beir(collection))
+    assert [(r["_id"], r["doc_ids"], r["complexity"]) for r in rows] == [
+        ("s1", ["d1", "d3"], "multi"), ("s2", ["d3"], "single")]
