@@ -93,28 +93,29 @@ class BatchedFilters(dspy.Module):
         self.generality = dspy.Predict(ClassifyGeneralityBatch)
 
     def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, Verdict]:
-        out: dict[int, Verdict] = {}
-        for offset, batch in _offsets(questions):
-            result = call_lm("relevance", self.relevance, passage=passage_text(chunk), questions=numbered(batch))
-            out.update({offset + item.number - 1: Verdict(label=item.verdict, reason=item.reason)
-                        for item in result.verdicts if 1 <= item.number <= len(batch)})
-        return out
+        return _per_question("relevance", self.relevance, "verdicts", _verdict, questions, passage=passage_text(chunk))
 
     def make_conversational(self, questions: list[str]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for offset, batch in _offsets(questions):
-            result = call_lm("conversational", self.rewrite, questions=numbered(batch))
-            out.update({offset + item.number - 1: " ".join(item.conversational_question.split())
-                        for item in result.rewrites if 1 <= item.number <= len(batch)})
-        return out
+        return _per_question("conversational", self.rewrite, "rewrites",
+                             lambda item: " ".join(item.conversational_question.split()), questions)
 
     def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
-        out: dict[int, Verdict] = {}
-        for offset, batch in _offsets(questions):
-            result = call_lm("generality", self.generality, questions=numbered(batch))
-            out.update({offset + item.number - 1: Verdict(label=item.verdict, reason=item.reason)
-                        for item in result.verdicts if 1 <= item.number <= len(batch)})
-        return out
+        return _per_question("generality", self.generality, "verdicts", _verdict, questions)
+
+
+def _verdict(item) -> Verdict:
+    return Verdict(label=item.verdict, reason=item.reason)
+
+
+def _per_question(stage: str, predictor: dspy.Predict, field: str, convert, questions: list[str],
+                  **inputs) -> dict:
+    """Ask in batches of numbered questions; map each numbered answer back to its question's index."""
+    out: dict = {}
+    for offset, batch in _offsets(questions):
+        result = call_lm(stage, predictor, questions=numbered(batch), **inputs)
+        out.update({offset + item.number - 1: convert(item)
+                    for item in getattr(result, field) if 1 <= item.number <= len(batch)})
+    return out
 
 
 def _offsets(questions: list[str]) -> list[tuple[int, list[str]]]:
