@@ -161,13 +161,14 @@ def verdicts(out: Path) -> dict[str, str]:
 
 
 def section_batched(tmp: Path) -> None:
-    print("\n== 3. per-question vs batched filters, embedded SmolLM2 on the sample")
+    print("\n== 3. per-question vs batched filters, embedded SmolLM2, first 2 chunks of the sample, 3 personas")
     print(f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} {'tokens/kept':>11} "
           f"{'wall s':>7}")
     results = {}
     for mode, batched in (("per-question", "false"), ("batched", "true")):
         out = tmp / f"embedded_{mode}"
-        run, wall, _ = generate_measured(out, SAMPLE / "docs", [], f"batched_filters: {batched}\n")
+        run, wall, _ = generate_measured(out, SAMPLE / "docs", ["--limit-chunks", "2"],
+                                         f"batched_filters: {batched}\nmax_interests: 2\n")
         usage = run["lm_usage"]
         filters = [usage.get(s, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
                    for s in ("relevance", "conversational", "generality")]
