@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -29,14 +30,16 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") \
+            from None
 
 
 _warned: set[str] = set()
 
 
 def warn_once(message: str) -> None:
-    """A usable-input warning, one line on stderr, once per process (documents are read more than once a run)."""
+    """A usable-input warning: one line on stderr, once per process (a run reads its documents more than
+    once)."""
     if message not in _warned:
         _warned.add(message)
         print(f"personaqa: warning: {message}", file=sys.stderr)
@@ -66,7 +69,21 @@ def _text_document(path: Path, root: Path | None) -> Document:
     heading = _HEADING.search(text) if path.suffix.lower() != ".txt" else None
     title = heading.group(1) if heading else path.stem.replace("_", " ").replace("-", " ")
     doc_id = (path.relative_to(root) if root else Path(path.name)).with_suffix("").as_posix()
+    if problem := id_problem(doc_id):
+        raise InputError(f"{path}: the file name, used as document id, {problem}")
     return Document(doc_id=doc_id, title=title, text=text)
+
+
+def id_problem(doc_id: str) -> str | None:
+    """Why a document id cannot be used, or None. Ids become chunk ids in the BEIR export, whose qrels file
+    is tab-separated lines with trimmed cells: a tab, line break or surrounding space would break or change
+    them."""
+    bad = next((ch for ch in doc_id if unicodedata.category(ch) in ("Cc", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"holds a tab, line break or control character (U+{ord(bad):04X}): {doc_id!r}"
+    if doc_id != doc_id.strip():
+        return f"starts or ends with whitespace: {doc_id!r}"
+    return None
 
 
 def _jsonl_documents(path: Path) -> Iterator[Document]:
@@ -86,6 +103,8 @@ def _jsonl_documents(path: Path) -> Iterator[Document]:
         doc_id = row.get("id", row.get("_id"))
         if doc_id is None or str(doc_id).strip() == "":
             raise InputError(f"{path}:{number}: missing field 'id' (or '_id')")
+        if problem := id_problem(str(doc_id)):
+            raise InputError(f"{path}:{number}: field 'id' {problem}")
         body = row.get("text")
         if not isinstance(body, str):
             raise InputError(f"{path}:{number}: field 'text' must be a string")

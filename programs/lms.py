@@ -24,15 +24,15 @@ class EndpointLM(dspy.LM):
     from LiteLLM's model catalog, which does not know self-hosted models: vLLM and OpenAI take
     `json_schema`, llama.cpp's server only `json_object`, some servers neither."""
 
-    def __init__(self, *args, structured_output: StructuredOutput = "json_schema", reject_truncated: bool = True,
-                 **kwargs):
+    def __init__(self, *args, structured_output: StructuredOutput = "json_schema",
+                 reject_truncated: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.structured_output = structured_output
         self.reject_truncated = reject_truncated
 
     def update_history(self, entry: dict) -> None:
-        """Every finished call passes here (cache hits too): an answer cut at max_tokens is refused, because
-        DSPy's JSON repair would otherwise close the cut JSON and a half question would pass as a whole one."""
+        """Every finished call passes here (cache hits too): an answer cut at max_tokens is refused,
+        because DSPy's JSON repair would otherwise close the cut JSON and pass half a question as whole."""
         super().update_history(entry)
         if self.reject_truncated and _truncated(entry.get("response")):
             raise TruncatedAnswerError(
@@ -141,8 +141,9 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
     if isinstance(last, _SETTING_ERRORS):
         # Even the plain request (no response_format) was refused before any answer: the model string or
         # URL is wrong, which waiting and rerunning will not fix.
-        raise InputError(f"--lm {name}: every request is refused ({type(last).__name__}: {_first_line(last)}); "
-                         "check --lm (a LiteLLM model string such as openai/gpt-4o-mini) and --api-base")
+        raise InputError(f"--lm {name}: every request is refused ({type(last).__name__}: "
+                         f"{_first_line(last)}); check --lm (a LiteLLM model string such as "
+                         "openai/gpt-4o-mini) and --api-base")
     raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
                              f"{_first_line(last)})")
 

@@ -23,10 +23,42 @@ def load_program_state(program: dspy.Module, path: Path) -> None:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"--program {path}: not valid JSON ({type(exc).__name__})") from None
+    check_program_state(program, state, path)
     try:
         program.load_state(state)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"--program {path}: does not match this program ({type(exc).__name__}: {exc})") from None
+
+
+# What `dump_state` writes per predictor. DSPy's Predict.load_state sets *every* other key as an attribute:
+# a `config` key would become LM call arguments (e.g. an `api_base` that sends the user's API key elsewhere)
+# and an `lm` key a model of the file's choosing, so a file holding anything else is refused, not loaded.
+PREDICTOR_KEYS = frozenset({"signature", "demos", "traces", "train", "lm"})
+
+
+def check_program_state(program: dspy.Module, state: object, path: Path) -> None:
+    """Refuse program state that holds more than instructions and demos for this program's predictors."""
+    if not isinstance(state, dict):
+        raise InputError(f"--program {path}: does not match this program "
+                         "(expected a JSON object of predictors)")
+    names = {name for name, _ in program.named_parameters()}
+    unknown = sorted(set(state) - names - {"metadata"})
+    if unknown:
+        raise InputError(f"--program {path}: does not match this program (unknown predictor(s): "
+                         f"{', '.join(unknown[:5])})")
+    for name in sorted(names & set(state)):
+        entry = state[name]
+        if not isinstance(entry, dict):
+            raise InputError(f"--program {path}: does not match this program ('{name}' is not an object)")
+        extra = sorted(set(entry) - PREDICTOR_KEYS)
+        if extra:
+            raise InputError(f"--program {path}: '{name}' holds {', '.join(map(repr, extra))}; compiled "
+                             "programs hold only instructions and demos")
+        if entry.get("lm") is not None:
+            raise InputError(f"--program {path}: '{name}' sets its own LM; compiled programs hold only "
+                             "instructions and demos (the LM comes from --lm / --config)")
+        if not isinstance(entry.get("demos", []), list):
+            raise InputError(f"--program {path}: does not match this program ('{name}.demos' is not a list)")
 
 
 def prompt_ready_demos(program: dspy.Module) -> None:

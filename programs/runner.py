@@ -96,7 +96,10 @@ def _check_out_dir(out_dir: Path) -> None:
 def _fingerprint(job: GenerationJob) -> tuple[str, int]:
     """Hash of everything that decides the output, and the number of chunks (validates all input first)."""
     digest = hashlib.sha256()
-    config = job.config.model_dump(mode="json")
+    # How an endpoint is reached (URL, key variable, timeout, retries, form) does not decide the output:
+    # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
+    transport = {"api_base", "api_key_env", "timeout", "num_retries", "structured_output"}
+    config = job.config.model_dump(mode="json", exclude={"lm": transport, "judge_lm": transport})
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:
