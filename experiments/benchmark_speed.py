@@ -71,11 +71,12 @@ class FakeServer:
 
 
 def corpus(folder: Path, copies: int) -> Path:
-    """The sample documents, repeated `copies` times under new ids (same text, distinct chunks)."""
+    """The sample documents, repeated `copies` times under new ids (distinct text, distinct chunks)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(copies):
         for doc in sorted((SAMPLE / "docs").glob("*.md")):
-            (folder / f"{doc.stem}-{i:03d}.md").write_text(doc.read_text())
+            # a distinct last line per copy, so copies are different prompts (no LM-cache hits between them)
+            (folder / f"{doc.stem}-{i:03d}.md").write_text(f"{doc.read_text()}\nFiled as record {i} of {copies}.\n")
     return folder
 
 

@@ -20,6 +20,7 @@ from personaqa.programs.atomic import atomic_write, write_json
 from personaqa.programs.config import RunConfig
 from personaqa.programs.errors import InputError
 from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.program_io import check_program_path
 from personaqa.programs.runner import build_program
 from personaqa.programs.structured_output import BoundedJSONAdapter
 
@@ -48,9 +49,9 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
     names = [variant_name(p) for p in job.programs]
     if len(set(names)) != len(names):
         raise InputError(f"--program: variant names must differ, got {names}")
-    for spec in job.programs:
-        if spec != BASELINE and not Path(spec).is_file():
-            raise InputError(f"--program {spec}: file not found")
+    for spec in job.programs:  # every variant is checked before any LM work
+        if spec != BASELINE:
+            check_program_path(Path(spec))
     dev = load_labelled(job.devset)[: job.limit_dev]
     # No response cache: every variant pays for its own calls, so cost and wall time compare fairly.
     task_lm = build_lm(job.config.lm).copy(cache=False)

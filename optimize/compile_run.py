@@ -19,7 +19,7 @@ from personaqa.optimize import tracking_log
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.errors import InputError
 from personaqa.programs.lms import build_lm, describe_lm
-from personaqa.programs.program_io import save_program_state
+from personaqa.programs.program_io import check_program_path, save_program_state
 from personaqa.programs.runner import build_program
 from personaqa.programs.structured_output import BoundedJSONAdapter
 
@@ -59,6 +59,8 @@ def run_compile(job: CompileJob) -> CompileResult:
                          "examples have no per-step labels")
     if job.out.suffix.lower() != ".json":
         raise InputError(f"--out {job.out}: compiled programs are saved as .json")
+    if job.program_path is not None:
+        check_program_path(job.program_path)  # before any LM is built or probed
     started = time.monotonic()
     train = load_labelled(job.trainset)[: job.limit_train]
     dev = load_labelled(job.devset)[: job.limit_dev]

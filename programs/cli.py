@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -23,6 +24,8 @@ def _offline_defaults() -> None:
     """Keep DSPy/LiteLLM from waiting on the network for model metadata."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # judges return typed Judgements, not Predictions; DSPy's per-call notice about that is noise
+    logging.getLogger("dspy.primitives.module").setLevel(logging.ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
