@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import unicodedata
@@ -10,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from personaqa.programs.errors import InputError
+from personaqa.programs.jsonl import parse_json_line
 from personaqa.programs.records import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -94,12 +94,7 @@ def _jsonl_documents(path: Path) -> Iterator[Document]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object")
+        row = parse_json_line(path, number, line)
         doc_id = row.get("id", row.get("_id"))
         if doc_id is None or str(doc_id).strip() == "":
             raise InputError(f"{path}:{number}: missing field 'id' (or '_id')")

@@ -28,13 +28,18 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def parse_json_line(path: Path, line_no: int, line: str) -> dict[str, Any]:
+    """One JSON object from one line; anything else is an InputError naming the file and line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{line_no}: malformed JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{path}:{line_no}: expected a JSON object")
+    return record
+
+
 def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; a malformed line is an InputError naming it."""
     for line_no, line in text_lines(path):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no}: malformed JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{line_no}: expected a JSON object")
-        yield line_no, record
+        yield line_no, parse_json_line(path, line_no, line)
