@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sklearn.metrics import cohen_kappa_score
 
 from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import LabelledExample
@@ -31,6 +30,8 @@ def _agreement(judge: str, human: list[bool], predicted: list[bool]) -> Agreemen
     if n == 0:
         return Agreement(judge, 0, float("nan"), float("nan"), float("nan"), float("nan"))
     accuracy = sum(h == p for h, p in zip(human, predicted)) / n
+    from sklearn.metrics import cohen_kappa_score  # 2 s to import: only when compile needs it
+
     # kappa is undefined when both raters use a single label; report 0 (no agreement beyond chance).
     kappa = float(cohen_kappa_score(human, predicted)) if len(set(human) | set(predicted)) > 1 else 0.0
     if kappa != kappa:  # NaN when one rater is constant
