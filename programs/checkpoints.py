@@ -18,8 +18,9 @@ class UnitResult(BaseModel):
     """Everything one (chunk, persona) produced; `order` is its position in an uninterrupted run."""
 
     order: int
-    chunk_id: str
+    chunk_id: str  # the chunk's id, or a chunk group's id
     persona: str
+    group_chunk_ids: list[str] = []  # a chunk group's member chunks; empty for a single chunk
     interests: list[str]
     records: list[QuestionRecord]
     rejections: list[Rejection]

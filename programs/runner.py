@@ -157,12 +157,12 @@ class UnitRunner:
             if isinstance(source, ChunkGroup):
                 types = _rotate(self.config.complex_question_types, order)[: self.config.complex_types_per_group]
                 out = self.program.group(list(source.chunks), persona, types)
-                key = source.group_id
+                key, members = source.group_id, [c.chunk_id for c in source.chunks]
             else:
                 out = self.program(chunk=source, persona=persona)
-                key = source.chunk_id
-        return UnitResult(order=order, chunk_id=key, persona=persona.name, interests=out.interests,
-                          records=out.records, rejections=out.rejections, usage=out.usage)
+                key, members = source.chunk_id, []
+        return UnitResult(order=order, chunk_id=key, persona=persona.name, group_chunk_ids=members,
+                          interests=out.interests, records=out.records, rejections=out.rejections, usage=out.usage)
 
 
 def _rotate(items: list[str], by: int) -> list[str]:
@@ -180,7 +180,8 @@ def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGrou
                                config.complex_sentence_threshold, config.complex_jaccard_threshold,
                                config.complex_group_size, config.complex_cross_document)
     wanted = min(wanted, len(groups) * len(job.personas))
-    return [(groups[i % len(groups)], job.personas[(i + i // len(groups)) % len(job.personas)])
+    # the k-th round over the groups gives group g the persona g + k: distinct pairs, personas spread
+    return [(groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])
             for i in range(wanted)]
 
 

@@ -34,6 +34,7 @@ class RunTally:
     def __init__(self) -> None:
         self.units = 0
         self.chunk_ids: set[str] = set()
+        self.group_ids: set[str] = set()
         self.interests: Counter[str] = Counter()
         self.persona_chunks: Counter[str] = Counter()
         self.rejected_by_stage: Counter[str] = Counter()
@@ -43,7 +44,10 @@ class RunTally:
 
     def add(self, unit: UnitResult) -> None:
         self.units += 1
-        self.chunk_ids.add(unit.chunk_id)
+        if unit.group_chunk_ids:  # a chunk group: its members are chunks of single-chunk units already
+            self.group_ids.add(unit.chunk_id)
+        else:
+            self.chunk_ids.add(unit.chunk_id)
         self.persona_chunks[unit.persona] += 1
         self.interests[unit.persona] += len(unit.interests)
         for record in unit.records:
@@ -64,7 +68,7 @@ class RunTally:
 
     def counts(self) -> dict:
         overall = self.groups("all").get("all", dict.fromkeys(FUNNEL, 0))
-        return {"chunks": len(self.chunk_ids), "units": self.units, "interests": sum(self.interests.values()),
+        return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units, "interests": sum(self.interests.values()),
                 **overall, "rejected_by_stage": dict(self.rejected_by_stage),
                 "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type")}
 

@@ -38,6 +38,7 @@ STAGE_OF_KEY = {
     "question_types": "question_types",
     "question": "generation",
     "relevance": "relevance",
+    "complex_relevance": "complex_relevance",
     "conversational_question": "conversational",
     "generality": "generality",
     "writing_style": "style",
@@ -80,6 +81,8 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     "question_types": ["extractive"],
     "question": _default_question,
     "relevance": ("fully", "the passage states it"),
+    # (verdict, reason, number of a passage that alone answers fully or 0)
+    "complex_relevance": ("fully", "each passage holds part of the answer", 0),
     "conversational_question": lambda text: text.inputs["question"],
     "generality": ("insightful", "specific and self-contained"),
     "writing_style": "Short, lowercase questions with no punctuation flourishes.",
@@ -98,6 +101,8 @@ def request_key(request: Any) -> str:
         raise AssertionError(f"expected a json_schema response_format, got {fmt!r}")
     properties = fmt["schema"]["properties"]
     names = set(properties)
+    if names == {"reason", "verdict", "single_passage"}:
+        return "complex_relevance"
     if names == {"reason", "verdict"}:
         allowed = set(properties["verdict"].get("enum", ()))
         if "fully" in allowed:
@@ -207,6 +212,9 @@ class ScriptedEngine:
         if key in ("relevance", "generality"):
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
             return {"reason": reason, "verdict": verdict}
+        if key == "complex_relevance":
+            verdict, reason, single_passage = answer
+            return {"reason": reason, "verdict": verdict, "single_passage": single_passage}
         return {key: answer}
 
     def stream(self, request: Any) -> Iterable:

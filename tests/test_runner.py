@@ -361,3 +361,60 @@ def test_cli_success_prints_one_summary_line(docs, tmp_path, engines, capsys):
     assert line.startswith("personaqa: 2 questions from 2 chunks")
     assert str(out) in line
     assert len(read_jsonl(out / "questions.jsonl")) == 2
+
+
+# -- complex (multi-chunk) questions --------------------------------------------------------------
+
+
+@pytest.fixture
+def overlapping_docs(tmp_path) -> Path:
+    """Two documents that state the same facts in other sentences, and one that shares nothing."""
+    folder = tmp_path / "overlap"
+    folder.mkdir()
+    (folder / "merger.md").write_text(
+        "The Harbor Analytics merger with Vessel Systems is under review by the authority. "
+        "The authority will decide on the Harbor Analytics merger by 18 July 2026.\n", encoding="utf-8")
+    (folder / "objection.md").write_text(
+        "Port operators say the Harbor Analytics merger with Vessel Systems is under review now. "
+        "The authority must decide on the Harbor Analytics merger by 18 July 2026 at the latest.\n",
+        encoding="utf-8")
+    (folder / "policy.md").write_text("Staff may work from home two days a week with an allowance.\n",
+                                      encoding="utf-8")
+    return folder
+
+
+def both_documents(text) -> str:
+    """Single-chunk questions per interest; the multi-passage writer gets no interest."""
+    return QUESTIONS.get(text.inputs.get("interest"), "When must the authority rule on the merger under review?")
+
+
+def test_complex_units_label_every_chunk_and_are_counted_as_groups(overlapping_docs, tmp_path, engines):
+    engines["fake-task"] = new_engine(question=both_documents)
+    out = tmp_path / "out"
+    run_generation(make_job(overlapping_docs, out, complex_ratio=0.25, max_interests=1))
+    engine = engines["fake-task"]
+
+    records = [QuestionRecord(**row) for row in read_jsonl(out / "questions.jsonl")]
+    multi = [r for r in records if r.complexity == "multi"]
+    assert multi and all(r.chunk_ids == ["merger#c0", "objection#c0"] for r in multi)
+    assert sorted(r.persona for r in multi) == ["lawyer", "parent"]  # one group, each persona once
+    assert engine.calls["complex_relevance"] == len(multi)
+
+    counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
+    # 3 chunks x 2 personas single units; 0.25 / 0.75 x 6 = 2 group units over the one group found
+    assert (counts["chunks"], counts["chunk_groups"], counts["units"]) == (3, 1, 8)
+    qrels = (out / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for record in multi:
+        assert {line for line in qrels if line.startswith(record.question_id + "\t")} == {
+            f"{record.question_id}\tmerger#c0\t1", f"{record.question_id}\tobjection#c0\t1"}
+
+
+def test_group_answered_by_one_chunk_is_rejected_not_kept(overlapping_docs, tmp_path, engines):
+    engines["fake-task"] = new_engine(question=both_documents,
+                                      complex_relevance=("fully", "passage 1 says it all", 1))
+    out = tmp_path / "out"
+    run_generation(make_job(overlapping_docs, out, complex_ratio=0.25, max_interests=1))
+
+    assert all(row["complexity"] == "single" for row in read_jsonl(out / "questions.jsonl"))
+    rejected = [row for row in read_jsonl(out / "rejected.jsonl") if row["stage"] == "single_chunk_suffices"]
+    assert len(rejected) == 2 and all(row["chunk_ids"] == ["merger#c0", "objection#c0"] for row in rejected)
