@@ -107,3 +107,11 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+@contextmanager
+def scratch_directory(beside: Path) -> Iterator[Path]:
+    """A working folder named like `beside`'s temporaries, so a rerun sweeps it if a kill left it behind."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=_temp_prefix(beside), suffix=".scratch", dir=beside.parent) as scratch:
+        yield Path(scratch)

@@ -5,11 +5,10 @@ Every writer takes iterables and streams them, so a large run is never held in m
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from personaqa.programs.atomic import atomic_directory, atomic_write, write_jsonl
+from personaqa.programs.atomic import atomic_directory, atomic_write, scratch_directory, write_jsonl
 from personaqa.programs.records import Chunk, QuestionRecord, Rejection
 
 BEIR_QUERY_FIELDS = ("persona", "question_type", "complexity", "interest", "chunk_id", "doc_id")
@@ -35,15 +34,15 @@ def write_dataset(out_dir: Path, records: Iterable[QuestionRecord]) -> None:
     """A `datasets.Dataset` on disk, built from a streamed JSONL file rather than a list in memory."""
     from datasets import Dataset
 
-    with atomic_directory(out_dir / "dataset") as staging, tempfile.TemporaryDirectory(dir=out_dir) as scratch:
-        rows = Path(scratch) / "rows.jsonl"
+    with atomic_directory(out_dir / "dataset") as staging, scratch_directory(out_dir / "dataset") as scratch:
+        rows = scratch / "rows.jsonl"
         count = 0
         with rows.open("w", encoding="utf-8") as handle:
             for record in records:
                 handle.write(json.dumps(dataset_row(record), ensure_ascii=False) + "\n")
                 count += 1
         if count:
-            dataset = Dataset.from_json(str(rows), cache_dir=str(Path(scratch) / "cache"))
+            dataset = Dataset.from_json(str(rows), cache_dir=str(scratch / "cache"))
         else:
             columns = [c for c in QuestionRecord.model_fields if c not in VERDICTS]
             columns += [f"{n}_{part}" for n in VERDICTS for part in ("label", "reason")]

@@ -6,7 +6,7 @@ from typing import Literal
 
 import dspy
 
-from personaqa.signatures.types import QuestionText, ReasonText
+from personaqa.signatures.types import AskedQuestion, ReasonText
 
 ComplexType = Literal["comparative", "aggregative", "multi_hop"]
 
@@ -26,7 +26,7 @@ class GenerateMultiPassageQuestion(dspy.Signature):
     persona: str = dspy.InputField()
     passages: str = dspy.InputField(desc="numbered passages")
     question_type: str = dspy.InputField(desc="type name and what it asks for")
-    question: QuestionText = dspy.OutputField(desc="a single question ending with '?'")
+    question: AskedQuestion = dspy.OutputField(desc="a single question ending with '?'")
 
 
 class JudgeMultiPassageRelevance(dspy.Signature):

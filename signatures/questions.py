@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dspy
 
-from personaqa.signatures.types import QuestionText
+from personaqa.signatures.types import AskedQuestion
 
 
 class GenerateQuestion(dspy.Signature):
@@ -17,4 +17,4 @@ class GenerateQuestion(dspy.Signature):
     passage: str = dspy.InputField()
     interest: str = dspy.InputField()
     question_type: str = dspy.InputField(desc="type name and what it asks for")
-    question: QuestionText = dspy.OutputField(desc="a single question ending with '?'")
+    question: AskedQuestion = dspy.OutputField(desc="a single question ending with '?'")

@@ -316,11 +316,6 @@ def test_killed_dataset_export_keeps_the_previous_dataset_and_the_rerun_sweeps_i
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT in programs/export.py write_dataset: its scratch folder is "
-    "tempfile.TemporaryDirectory(dir=out_dir), a visible 'tmpXXXXXXXX' folder inside --out that a killed run "
-    "leaves behind and no rerun removes (it does not follow atomic.py's '.name.<pid>.' naming that reruns "
-    "sweep)"))
 def test_killed_dataset_export_leaves_no_scratch_folder_after_rerun(tmp_path):
     from personaqa.programs.export import write_dataset
 
