@@ -8,13 +8,15 @@ say exactly which file, line and field is wrong when it is not usable.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from personaqa.programs.errors import InputError
 from personaqa.programs.jsonl import json_lines, text_lines
+
+T = TypeVar("T")
 
 CORPUS_FILE = "corpus.jsonl"
 QUERIES_FILE = "queries.jsonl"
@@ -76,36 +78,33 @@ def load_beir(root: str | Path, split: str = "test") -> BeirCollection:
 
 
 def read_corpus(path: Path) -> dict[str, CorpusDoc]:
-    docs: dict[str, CorpusDoc] = {}
-    for line_no, record in json_lines(path):
-        doc_id = _id_field(record, path, line_no)
-        if doc_id in docs:
-            raise InputError(f"{path}:{line_no}: duplicate _id {doc_id!r}")
-        docs[doc_id] = CorpusDoc(
-            id=doc_id,
-            title=_text_field(record, "title", path, line_no, required=False),
-            text=_text_field(record, "text", path, line_no, required=True),
-            metadata=_metadata(record, exclude={"_id", "title", "text"}),
-        )
-    if not docs:
-        raise InputError(f"{path}: no documents")
-    return docs
+    return _read_by_id(path, "documents", lambda doc_id, record, line_no: CorpusDoc(
+        id=doc_id,
+        title=_text_field(record, "title", path, line_no, required=False),
+        text=_text_field(record, "text", path, line_no, required=True),
+        metadata=_metadata(record, exclude={"_id", "title", "text"}),
+    ))
 
 
 def read_queries(path: Path) -> dict[str, Query]:
-    queries: dict[str, Query] = {}
+    return _read_by_id(path, "queries", lambda query_id, record, line_no: Query(
+        id=query_id,
+        text=_text_field(record, "text", path, line_no, required=True),
+        metadata=_metadata(record, exclude={"_id", "text"}),
+    ))
+
+
+def _read_by_id(path: Path, what: str, build: Callable[[str, dict[str, Any], int], T]) -> dict[str, T]:
+    """JSONL rows keyed by their unique `_id`; an empty file is an error."""
+    rows: dict[str, T] = {}
     for line_no, record in json_lines(path):
-        query_id = _id_field(record, path, line_no)
-        if query_id in queries:
-            raise InputError(f"{path}:{line_no}: duplicate _id {query_id!r}")
-        queries[query_id] = Query(
-            id=query_id,
-            text=_text_field(record, "text", path, line_no, required=True),
-            metadata=_metadata(record, exclude={"_id", "text"}),
-        )
-    if not queries:
-        raise InputError(f"{path}: no queries")
-    return queries
+        row_id = _id_field(record, path, line_no)
+        if row_id in rows:
+            raise InputError(f"{path}:{line_no}: duplicate _id {row_id!r}")
+        rows[row_id] = build(row_id, record, line_no)
+    if not rows:
+        raise InputError(f"{path}: no {what}")
+    return rows
 
 
 def read_qrels(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,21 +107,22 @@ def kendall_tau(a: Sequence[float], b: Sequence[float]) -> Correlation:
     """Kendall's tau-b between two score vectors over the same systems."""
     from scipy.stats import kendalltau
 
-    _check_pair(a, b)
-    if _constant(a) or _constant(b):
-        return Correlation(math.nan, math.nan)
-    result = kendalltau(a, b)
-    return Correlation(float(result.statistic), float(result.pvalue))
+    return _correlation(kendalltau, a, b)
 
 
 def spearman_rho(a: Sequence[float], b: Sequence[float]) -> Correlation:
     """Spearman's rank correlation between two score vectors over the same systems."""
     from scipy.stats import spearmanr
 
+    return _correlation(spearmanr, a, b)
+
+
+def _correlation(test: Callable, a: Sequence[float], b: Sequence[float]) -> Correlation:
+    """A scipy rank correlation as (statistic, p); NaN when either side gives no ordering."""
     _check_pair(a, b)
     if _constant(a) or _constant(b):
         return Correlation(math.nan, math.nan)
-    result = spearmanr(a, b)
+    result = test(a, b)
     return Correlation(float(result.statistic), float(result.pvalue))
 
 
