@@ -36,7 +36,6 @@ from personaqa.programs.personas import load_personas
 from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever
 from personaqa.programs.validation import (
     agreement,
-    nan_to_none,
     ranking,
     ranks,
     sample_documents,

@@ -28,6 +28,8 @@ DOCS = {
     "kettle.md": "# Kestrel kettle\n\nThe Kestrel K2 kettle boils 1.5 litres in four minutes. "
                  "Descale it every two months with white vinegar.\n",
 }
+THREE_DOCS = {**DOCS, "policy.md": "# Remote work\n\nNorthwind staff may work remotely three days a week after "
+                                   "90 days. The home office allowance is 600 euros.\n"}
 PERSONAS_YAML = "- name: analyst\n  description: A data journalist who wants exact figures.\n"
 
 

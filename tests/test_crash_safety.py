@@ -20,17 +20,9 @@ from pathlib import Path
 import dspy
 import pytest
 
-from robustness_helpers import (REPO, FaultEndpoint, check_complete_outputs, cli_command, run_cli,
+from robustness_helpers import (REPO, THREE_DOCS, FaultEndpoint, check_complete_outputs, cli_command, run_cli,
                                 subprocess_env, write_docs, write_personas)
 
-DOCS = {
-    "harbor.md": "# Harbor merger\n\nThe Competition Authority reviews the Harbor Analytics merger. "
-                 "A decision is due by 18 July 2026. The break fee is 40 million euros.\n",
-    "kettle.md": "# Kestrel kettle\n\nThe Kestrel K2 kettle boils 1.5 litres in four minutes. "
-                 "Descale it every two months with white vinegar.\n",
-    "policy.md": "# Remote work\n\nNorthwind staff may work remotely three days a week after 90 days. "
-                 "The home office allowance is 600 euros.\n",
-}
 TWO_PERSONAS = ("- name: analyst\n  description: A data journalist.\n"
                 "- name: parent\n  description: A busy parent.\n")
 OTHER_PERSONAS = "- name: lawyer\n  description: A competition lawyer; formal questions.\n"
@@ -93,7 +85,7 @@ def stray_files(out: Path, known: bool = False) -> list[str]:
 
 class GenerateSetup:
     def __init__(self, root: Path, endpoint: FaultEndpoint, personas: str = TWO_PERSONAS):
-        self.docs = write_docs(root / "docs", DOCS)
+        self.docs = write_docs(root / "docs", THREE_DOCS)
         self.personas = write_personas(root / "personas.yaml", personas)
         self.endpoint = endpoint
         self.root = root

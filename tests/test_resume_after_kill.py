@@ -11,15 +11,8 @@ import time
 from pathlib import Path
 
 from fake_endpoint import FakeEndpoint
+from robustness_helpers import THREE_DOCS
 
-DOCS = {
-    "harbor.md": "# Harbor merger\n\nThe Competition Authority reviews the Harbor Analytics merger. "
-                 "A decision is due by 18 July 2026. The break fee is 40 million euros.\n",
-    "kettle.md": "# Kestrel kettle\n\nThe Kestrel K2 kettle boils 1.5 litres in four minutes. "
-                 "Descale it every two months with white vinegar.\n",
-    "policy.md": "# Remote work\n\nNorthwind staff may work remotely three days a week after 90 days. "
-                 "The home office allowance is 600 euros.\n",
-}
 PERSONAS = "- name: analyst\n  description: A data journalist.\n- name: parent\n  description: A busy parent.\n"
 
 
@@ -37,7 +30,7 @@ def _work_requests(endpoint: FakeEndpoint, start: int) -> list[str]:
 def test_sigkill_mid_run_then_resume_repeats_no_lm_work(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name, text in DOCS.items():
+    for name, text in THREE_DOCS.items():
         (docs / name).write_text(text)
     personas = tmp_path / "personas.yaml"
     personas.write_text(PERSONAS)
