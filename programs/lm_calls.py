@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import dspy
@@ -28,9 +32,25 @@ class StageFailure(Exception):
         self.detail = detail
 
 
+_slots: contextvars.ContextVar[threading.Semaphore | None] = contextvars.ContextVar("personaqa_lm_slots",
+                                                                                    default=None)
+
+
+@contextmanager
+def sharing_call_slots(slots: threading.Semaphore | None) -> Iterator[None]:
+    """LM calls made inside this block wait for one of `slots`: `--workers N` means N calls in flight,
+    however many units and questions are being worked on at once."""
+    token = _slots.set(slots)
+    try:
+        yield
+    finally:
+        _slots.reset(token)
+
+
 def call_lm(stage: str, predictor: dspy.Module, **inputs: Any) -> dspy.Prediction:
     """Run `predictor` on `inputs`, counting its LM usage under `stage`."""
-    with dspy.track_usage() as tracker:
+    slots = _slots.get()
+    with slots or nullcontext(), dspy.track_usage() as tracker:
         try:
             return predictor(**inputs)
         except FATAL_LM_ERRORS as exc:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import dspy
 
 from personaqa.programs.embedding import Embedder
+from personaqa.programs.fan_out import fan_out
 from personaqa.programs.filters import (
     BatchedFilters, ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
 )
@@ -47,6 +48,7 @@ class ProgramSettings:
     max_interests: int = 3
     max_types_per_interest: int = 2
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
+    fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 
 
 class SyntheticEvalProgram(dspy.Module):
@@ -80,12 +82,14 @@ class SyntheticEvalProgram(dspy.Module):
             except StageFailure as failure:
                 rejections.append(self._reject_unit(chunk, persona, failure))
                 chosen = []
-            candidates = self._generate(chunk, persona, chosen, rejections)
+            per_interest = self._each(chosen, rejections, lambda i, own: self._generate(chunk, persona, i, own))
+            candidates = [c for found in per_interest for c in found]
             unique = self._deduplicate(candidates, chunk, persona, rejections)
             if self.settings.batched_filters:
                 records = self._filter_batched(unique, chunk, persona, rejections)
             else:
-                records = [r for c in unique if (r := self._filter_and_style(c, chunk, persona, rejections))]
+                kept = self._each(unique, rejections, lambda c, own: self._filter_and_style(c, chunk, persona, own))
+                records = [r for r in kept if r is not None]
         return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
@@ -94,28 +98,40 @@ class SyntheticEvalProgram(dspy.Module):
 
     # -- stages -------------------------------------------------------------------------------
 
-    def _generate(self, chunk: Chunk, persona: Persona, interests: list[str],
+    def _each(self, items: list, rejections: list[Rejection], step) -> list:
+        """`step(item, own_rejections)` over items, `fan_out` at once; rejections merged in item order, so
+        the output is the same as one item after the other."""
+        def run(item):
+            own: list[Rejection] = []
+            return step(item, own), own
+
+        results = fan_out(run, items, self.settings.fan_out)
+        for _, own in results:
+            rejections.extend(own)
+        return [result for result, _ in results]
+
+    def _generate(self, chunk: Chunk, persona: Persona, interest: str,
                   rejections: list[Rejection]) -> list[Candidate]:
+        """The questions of one interest: its question types, then one question per type."""
+        try:
+            question_types = self.types(chunk, interest)
+        except StageFailure as failure:
+            rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
+            return []
         candidates: list[Candidate] = []
-        for interest in interests:
+        for question_type in question_types:
+            qid = question_id(chunk, persona, interest, question_type)
             try:
-                question_types = self.types(chunk, interest)
+                text = self.writer(chunk, persona, interest, question_type)
             except StageFailure as failure:
-                rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
+                rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
+                                                  "lm_error", failure.detail))
                 continue
-            for question_type in question_types:
-                qid = question_id(chunk, persona, interest, question_type)
-                try:
-                    text = self.writer(chunk, persona, interest, question_type)
-                except StageFailure as failure:
-                    rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
-                                                      "lm_error", failure.detail))
-                    continue
-                candidate = Candidate(qid, interest, question_type, text)
-                if problem := form_problem(text):
-                    rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
-                    continue
-                candidates.append(candidate)
+            candidate = Candidate(qid, interest, question_type, text)
+            if problem := form_problem(text):
+                rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
+                continue
+            candidates.append(candidate)
         return candidates
 
     def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import shutil
+import threading
 import time
 from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,6 +26,7 @@ from personaqa.programs.documents import iter_documents
 from personaqa.programs.embedding import load_embedder
 from personaqa.programs.errors import InputError
 from personaqa.programs.export import write_beir, write_dataset, write_questions
+from personaqa.programs.lm_calls import sharing_call_slots
 from personaqa.programs.lms import build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
@@ -70,13 +72,13 @@ def iter_chunks(job: GenerationJob) -> Iterator[Chunk]:
             yield chunk
 
 
-def build_program(config: RunConfig, program_path: Path | None = None) -> SyntheticEvalProgram:
+def build_program(config: RunConfig, program_path: Path | None = None, fan_out: int = 1) -> SyntheticEvalProgram:
     """The program with the run's embedder, question types, judge LM and (optionally) compiled state."""
     settings = ProgramSettings(
         interest_dedup_threshold=config.interest_dedup_threshold,
         question_dedup_threshold=config.question_dedup_threshold,
         max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
-        batched_filters=config.batched_filters,
+        batched_filters=config.batched_filters, fan_out=fan_out,
     )
     judge = build_lm(config.judge_lm) if config.judge_lm else None
     program = SyntheticEvalProgram(load_embedder(config.embedder), config.type_descriptions(), settings, judge)
@@ -147,13 +149,16 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
 class UnitRunner:
     """A program and its LM that turn one (chunk or chunk group, persona) into a checkpointable UnitResult."""
 
-    def __init__(self, config: RunConfig, program_path: Path | None = None):
+    def __init__(self, config: RunConfig, program_path: Path | None = None, workers: int = 1):
         self.config = config
-        self.program = build_program(config, program_path)
+        # With several workers a unit's questions are judged side by side too, and `workers` slots cap the
+        # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
+        self.program = build_program(config, program_path, fan_out=workers)
+        self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 
     def __call__(self, order: int, source: Chunk | ChunkGroup, persona: Persona) -> UnitResult:
-        with dspy.context(lm=self.lm, adapter=BoundedJSONAdapter()):
+        with sharing_call_slots(self.slots), dspy.context(lm=self.lm, adapter=BoundedJSONAdapter()):
             if isinstance(source, ChunkGroup):
                 types = _rotate(self.config.complex_question_types, order)[: self.config.complex_types_per_group]
                 out = self.program.group(list(source.chunks), persona, types)
@@ -210,7 +215,8 @@ def run_generation(job: GenerationJob) -> RunReport:
     checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
     finished = {} if job.overwrite else checkpoints.index()
     # Built before anything is written, so a bad LM setting or unreachable endpoint leaves no output behind.
-    runner = UnitRunner(job.config, job.program_path) if len(finished) < total_units and job.engine == "local" else None
+    runner = (UnitRunner(job.config, job.program_path, job.workers)
+              if len(finished) < total_units and job.engine == "local" else None)
     work = _prepare_work_dir(job, fingerprint)
     dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=str(work / "lm_cache"))
     done = set(checkpoints.index())
@@ -232,7 +238,7 @@ def run_generation(job: GenerationJob) -> RunReport:
 
             run_units_on_ray(job, pending_units(job, done), record, work / "lm_cache")
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
-                runner = UnitRunner(job.config, job.program_path)
+                runner = UnitRunner(job.config, job.program_path, job.workers)
         if runner is not None:
             _run_units_locally(runner, pending_units(job, frozenset(done), groups), record, job.workers)
     finally:

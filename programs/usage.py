@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ class Ledger(BaseModel):
         return total
 
 
+_lock = threading.Lock()  # a unit's questions may be judged in parallel threads sharing one ledger
 _current: contextvars.ContextVar[Ledger | None] = contextvars.ContextVar("personaqa_ledger", default=None)
 
 
@@ -64,7 +66,8 @@ def record(stage: str, usage_by_lm: dict[str, list[dict]]) -> None:
             counted.calls += 1
             counted.input_tokens += int(entry.get("prompt_tokens") or 0)
             counted.output_tokens += int(entry.get("completion_tokens") or 0)
-    ledger.add(stage, counted)
+    with _lock:
+        ledger.add(stage, counted)
 
 
 def usage_table(ledger: Ledger) -> dict[str, dict[str, int]]:

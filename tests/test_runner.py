@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import dspy
@@ -167,6 +169,45 @@ def test_parallel_workers_give_the_same_output_and_usage(docs, tmp_path, engines
     assert engine.calls["writing_style"] == 2  # still once per persona with units in flight together
     usage = {stage: u.calls for stage, u in report.usage_this_session.stages.items()}
     assert usage == dict(engine.calls_by_stage())
+
+
+class InFlight(ScriptedEngine):
+    """A scripted engine that takes a little time per call and records how many calls overlap."""
+
+    def __init__(self, **answers):
+        super().__init__({**new_engine().answers, **answers})
+        self.now = self.peak = 0
+        self.count_lock = threading.Lock()
+
+    def complete(self, request):
+        with self.count_lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(0.02)
+            return super().complete(request)
+        finally:
+            with self.count_lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_cap_calls_in_flight_and_fan_out_within_a_unit(tmp_path, engines, workers):
+    """One chunk and one persona: a single unit, whose three questions are judged side by side, but
+    never more than --workers calls at once; the files equal those of a one-worker run."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "merger.md").write_text("The break fee is 40 million euros; the review ends in June.\n")
+    outputs = []
+    for n in (1, workers):
+        engines["fake-task"] = engine = InFlight()
+        job = GenerationJob(config=make_job(folder, tmp_path).config, doc_paths=[folder], personas=PERSONAS[:1],
+                            out_dir=tmp_path / f"w{n}", workers=n, show_progress=False, mlflow=False)
+        run_generation(job)
+        outputs.append(((job.out_dir / "questions.jsonl").read_bytes(), (job.out_dir / "rejected.jsonl").read_bytes(),
+                        dict(engine.calls)))
+        assert engine.peak == n  # 1: one call after the other; n: the unit's questions overlap, capped at n
+    assert outputs[0] == outputs[1]
 
 
 def test_progress_and_summary_table_go_to_stderr(docs, tmp_path, engines, capsys):
