@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 
 import dspy
 import numpy as np
-from scipy import stats
 
 from personaqa.optimize.metrics import ASPECTS, JudgeMetric
 from personaqa.programs.usage import Ledger, collecting
@@ -28,6 +27,8 @@ def mean_interval(values: list[float], confidence: float = 0.95, seed: int = 0) 
     mean = float(data.mean())
     if len(data) < 2 or np.all(data == data[0]):
         return Interval(mean, mean, mean)
+    from scipy import stats  # half a second to import: not on every command's start-up
+
     result = stats.bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=2000,
                              method="percentile", random_state=seed)
     return Interval(mean, float(result.confidence_interval.low), float(result.confidence_interval.high))
