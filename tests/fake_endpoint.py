@@ -122,6 +122,7 @@ class FakeEndpoint:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._server.handle_error = lambda request, client_address: None  # a client that hung up: no noise
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -1,9 +1,8 @@
 """Shared helpers for the bad-input, LM-fault, crash-safety and secrets tests.
 
-`FaultEndpoint` extends the loopback `FakeEndpoint` (tests/fake_endpoint.py, unchanged) with what these
-tests need to observe: when each request arrived, with which Authorization header, and a hook to rewrite
-answers (e.g. an LM that follows a prompt injection). Its server threads stay quiet when a client gave up
-on a hung call (no BrokenPipe tracebacks leaking into another test's captured stderr).
+`FaultEndpoint` extends the loopback `FakeEndpoint` (tests/fake_endpoint.py) with what these tests need
+to observe: when each request arrived, with which Authorization header, and a hook to rewrite answers
+(e.g. an LM that follows a prompt injection).
 """
 
 from __future__ import annotations
@@ -65,12 +64,6 @@ class FaultEndpoint(FakeEndpoint):
         self.statuses: list[int] = []  # per answered request, in answer order
         self.rewrite = rewrite
         self._current = threading.local()
-
-    def __enter__(self) -> FaultEndpoint:
-        super().__enter__()
-        assert self._server is not None
-        self._server.handle_error = lambda request, client_address: None  # a client that hung up: no noise
-        return self
 
     def _handle(self, handler: Any, body: dict[str, Any]) -> None:
         with self._lock:
