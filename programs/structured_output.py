@@ -58,6 +58,11 @@ class BoundedJSONAdapter(JSONAdapter):
     """JSONAdapter whose response schema carries the signature's list and string bounds."""
 
     def _prepare_response_format(self, lm, lm_kwargs, signature):
+        if "response_format" in lm.supported_params and getattr(lm, "structured_output", None) == "json_object":
+            # llama.cpp's server: no OpenAI json_schema form, but it compiles a schema sent with json_object
+            schema = response_model(signature).model_json_schema()
+            lm_kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            return
         if "response_format" not in lm.supported_params or not lm.supports_response_schema:
             return super()._prepare_response_format(lm, lm_kwargs, signature)
         lm_kwargs["response_format"] = response_model(signature)

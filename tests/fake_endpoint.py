@@ -93,7 +93,9 @@ class FakeEndpoint:
     def __init__(self, latency: float = 0.0, faults: Faults | None = None, schema_form: str = "any"):
         self.latency = latency
         self.faults = faults or Faults()
-        self.schema_form = schema_form  # "any", or "json_object_only": 500 on {"type": "json_schema"}
+        # "any"; "json_object_only": 500 on {"type": "json_schema"} (llama.cpp's server); "plain_only": 400 on
+        # any response_format
+        self.schema_form = schema_form
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -162,6 +164,9 @@ class FakeEndpoint:
         fmt = body.get("response_format") or {}
         if self.schema_form == "json_object_only" and fmt.get("type") == "json_schema":
             self._send(handler, 500, {"error": {"message": "json_schema not supported"}})
+            return
+        if self.schema_form == "plain_only" and fmt:
+            self._send(handler, 400, {"error": {"message": "response_format not supported", "type": "invalid_request"}})
             return
         messages = body.get("messages", [])
         prompt = "\n".join(str(m.get("content", "")) for m in messages)
