@@ -459,3 +459,21 @@ def test_group_answered_by_one_chunk_is_rejected_not_kept(overlapping_docs, tmp_
     assert all(row["complexity"] == "single" for row in read_jsonl(out / "questions.jsonl"))
     rejected = [row for row in read_jsonl(out / "rejected.jsonl") if row["stage"] == "single_chunk_suffices"]
     assert len(rejected) == 2 and all(row["chunk_ids"] == ["merger#c0", "objection#c0"] for row in rejected)
+
+
+def test_complex_units_pair_each_group_with_distinct_personas(docs, tmp_path, monkeypatch):
+    from personaqa.programs.overlap import ChunkGroup
+    from personaqa.programs.records import Chunk
+
+    chunks = [Chunk(chunk_id=f"d#c{i}", doc_id="d", text=f"text {i}", start=0) for i in range(4)]
+    groups = [ChunkGroup((chunks[0], chunks[1]), 0.5), ChunkGroup((chunks[2], chunks[3]), 0.4)]
+    monkeypatch.setattr(runner, "find_chunk_groups", lambda *args, **kwargs: groups)
+    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    personas = [Persona(name=n, description="someone") for n in ("a", "b", "c")]
+    job = GenerationJob(config=RunConfig(complex_ratio=0.9), doc_paths=[docs], personas=personas,
+                        out_dir=tmp_path / "out", show_progress=False, mlflow=False)
+
+    units = runner.complex_units(job, total_chunks=2)  # asks for 54 units, capped at 2 groups x 3 personas
+    pairs = [(g.group_id, p.name) for g, p in units]
+    assert len(pairs) == len(set(pairs)) == 6
+    assert [p for _, p in pairs[:2]] == ["a", "b"]  # the first round gives the groups different personas
