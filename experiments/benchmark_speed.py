@@ -2,7 +2,8 @@
 
 1. A fake OpenAI-compatible endpoint (own process, loopback) with a fixed latency per call, which
    isolates personaqa's own overhead: questions/min at 1..32 workers, speed-up over 1 worker, and
-   the share of wall time spent outside LM calls (1 - ideal / actual, ideal = calls x latency / workers),
+   the share of wall time spent outside LM calls (1 - ideal / actual, ideal = requests x latency / workers,
+   requests = the run's LM calls plus its start-up probe of the endpoint's structured-output form),
    both over the whole process and over the run itself (process wall minus start-up: imports, embedder
    and LM set-up, which do not grow with the corpus).
 2. llama.cpp's own server (llama-cpp-python[server]) serving the embedded SmolLM2 GGUF: questions/min
@@ -38,34 +39,45 @@ SAMPLE = ROOT / "programs" / "sample"
 PERSONAQA = [sys.executable, "-m", "personaqa.programs.cli"]
 
 
-def serve_fake(port_queue, latency: float, log_path: str | None) -> None:
-    """Child process: a fake endpoint that appends each request body to `log_path` (one JSON per line)."""
+def serve_fake(port_queue, latency: float, log_path: str | None, requests) -> None:
+    """Child process: a fake endpoint that counts requests in `requests` (a shared integer) and appends
+    each request's messages to `log_path` (one JSON per line)."""
     from fake_endpoint import FakeEndpoint
 
     with FakeEndpoint(latency=latency) as endpoint:
-        if log_path:
-            original = endpoint._handle
+        original = endpoint._handle
 
-            def logged(handler, body):
+        def counted(handler, body):
+            with requests.get_lock():
+                requests.value += 1
+            if log_path:
                 with open(log_path, "a") as log:
                     log.write(json.dumps(body.get("messages"), sort_keys=True) + "\n")
-                original(handler, body)
+            original(handler, body)
 
-            endpoint._handle = logged
+        endpoint._handle = counted
         port_queue.put(endpoint.base_url)
         while True:
             time.sleep(3600)
 
 
 class FakeServer:
+    """`with FakeServer(latency) as server:` server.url, and server.requests() answered so far."""
+
     def __init__(self, latency: float, log_path: str | None = None):
         self.latency, self.log_path = latency, log_path
+        self.counter = multiprocessing.Value("i", 0)
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> FakeServer:
         queue = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=serve_fake, args=(queue, self.latency, self.log_path), daemon=True)
+        self.process = multiprocessing.Process(target=serve_fake, args=(queue, self.latency, self.log_path,
+                                                                        self.counter), daemon=True)
         self.process.start()
-        return queue.get(timeout=30)
+        self.url = queue.get(timeout=30)
+        return self
+
+    def requests(self) -> int:
+        return self.counter.value
 
     def __exit__(self, *exc) -> None:
         self.process.kill()
@@ -101,21 +113,24 @@ def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "")
 
 def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
     print(f"\n== 1. fake endpoint, {latency:.2f}s latency per call (ideal speed-up = workers)")
-    print(f"{'workers':>7} {'units':>5} {'calls':>6} {'questions':>9} {'wall s':>7} {'start-up s':>10} {'q/min':>7} "
-          f"{'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}")
+    print(f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} {'start-up s':>10} "
+          f"{'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}")
     base_rate = None
-    with FakeServer(latency) as url:
+    with FakeServer(latency) as server:
         for w in workers:
-            docs = corpus(tmp / f"docs_w{w}", max(1, w))  # 3 docs x w copies: 9 units per worker
-            run, wall, _ = generate_measured(tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", url,
+            docs = corpus(tmp / f"docs_w{w}", max(1, w))  # 4 docs x w copies: 12 units per worker
+            before = server.requests()
+            run, wall, _ = generate_measured(tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", server.url,
                                                                    "--workers", str(w)])
             calls = run["lm_usage_total"]["calls"]
+            requests = server.requests() - before  # the calls, plus the start-up probe of the endpoint's form
             questions = run["counts"]["styled"]
             rate = questions / wall * 60
             base_rate = base_rate or rate
-            ideal = calls * latency / w
+            ideal = requests * latency / w
             in_run = run["wall_seconds_this_session"]
-            print(f"{w:>7} {run['counts']['units']:>5} {calls:>6} {questions:>9} {wall:>7.1f} {wall - in_run:>10.1f} "
+            print(f"{w:>7} {run['counts']['units']:>5} {calls:>6} {requests:>8} {questions:>9} {wall:>7.1f} "
+                  f"{wall - in_run:>10.1f} "
                   f"{rate:>7.1f} {rate / base_rate:>8.2f} {max(0.0, 1 - ideal / wall):>10.1%} "
                   f"{max(0.0, 1 - ideal / in_run):>17.1%}")
 
@@ -142,14 +157,18 @@ def section_llama_server(tmp: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        config = "max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 128\n"
-        print(f"{'workers':>7} {'calls':>6} {'questions':>9} {'wall s':>7} {'q/min':>7}  structured output")
+        # the server's default repeat_penalty (1.1) differs from the in-process model's (1.0): sample alike
+        config = ("max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 128\n"
+                  "  extra_body: {repeat_penalty: 1.0}\n")
+        print(f"{'workers':>7} {'calls':>6} {'questions':>9} {'wall s':>7} {'calls/min':>9} {'q/min':>7}  "
+              f"structured output")
         for w in (1, 2, 4):
             run, wall, _ = generate_measured(
                 tmp / f"llama_w{w}", SAMPLE / "docs",
                 ["--lm", "openai/smollm2", "--api-base", f"http://127.0.0.1:{port}/v1", "--workers", str(w)], config)
-            print(f"{w:>7} {run['lm_usage_total']['calls']:>6} {run['counts']['styled']:>9} {wall:>7.1f} "
-                  f"{run['counts']['styled'] / wall * 60:>7.1f}  (probed per run)")
+            calls = run["lm_usage_total"]["calls"]
+            print(f"{w:>7} {calls:>6} {run['counts']['styled']:>9} {wall:>7.1f} {calls / wall * 60:>9.1f} "
+                  f"{run['counts']['styled'] / wall * 60:>7.1f}  {run['lm_structured_output']}")
     finally:
         server.terminate()
         server.wait()
@@ -192,12 +211,12 @@ def section_batched(tmp: Path) -> None:
 
 def section_memory(tmp: Path) -> None:
     print("\n== 4. peak RSS and wall time, fake endpoint (0.01s latency), sample vs 4x sample")
-    with FakeServer(0.01) as url:
+    with FakeServer(0.01) as server:
         rows = []
         for copies in (1, 4):
             docs = corpus(tmp / f"mem_docs_{copies}", copies)
             run, wall, rss = generate_measured(tmp / f"mem_{copies}", docs,
-                                               ["--lm", "openai/fake", "--api-base", url, "--workers", "4"])
+                                               ["--lm", "openai/fake", "--api-base", server.url, "--workers", "4"])
             rows.append((copies, run["counts"]["units"], wall, rss / 1024))
         for copies, units, wall, rss in rows:
             print(f"{copies}x corpus: {units:>3} units, wall {wall:6.1f}s, peak RSS {rss:7.1f} MiB")
@@ -209,9 +228,9 @@ def section_resume(tmp: Path) -> None:
     log = tmp / "requests.log"
     docs = corpus(tmp / "resume_docs", 2)
     out = tmp / "resume"
-    with FakeServer(0.05, str(log)) as url:
+    with FakeServer(0.05, str(log)) as server:
         args = [*PERSONAQA, "generate", "--docs", str(docs), "--out", str(out), "--quiet", "--no-mlflow",
-                "--lm", "openai/fake", "--api-base", url]
+                "--lm", "openai/fake", "--api-base", server.url]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         units = out / ".personaqa" / "units.jsonl"
         while not (units.exists() and len(units.read_text().splitlines()) >= 6):
@@ -222,7 +241,7 @@ def section_resume(tmp: Path) -> None:
         done = len(units.read_text().splitlines())
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         second = log.read_text().splitlines()[len(first):]
-    probe = {l for l in first if "ping" in l}
+    probe = {line for line in first if "## request ## ]]\\nping" in line}  # the probe's one input field
     repeated = sum(1 for line in second if line in set(first) and line not in probe)
     print(f"killed after {done} finished units and {len(first)} requests; the rerun sent {len(second)} requests, "
           f"{repeated} of them repeats of first-run work (the start-up probe excluded: {len(probe)} per run)")

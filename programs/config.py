@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from personaqa.programs.documents import read_text
 from personaqa.programs.embedding import DEFAULT_EMBEDDER
@@ -35,6 +35,19 @@ class LMConfig(BaseModel):
     n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
     structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
         default="auto", description="how an endpoint takes structured output; auto probes it once at start")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="provider-specific request fields sent as they are, e.g. "
+        "{repeat_penalty: 1.0} for llama.cpp's server (its default 1.1 differs from the in-process model's)")
+
+    @field_validator("extra_body")
+    @classmethod
+    def _no_credentials(cls, body: dict[str, Any]) -> dict[str, Any]:
+        """run.json and MLflow record the config: a key must come from api_key_env, never from here."""
+        secret = next((k for k in body if any(w in k.lower() for w in ("key", "token", "secret", "auth", "pass"))),
+                      None)
+        if secret:
+            raise ValueError(f"{secret!r} looks like a credential; name its environment variable in api_key_env")
+        return body
 
 
 class RunConfig(BaseModel):

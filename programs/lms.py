@@ -89,6 +89,8 @@ def _truncated(response: object) -> bool:
 
 def build_lm(config: LMConfig) -> dspy.LM:
     if config.model == EMBEDDED_LM or config.model.startswith("gguf:"):
+        if config.extra_body:
+            raise InputError(f"lm.extra_body is for endpoint LMs; --lm {config.model} runs in-process")
         path = embedded_gguf_path() if config.model == EMBEDDED_LM else config.model.removeprefix("gguf:")
         if not os.path.isfile(path):
             raise InputError(f"--lm {config.model}: GGUF file not found")
@@ -107,7 +109,8 @@ def build_lm(config: LMConfig) -> dspy.LM:
         kwargs.setdefault("api_key", "EMPTY")  # self-hosted servers (vLLM, llama.cpp, Ollama) often need none
     mode = "json_schema" if config.structured_output == "auto" else config.structured_output
     lm = EndpointLM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
-                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode, **kwargs)
+                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode,
+                    **({"extra_body": dict(config.extra_body)} if config.extra_body else {}), **kwargs)
     if config.structured_output == "auto":
         lm.structured_output = probe_structured_output(lm, describe_lm(config))
     return lm

@@ -60,6 +60,7 @@ class RunReport:
     usage_this_session: Ledger
     wall_seconds: float
     counts: dict = field(default_factory=dict)
+    structured_output: str | None = None  # the form the task LM's endpoint took (probed or configured)
 
 
 def iter_chunks(job: GenerationJob) -> Iterator[Chunk]:
@@ -244,7 +245,8 @@ def run_generation(job: GenerationJob) -> RunReport:
     finally:
         for bar in bars.values():
             bar.close()
-    report = RunReport(job.out_dir, session, time.monotonic() - started)
+    report = RunReport(job.out_dir, session, time.monotonic() - started,
+                       structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
     _finalise(job, report, checkpoints)
     return report
 
@@ -299,6 +301,7 @@ def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),
         "lm": describe_lm(job.config.lm),
+        "lm_structured_output": report.structured_output,
         "judge_lm": describe_lm(job.config.judge_lm) if job.config.judge_lm else None,
         "program": str(job.program_path) if job.program_path else None,
         "documents": [str(p) for p in job.doc_paths],
