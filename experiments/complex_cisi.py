@@ -55,7 +55,7 @@ def main() -> None:
                                config.complex_jaccard_threshold, config.complex_group_size,
                                config.complex_cross_document)
     print(f"== 1. overlap finder over all {len(chunks)} CISI abstracts (sentence cosine >= "
-          f"{config.complex_sentence_threshold}, semantic Jaccard >= {config.complex_jaccard_threshold}, "
+          f"{config.complex_sentence_threshold}, semantic Jaccard {config.complex_jaccard_threshold}-{config.complex_max_jaccard}, "
           f"{config.complex_group_size} chunks a group): {len(groups)} groups in {time.monotonic() - tick:.0f}s")
     picked = [d for g in groups[: args.groups] for d in (c.doc_id for c in g.chunks)]
     picked = list(dict.fromkeys(picked))

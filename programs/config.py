@@ -71,6 +71,8 @@ class RunConfig(BaseModel):
                                               description="cosine at which two sentences say the same thing")
     complex_jaccard_threshold: float = Field(default=0.15, gt=0, le=1,
                                              description="semantic Jaccard at which two chunks overlap")
+    complex_max_jaccard: float = Field(default=0.6, gt=0, le=1,
+                                       description="semantic Jaccard above which two chunks are near-duplicates")
     complex_cross_document: bool = Field(default=True, description="group chunks of different documents too")
     complex_question_types: list[Literal["comparative", "aggregative", "multi_hop"]] = Field(
         default_factory=lambda: ["comparative", "aggregative", "multi_hop"])
@@ -83,6 +85,8 @@ class RunConfig(BaseModel):
     def _check(self) -> RunConfig:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if self.complex_jaccard_threshold >= self.complex_max_jaccard:
+            raise ValueError("complex_jaccard_threshold must be smaller than complex_max_jaccard")
         known = {**QUESTION_TYPE_DESCRIPTIONS, **self.custom_question_types}
         unknown = [t for t in self.question_types if t not in known]
         if unknown:

@@ -19,15 +19,11 @@ def describe_lm(config: LMConfig) -> str:
     return config.model if not config.api_base else f"{config.model} @ {config.api_base}"
 
 
-class EndpointLM(dspy.LM):
-    """dspy.LM for an endpoint whose structured-output form is known (configured or probed), not guessed
-    from LiteLLM's model catalog, which does not know self-hosted models: vLLM and OpenAI take
-    `json_schema`, llama.cpp's server only `json_object`, some servers neither."""
+class WholeAnswerLM(dspy.LM):
+    """dspy.LM that refuses an answer cut at max_tokens (in-process models and endpoints alike)."""
 
-    def __init__(self, *args, structured_output: StructuredOutput = "json_schema",
-                 reject_truncated: bool = True, **kwargs):
+    def __init__(self, *args, reject_truncated: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.structured_output = structured_output
         self.reject_truncated = reject_truncated
 
     def update_history(self, entry: dict) -> None:
@@ -38,6 +34,21 @@ class EndpointLM(dspy.LM):
             raise TruncatedAnswerError(
                 f"answer cut at max_tokens={self.kwargs.get('max_tokens')} (finish_reason=length); "
                 "raise lm.max_tokens if this happens often")
+
+    def copy(self, **kwargs) -> WholeAnswerLM:
+        clone = super().copy(**kwargs)
+        clone.reject_truncated = self.reject_truncated
+        return clone
+
+
+class EndpointLM(WholeAnswerLM):
+    """dspy.LM for an endpoint whose structured-output form is known (configured or probed), not guessed
+    from LiteLLM's model catalog, which does not know self-hosted models: vLLM and OpenAI take
+    `json_schema`, llama.cpp's server only `json_object`, some servers neither."""
+
+    def __init__(self, *args, structured_output: StructuredOutput = "json_schema", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.structured_output = structured_output
 
     @property
     def supports_response_schema(self) -> bool:
@@ -55,7 +66,6 @@ class EndpointLM(dspy.LM):
     def copy(self, **kwargs) -> EndpointLM:
         clone = super().copy(**kwargs)
         clone.structured_output = self.structured_output
-        clone.reject_truncated = self.reject_truncated
         return clone
 
 
@@ -96,8 +106,8 @@ def build_lm(config: LMConfig) -> dspy.LM:
             raise InputError(f"--lm {config.model}: GGUF file not found")
         engine = LlamaCppEngine(path, n_ctx=config.n_ctx, seed=config.seed)
         name = "smollm2-135m-instruct" if config.model == EMBEDDED_LM else os.path.basename(path)
-        return dspy.LM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
-                       num_retries=config.num_retries)
+        return WholeAnswerLM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
+                             num_retries=config.num_retries)
     kwargs: dict = {}
     if config.api_key_env:
         key = os.environ.get(config.api_key_env)

@@ -47,8 +47,10 @@ def semantic_jaccard(a: np.ndarray, b: np.ndarray, texts_a: list[str], texts_b: 
 
 def find_chunk_groups(chunks: Sequence[Chunk], embedder: Embedder, sentence_threshold: float = 0.7,
                       jaccard_threshold: float = 0.15, group_size: int = 2, cross_document: bool = True,
-                      neighbours: int = 5, max_groups: int | None = None) -> list[ChunkGroup]:
-    """Groups of `group_size` (2 or 3) chunks whose every pair overlaps at least `jaccard_threshold`."""
+                      neighbours: int = 5, max_groups: int | None = None,
+                      max_jaccard: float = 0.6) -> list[ChunkGroup]:
+    """Groups of `group_size` (2 or 3) chunks whose every pair overlaps at least `jaccard_threshold` and at
+    most `max_jaccard`: near-duplicates (a reworded copy) hold the same facts, so no question needs both."""
     if group_size not in (2, 3):
         raise ValueError("group_size must be 2 or 3")
     if len(chunks) < group_size:
@@ -71,7 +73,7 @@ def find_chunk_groups(chunks: Sequence[Chunk], embedder: Embedder, sentence_thre
             if not cross_document and chunks[a].doc_id != chunks[b].doc_id:
                 continue
             links[(a, b)] = semantic_jaccard(per_chunk[a], per_chunk[b], texts[a], texts[b], sentence_threshold)
-    strong = {pair: j for pair, j in links.items() if j >= jaccard_threshold}
+    strong = {pair: j for pair, j in links.items() if jaccard_threshold <= j <= max_jaccard}
     groups = _pairs(strong) if group_size == 2 else _triples(strong)
     groups.sort(key=lambda g: (-g[1], g[0]))
     out = [ChunkGroup(tuple(chunks[i] for i in members), score) for members, score in groups]

@@ -184,7 +184,8 @@ def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGrou
     wanted = round(config.complex_ratio / (1 - config.complex_ratio) * total_chunks * len(job.personas))
     groups = find_chunk_groups(list(iter_chunks(job)), load_embedder(config.embedder),
                                config.complex_sentence_threshold, config.complex_jaccard_threshold,
-                               config.complex_group_size, config.complex_cross_document)
+                               config.complex_group_size, config.complex_cross_document,
+                               max_jaccard=config.complex_max_jaccard)
     wanted = min(wanted, len(groups) * len(job.personas))
     # the k-th round over the groups gives group g the persona g + k: distinct pairs, personas spread
     return [(groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])

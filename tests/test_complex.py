@@ -46,6 +46,16 @@ def test_overlap_finder_respects_cross_document_switch_and_group_size(embedder):
         find_chunk_groups([MERGER, OBJECTION], embedder, group_size=4)
 
 
+def test_reworded_copy_is_a_near_duplicate_not_a_group(embedder):
+    """A copy with every sentence reworded holds the same facts: no question can need both chunks."""
+    copy = chunk("copy#c0", "copy", "The Harbor Analytics merger with Vessel Systems is being reviewed by the "
+                 "Competition Authority. The decision is due by 18 July 2026. A break fee of 40 million euros is "
+                 "owed to Vessel Systems.")
+    assert find_chunk_groups([MERGER, copy, PURIFIER], embedder) == []
+    (group,) = find_chunk_groups([MERGER, copy, PURIFIER], embedder, max_jaccard=1.0)
+    assert group.jaccard > 0.6
+
+
 def test_verbatim_overlap_between_neighbouring_chunks_does_not_count(embedder):
     shared = "Vessel Systems is owed a break fee of 40 million euros."
     texts_a, texts_b = ["The deal is under review by the authority.", shared], [shared, "Ports run on many systems."]

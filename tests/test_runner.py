@@ -409,15 +409,17 @@ def test_cli_success_prints_one_summary_line(docs, tmp_path, engines, capsys):
 
 @pytest.fixture
 def overlapping_docs(tmp_path) -> Path:
-    """Two documents that state the same facts in other sentences, and one that shares nothing."""
+    """Two documents that state two facts alike and one fact each of their own, and one that shares nothing."""
     folder = tmp_path / "overlap"
     folder.mkdir()
     (folder / "merger.md").write_text(
         "The Harbor Analytics merger with Vessel Systems is under review by the authority. "
-        "The authority will decide on the Harbor Analytics merger by 18 July 2026.\n", encoding="utf-8")
+        "The authority will decide on the Harbor Analytics merger by 18 July 2026. "
+        "Vessel Systems is owed a break fee of 40 million euros if it fails.\n", encoding="utf-8")
     (folder / "objection.md").write_text(
         "Port operators say the Harbor Analytics merger with Vessel Systems is under review now. "
-        "The authority must decide on the Harbor Analytics merger by 18 July 2026 at the latest.\n",
+        "The authority must decide on the Harbor Analytics merger by 18 July 2026 at the latest. "
+        "Switching scheduling software would cost each port 2.5 million pounds.\n",
         encoding="utf-8")
     (folder / "policy.md").write_text("Staff may work from home two days a week with an allowance.\n",
                                       encoding="utf-8")

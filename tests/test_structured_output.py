@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 import dspy
-from dspy.lm15 import Message, Response, TextPart, Usage
+import pytest
+from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from fakes import ScriptedEngine, lm_context, make_lm
 from personaqa.programs.generation import QuestionTypeSelector
@@ -138,3 +139,32 @@ def test_bound_schema_leaves_enums_and_consts_untouched():
 def test_bound_schema_passes_through_non_schema_values():
     assert bound_schema("string") == "string"
     assert bound_schema([{"type": "string"}, 3], max_string=7) == [{"type": "string", "maxLength": 7}, 3]
+
+
+class CutEngine:
+    """An in-process engine whose every answer stops at max_tokens, mid-JSON."""
+
+    supports_response_schema = True
+    supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed"})
+
+    def complete(self, request):
+        return Response(id=None, model="cut", message=Message.assistant([TextPart('{"question": "What is the fee')]),
+                        finish_reason="length", usage=Usage(input_tokens=5, output_tokens=8))
+
+    def stream(self, request):
+        return response_to_events(self.complete(request))
+
+    def close(self):
+        pass
+
+
+def test_in_process_answer_cut_at_max_tokens_is_rejected_not_repaired():
+    from personaqa.programs.lm_calls import StageFailure, call_lm
+    from personaqa.programs.lms import WholeAnswerLM
+    from personaqa.programs.structured_output import BoundedJSONAdapter
+    from personaqa.signatures import GenerateQuestion
+
+    lm = WholeAnswerLM("local-cut", engine=CutEngine(), cache=False, num_retries=0)
+    with dspy.context(lm=lm, adapter=BoundedJSONAdapter()), pytest.raises(StageFailure, match="cut at max_tokens"):
+        call_lm("generation", dspy.Predict(GenerateQuestion), persona="p", passage="The fee is 40 million euros.",
+                interest="fee", question_type="extractive")
