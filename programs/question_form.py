@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}|\[\[ ## |<[a-z_]+>")
-_ECHO = ("asks for a", "the passage", "this passage", "the text above", "question type", "writing style")
+_ECHO = ("asks for a", "the passage", "this passage", "the text above", "question type", "writing style",
+         "json object")  # the adapter asks for "a JSON object"; seen in styled rewrites on CISI
 
 
 def form_problem(text: str, min_words: int = 4, rewrite: bool = False) -> str | None:

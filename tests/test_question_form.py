@@ -13,6 +13,7 @@ from personaqa.programs.question_form import form_problem
     ("The break fee is 40 million euros.", "no question mark"),
     ("Fee?", "too short"),
     ("Which question type asks for a fact stated in the passage?", "echoes"),
+    ("Each list is a JSON object that contains a list of strings?", "echoes"),
 ])
 def test_bad_forms_are_named(text, problem):
     assert problem in form_problem(text)
