@@ -33,9 +33,8 @@ RETRIEVERS = ("bm25", "dense")
 def main() -> None:
     from personaqa.programs.beir import load_beir
     from personaqa.programs.config import load_config
-    from personaqa.programs.embedding import load_embedder
-    from personaqa.programs.overlap import find_chunk_groups
     from personaqa.programs.records import Chunk
+    from personaqa.programs.runner import chunk_groups
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--groups", type=int, default=6, help="chunk groups whose documents are generated on")
@@ -51,11 +50,10 @@ def main() -> None:
 
     chunks = [Chunk(chunk_id=d.id, doc_id=d.id, text=d.full_text, start=0) for d in docs]
     tick = time.monotonic()
-    groups = find_chunk_groups(chunks, load_embedder(config.embedder), config.complex_sentence_threshold,
-                               config.complex_jaccard_threshold, config.complex_group_size,
-                               config.complex_cross_document)
+    groups = chunk_groups(chunks, config)
     print(f"== 1. overlap finder over all {len(chunks)} CISI abstracts (sentence cosine >= "
-          f"{config.complex_sentence_threshold}, semantic Jaccard {config.complex_jaccard_threshold}-{config.complex_max_jaccard}, "
+          f"{config.complex_sentence_threshold}, semantic Jaccard "
+          f"{config.complex_jaccard_threshold}-{config.complex_max_jaccard}, "
           f"{config.complex_group_size} chunks a group): {len(groups)} groups in {time.monotonic() - tick:.0f}s")
     picked = [d for g in groups[: args.groups] for d in (c.doc_id for c in g.chunks)]
     picked = list(dict.fromkeys(picked))

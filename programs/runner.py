@@ -176,16 +176,20 @@ def _rotate(items: list[str], by: int) -> list[str]:
     return items[by % len(items):] + items[: by % len(items)] if items else []
 
 
+def chunk_groups(chunks: list[Chunk], config: RunConfig) -> list[ChunkGroup]:
+    """The overlap finder with the run's embedder and `complex_*` settings."""
+    return find_chunk_groups(chunks, load_embedder(config.embedder), config.complex_sentence_threshold,
+                             config.complex_jaccard_threshold, config.complex_group_size,
+                             config.complex_cross_document, max_jaccard=config.complex_max_jaccard)
+
+
 def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGroup, Persona]]:
     """(group, persona) units for multi-chunk questions: `complex_ratio` of all units, personas spread."""
     config = job.config
     if config.complex_ratio <= 0:
         return []
     wanted = round(config.complex_ratio / (1 - config.complex_ratio) * total_chunks * len(job.personas))
-    groups = find_chunk_groups(list(iter_chunks(job)), load_embedder(config.embedder),
-                               config.complex_sentence_threshold, config.complex_jaccard_threshold,
-                               config.complex_group_size, config.complex_cross_document,
-                               max_jaccard=config.complex_max_jaccard)
+    groups = chunk_groups(list(iter_chunks(job)), config)
     wanted = min(wanted, len(groups) * len(job.personas))
     # the k-th round over the groups gives group g the persona g + k: distinct pairs, personas spread
     return [(groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])
