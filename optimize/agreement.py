@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-
 from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import LabelledExample
 

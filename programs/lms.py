@@ -117,10 +117,11 @@ def build_lm(config: LMConfig) -> dspy.LM:
     if config.api_base:
         kwargs["api_base"] = config.api_base
         kwargs.setdefault("api_key", "EMPTY")  # self-hosted servers (vLLM, llama.cpp, Ollama) often need none
+    if config.extra_body:
+        kwargs["extra_body"] = dict(config.extra_body)
     mode = "json_schema" if config.structured_output == "auto" else config.structured_output
     lm = EndpointLM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
-                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode,
-                    **({"extra_body": dict(config.extra_body)} if config.extra_body else {}), **kwargs)
+                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode, **kwargs)
     if config.structured_output == "auto":
         lm.structured_output = probe_structured_output(lm, describe_lm(config))
     return lm

@@ -68,7 +68,8 @@ class RunTally:
 
     def counts(self) -> dict:
         overall = self.groups("all").get("all", dict.fromkeys(FUNNEL, 0))
-        return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units, "interests": sum(self.interests.values()),
+        return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units,
+                "interests": sum(self.interests.values()),
                 **overall, "rejected_by_stage": dict(self.rejected_by_stage),
                 "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type")}
 
