@@ -124,7 +124,7 @@ def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
                                                                    "--workers", str(w)])
             calls = run["lm_usage_total"]["calls"]
             requests = server.requests() - before  # the calls, plus the start-up probe of the endpoint's form
-            questions = run["counts"]["styled"]
+            questions = run["counts"]["kept"]
             rate = questions / wall * 60
             base_rate = base_rate or rate
             ideal = requests * latency / w
@@ -142,11 +142,11 @@ def free_port() -> int:
 
 
 def section_llama_server(tmp: Path) -> None:
-    from personaqa.programs.llama_engine import embedded_gguf_path
+    from personaqa.programs.embedded_models import EMBEDDED_MODELS, model_path
 
     print("\n== 2. llama.cpp server (llama-cpp-python[server]) with the embedded SmolLM2 GGUF")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf_path()),
+    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path(EMBEDDED_MODELS["smollm2-135m"])),
                                "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "4096"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -167,8 +167,8 @@ def section_llama_server(tmp: Path) -> None:
                 tmp / f"llama_w{w}", SAMPLE / "docs",
                 ["--lm", "openai/smollm2", "--api-base", f"http://127.0.0.1:{port}/v1", "--workers", str(w)], config)
             calls = run["lm_usage_total"]["calls"]
-            print(f"{w:>7} {calls:>6} {run['counts']['styled']:>9} {wall:>7.1f} {calls / wall * 60:>9.1f} "
-                  f"{run['counts']['styled'] / wall * 60:>7.1f}  {run['lm_structured_output']}")
+            print(f"{w:>7} {calls:>6} {run['counts']['kept']:>9} {wall:>7.1f} {calls / wall * 60:>9.1f} "
+                  f"{run['counts']['kept'] / wall * 60:>7.1f}  {run['lm_structured_output']}")
     finally:
         server.terminate()
         server.wait()
@@ -194,10 +194,10 @@ def section_batched(tmp: Path) -> None:
         run, wall, _ = generate_measured(out, SAMPLE / "docs", [], f"batched_filters: {batched}\nmax_interests: 2\n")
         usage = run["lm_usage"]
         filters = [usage.get(s, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
-                   for s in ("relevance", "conversational", "generality")]
+                   for s in ("relevance", "generality")]
         calls = sum(f["calls"] for f in filters)
         tokens = sum(f["input_tokens"] + f["output_tokens"] for f in filters)
-        print(f"{mode:>12} {calls:>12} {tokens:>13} {run['counts']['styled']:>5} "
+        print(f"{mode:>12} {calls:>12} {tokens:>13} {run['counts']['kept']:>5} "
               f"{run['lm_calls_per_kept_question']:>10} {run['tokens_per_kept_question']:>11} {wall:>7.1f}")
         results[mode] = verdicts(out)
     shared = set(results["per-question"]) & set(results["batched"])

@@ -19,10 +19,9 @@ from personaqa.optimize.targets import TARGETS
 from personaqa.programs.atomic import atomic_write, write_json
 from personaqa.programs.config import RunConfig
 from personaqa.programs.errors import InputError
-from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.program_io import check_program_path
 from personaqa.programs.runner import build_program
-from personaqa.programs.structured_output import BoundedJSONAdapter
 
 BASELINE = "baseline"
 
@@ -57,7 +56,7 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
     task_lm = build_lm(job.config.lm).copy(cache=False)
     panel = JudgePanel(build_lm(job.config.judge_lm).copy(cache=False) if job.config.judge_lm else task_lm)
     reports: list[EvalReport] = []
-    with dspy.context(lm=task_lm, adapter=BoundedJSONAdapter()), \
+    with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)), \
             tracking_log.mlflow_run("compare", job.mlflow, tags={"personaqa.command": "compare"}) as run:
         if run is not None:
             tracking_log.log_params({"stage": job.target, "devset": str(job.devset),

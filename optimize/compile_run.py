@@ -18,10 +18,9 @@ from personaqa.optimize.targets import TARGETS
 from personaqa.optimize import tracking_log
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.errors import InputError
-from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.program_io import check_program_path, save_program_state
 from personaqa.programs.runner import build_program
-from personaqa.programs.structured_output import BoundedJSONAdapter
 
 
 @dataclass
@@ -82,7 +81,7 @@ def run_compile(job: CompileJob) -> CompileResult:
         "devset": str(job.devset), "devset_sha256": file_hash(job.devset), "dev_examples": len(devset),
         "start_program": str(job.program_path) if job.program_path else None,
     }
-    with dspy.context(lm=task_lm, adapter=BoundedJSONAdapter()), \
+    with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)), \
             tracking_log.mlflow_run(f"compile-{job.target}-{job.optimizer}", job.mlflow, autolog=True,
                                     tags={"personaqa.command": "compile"}) as run:
         if run is not None:

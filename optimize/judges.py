@@ -89,9 +89,8 @@ class JudgePanel:
 
     def context(self):
         """Judge calls run on the judge LM and stay out of the optimizer's trace."""
-        from personaqa.programs.structured_output import BoundedJSONAdapter
+        from personaqa.programs.lms import adapter_for
 
-        adapter = BoundedJSONAdapter()
         if self.judge_lm:
-            return dspy.context(lm=self.judge_lm, adapter=adapter, trace=None)
-        return dspy.context(adapter=adapter, trace=None)
+            return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm), trace=None)
+        return dspy.context(adapter=adapter_for(dspy.settings.lm), trace=None)

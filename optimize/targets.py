@@ -33,7 +33,7 @@ class ProgramTarget(dspy.Module):
 
     @staticmethod
     def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
-        return [Produced(example.chunk, example.persona, r.question, r.conversational_question or r.original_question)
+        return [Produced(example.chunk, example.persona, r.question, r.original_question)
                 for r in prediction.records]
 
     @staticmethod

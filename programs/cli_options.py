@@ -8,7 +8,8 @@ from typing import Any
 
 def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="run.yaml with settings; flags override it")
-    parser.add_argument("--lm", help="embedded | gguf:PATH | a LiteLLM model string such as openai/gpt-4o-mini")
+    parser.add_argument("--lm", help="embedded (the default embedded model) | embedded:NAME (smollm2-135m, qwen2.5-coder-0.5b, "
+                        "qwen2.5-coder-1.5b) | gguf:PATH | a LiteLLM model string such as openai/gpt-4o-mini")
     parser.add_argument("--api-base", help="endpoint URL for --lm (OpenAI-compatible servers: vLLM, NIM, Ollama)")
     parser.add_argument("--api-key-env", help="environment variable that holds the API key for --lm")
     parser.add_argument("--judge-lm", help="LM for the judges (default: same as --lm)")

@@ -35,6 +35,9 @@ class LMConfig(BaseModel):
     n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
     structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
         default="auto", description="how an endpoint takes structured output; auto probes it once at start")
+    prompt_form: Literal["auto", "lean", "full"] = Field(
+        default="auto", description="lean: passage first, no format boilerplate (for grammar-constrained "
+        "decoding); full: DSPy's JSON adapter prompt; auto: lean for in-process models, full for endpoints")
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="provider-specific request fields sent as they are, e.g. "
         "{repeat_penalty: 1.0} for llama.cpp's server (its default 1.1 differs from the in-process model's)")

@@ -1,4 +1,4 @@
-"""Filter stage: drop near-duplicates, unanswerable and unhelpful questions; make the rest conversational."""
+"""Filter stage: drop near-duplicates, unanswerable and unhelpful questions."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from personaqa.programs.embedding import Embedder
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Verdict
 from personaqa.programs.text_views import passage_text
-from personaqa.signatures import (
-    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch, RewriteConversational,
-    RewriteConversationalBatch,
-)
+from personaqa.signatures import ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch
 from personaqa.signatures.filters import MAX_BATCH
 
 
@@ -48,18 +45,6 @@ class RelevanceJudge(dspy.Module):
         return Verdict(label=result.verdict, reason=result.reason)
 
 
-class ConversationalRewriter(dspy.Module):
-    """Natural, search-box phrasing of a question, same meaning and identifiers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rewrite = dspy.Predict(RewriteConversational)
-
-    def forward(self, question: str) -> str:
-        result = call_lm("conversational", self.rewrite, question=question)
-        return " ".join(result.conversational_question.split())
-
-
 class GeneralityJudge(dspy.Module):
     """Insightful, or pedantic/general-knowledge, or missing context? Only "insightful" passes."""
 
@@ -83,21 +68,16 @@ def batches(items: list, size: int = MAX_BATCH) -> list[list]:
 
 
 class BatchedFilters(dspy.Module):
-    """The same three filter steps, one LM call per batch of a unit's candidates instead of one per
+    """The two judges, one LM call per batch of a unit's candidates instead of one per
     question. Answers are matched by number; a question the LM skipped has no entry."""
 
     def __init__(self) -> None:
         super().__init__()
         self.relevance = dspy.Predict(JudgeRelevanceBatch)
-        self.rewrite = dspy.Predict(RewriteConversationalBatch)
         self.generality = dspy.Predict(ClassifyGeneralityBatch)
 
     def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, Verdict]:
         return _per_question("relevance", self.relevance, "verdicts", _verdict, questions, passage=passage_text(chunk))
-
-    def make_conversational(self, questions: list[str]) -> dict[int, str]:
-        return _per_question("conversational", self.rewrite, "rewrites",
-                             lambda item: " ".join(item.conversational_question.split()), questions)
 
     def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
         return _per_question("generality", self.generality, "verdicts", _verdict, questions)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import load_config
+from personaqa.programs.jsonl import json_lines
 from personaqa.programs.personas import load_personas
 from personaqa.programs.runner import GenerationJob, run_generation
 
@@ -49,7 +52,29 @@ def run(args: argparse.Namespace) -> int:
                         ray_address=args.ray_address)
     report = run_generation(job)
     counts = report.counts
-    print(f"personaqa: {counts.get('styled', 0)} questions from {counts.get('chunks', 0)} chunks "
+    print(f"personaqa: {counts.get('kept', 0)} questions from {counts.get('chunks', 0)} chunks "
           f"({report.usage_this_session.total().calls} LM calls this session, {report.wall_seconds:.0f}s) "
           f"→ {args.out}")
+    if counts.get("kept", 0) == 0:
+        print(f"personaqa: error: no question was kept; {why_nothing_kept(args.out / 'rejected.jsonl')}; "
+              f"every candidate is in {args.out / 'rejected.jsonl'}", file=sys.stderr)
+        return NOTHING_KEPT
     return 0
+
+
+NOTHING_KEPT = 4
+"""Exit status of a generate run that finished but kept no question (outputs are written for inspection)."""
+
+
+def why_nothing_kept(rejected: Path, top: int = 3) -> str:
+    """'rejected at relevance 7 (e.g. "partially: ..."), style 3 (...)': the most frequent stages, each
+    with one reason, read from rejected.jsonl."""
+    stages: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for _, row in json_lines(rejected):
+        stages[row["stage"]] += 1
+        example.setdefault(row["stage"], row["reason"][:120])
+    if not stages:
+        return "no candidate question was written (no interests found, or the LM failed before any question)"
+    return "rejected at " + ", ".join(f"{stage} {n} (e.g. \"{example[stage]}\")"
+                                       for stage, n in stages.most_common(top))

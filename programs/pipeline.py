@@ -10,12 +10,12 @@ import dspy
 
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.fan_out import fan_out
-from personaqa.programs.filters import (
-    BatchedFilters, ConversationalRewriter, GeneralityJudge, RelevanceJudge, near_duplicates,
-)
+from personaqa.programs.filters import BatchedFilters, GeneralityJudge, RelevanceJudge, near_duplicates
 from personaqa.programs.complex_questions import MultiChunkQuestions
 from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
 from personaqa.programs.lm_calls import StageFailure
+from personaqa.programs.lms import adapter_for
+from personaqa.programs.persona_leak import leak_problem
 from personaqa.programs.question_form import form_problem
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.styling import PersonaStylist
@@ -34,8 +34,8 @@ class Candidate:
     question_id: str
     interest: str
     question_type: str
-    question: str
-    conversational_question: str = ""
+    question: str  # as written by the question writer
+    styled_question: str = ""  # the final text: what the judges see and the set keeps
     relevance: Verdict | None = None
     generality: Verdict | None = None
     chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
@@ -66,7 +66,6 @@ class SyntheticEvalProgram(dspy.Module):
         self.types = QuestionTypeSelector(types, settings.max_types_per_interest)
         self.writer = QuestionWriter(types)
         self.relevance = RelevanceJudge()
-        self.conversational = ConversationalRewriter()
         self.generality = GeneralityJudge()
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
@@ -94,7 +93,7 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""
-        return dspy.context(lm=self.judge_lm) if self.judge_lm else nullcontext()
+        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm)) if self.judge_lm else nullcontext()
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -145,9 +144,12 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _filter_and_style(self, candidate: Candidate, chunk: Chunk, persona: Persona,
                           rejections: list[Rejection]) -> QuestionRecord | None:
+        """Style the question, check its final text, then judge that text: relevance, generality."""
+        if not self._style(candidate, chunk, persona, rejections):
+            return None
         try:
             with self._judging():
-                candidate.relevance = self.relevance(chunk, candidate.question)
+                candidate.relevance = self.relevance(chunk, candidate.styled_question)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return None
@@ -155,34 +157,39 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.append(self._rejection(candidate, chunk, persona, "relevance",
                                               f"{candidate.relevance.label}: {candidate.relevance.reason}"))
             return None
-        return self._rewrite_judge_style(candidate, chunk, persona, rejections)
+        return self._judge_generality(candidate, chunk, persona, rejections)
 
-    def _rewrite_judge_style(self, candidate: Candidate, chunk: Chunk, persona: Persona,
-                             rejections: list[Rejection]) -> QuestionRecord | None:
-        """The steps after relevance: conversational rewrite, generality judge, persona style."""
+    def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
+        """The persona-styled, conversational text, checked for form and for leaking the persona or
+        its style. The recipe's conversational rewrite and style rewrite are this one call: both ask
+        for the way a person types the question, and the judges then see the text that is kept."""
         try:
-            candidate.conversational_question = self.conversational(candidate.question)
-            if problem := form_problem(candidate.conversational_question, rewrite=True):
-                rejections.append(self._rejection(candidate, chunk, persona, "conversational", problem))
-                return None
+            styled = self.stylist(candidate.question, persona)
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return False
+        problem = form_problem(styled, rewrite=True) or leak_problem(styled, persona,
+                                                                     self.stylist.writing_style(persona))
+        if problem:
+            rejections.append(self._rejection(candidate, chunk, persona, "style",
+                                              f"styled rewrite {problem}: {styled}"))
+            return False
+        candidate.styled_question = styled
+        return True
+
+    def _judge_generality(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                          rejections: list[Rejection]) -> QuestionRecord | None:
+        try:
             with self._judging():
-                candidate.generality = self.generality(candidate.conversational_question)
-            if candidate.generality.label != GeneralityJudge.passing:
-                rejections.append(self._rejection(candidate, chunk, persona, "generality",
-                                                  f"{candidate.generality.label}: {candidate.generality.reason}"))
-                return None
-            styled = self.stylist(candidate.conversational_question, persona)
+                candidate.generality = self.generality(candidate.styled_question)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return None
-        return self._styled_record(candidate, chunk, persona, styled, rejections)
-
-    def _styled_record(self, candidate: Candidate, chunk: Chunk, persona: Persona, styled: str,
-                       rejections: list[Rejection]) -> QuestionRecord | None:
-        if problem := form_problem(styled, rewrite=True):
-            rejections.append(self._rejection(candidate, chunk, persona, "style", f"styled rewrite {problem}"))
+        if candidate.generality.label != GeneralityJudge.passing:
+            rejections.append(self._rejection(candidate, chunk, persona, "generality",
+                                              f"{candidate.generality.label}: {candidate.generality.reason}"))
             return None
-        return self._record(candidate, chunk, persona, styled)
+        return self._record(candidate, chunk, persona)
 
     def group(self, chunks: list[Chunk], persona: Persona, question_types: list[str]) -> dspy.Prediction:
         """Complex questions over a group of chunks that share information: each needs every chunk."""
@@ -197,11 +204,17 @@ class SyntheticEvalProgram(dspy.Module):
                 candidate = Candidate(qid, "", question_type, "", chunk_ids=chunk_ids)
                 try:
                     candidate.question = self.multi.write_question(chunks, persona, question_type)
-                    if problem := form_problem(candidate.question):
-                        rejections.append(self._rejection(candidate, primary, persona, "generation", problem))
-                        continue
+                except StageFailure as failure:
+                    rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
+                    continue
+                if problem := form_problem(candidate.question):
+                    rejections.append(self._rejection(candidate, primary, persona, "generation", problem))
+                    continue
+                if not self._style(candidate, primary, persona, rejections):
+                    continue
+                try:
                     with self._judging():
-                        verdict, single = self.multi.judge(chunks, candidate.question)
+                        verdict, single = self.multi.judge(chunks, candidate.styled_question)
                 except StageFailure as failure:
                     rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
                     continue
@@ -212,42 +225,30 @@ class SyntheticEvalProgram(dspy.Module):
                 elif single:
                     rejections.append(self._rejection(candidate, primary, persona, "single_chunk_suffices",
                                                       f"{chunk_ids[single - 1]} alone answers it: {verdict.reason}"))
-                elif record := self._rewrite_judge_style(candidate, primary, persona, rejections):
+                elif record := self._judge_generality(candidate, primary, persona, rejections):
                     records.append(record)
         return dspy.Prediction(records=records, rejections=rejections, interests=[], usage=ledger)
 
     def _filter_batched(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                         rejections: list[Rejection]) -> list[QuestionRecord]:
-        if not candidates:
+        """The same chain with one relevance and one generality call per batch of styled questions."""
+        styled = [c for c in candidates if self._style(c, chunk, persona, rejections)]
+        if not styled:
             return []
         try:
             with self._judging():
-                relevance = self.batched.judge_relevance(chunk, [c.question for c in candidates])
-            kept = self._apply_verdicts(candidates, relevance, "relevance", RelevanceJudge.passing, chunk, persona,
+                relevance = self.batched.judge_relevance(chunk, [c.styled_question for c in styled])
+            kept = self._apply_verdicts(styled, relevance, "relevance", RelevanceJudge.passing, chunk, persona,
                                         rejections)
-            rewrites = self.batched.make_conversational([c.question for c in kept]) if kept else {}
-            for i, candidate in enumerate(kept):
-                candidate.conversational_question = rewrites.get(i, candidate.question)
-                if form_problem(candidate.conversational_question, rewrite=True):
-                    candidate.conversational_question = candidate.question  # keep the checked original wording
             with self._judging():
-                generality = self.batched.judge_generality([c.conversational_question for c in kept]) if kept else {}
+                generality = self.batched.judge_generality([c.styled_question for c in kept]) if kept else {}
             kept = self._apply_verdicts(kept, generality, "generality", GeneralityJudge.passing, chunk, persona,
                                         rejections)
         except StageFailure as failure:
-            rejections.extend(self._rejection(c, chunk, persona, "lm_error", str(failure)) for c in candidates
+            rejections.extend(self._rejection(c, chunk, persona, "lm_error", str(failure)) for c in styled
                               if not any(r.question_id == c.question_id for r in rejections))
             return []
-        records = []
-        for candidate in kept:
-            try:
-                styled = self.stylist(candidate.conversational_question, persona)
-            except StageFailure as failure:
-                rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
-                continue
-            if record := self._styled_record(candidate, chunk, persona, styled, rejections):
-                records.append(record)
-        return records
+        return [self._record(candidate, chunk, persona) for candidate in kept]
 
     def _apply_verdicts(self, candidates: list[Candidate], verdicts: dict[int, Verdict], stage: Stage, passing: str,
                         chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> list[Candidate]:
@@ -266,10 +267,10 @@ class SyntheticEvalProgram(dspy.Module):
         return kept
 
     @staticmethod
-    def _record(candidate: Candidate, chunk: Chunk, persona: Persona, styled: str) -> QuestionRecord:
+    def _record(candidate: Candidate, chunk: Chunk, persona: Persona) -> QuestionRecord:
         return QuestionRecord(
-            question_id=candidate.question_id, question=styled, original_question=candidate.question,
-            conversational_question=candidate.conversational_question, persona=persona.name,
+            question_id=candidate.question_id, question=candidate.styled_question,
+            original_question=candidate.question, persona=persona.name,
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
@@ -281,7 +282,7 @@ class SyntheticEvalProgram(dspy.Module):
     def _rejection(candidate: Candidate, chunk: Chunk, persona: Persona, stage: Stage, reason: str) -> Rejection:
         return Rejection(
             question_id=candidate.question_id, stage=stage, reason=reason,
-            question=candidate.conversational_question or candidate.question, persona=persona.name,
+            question=candidate.styled_question or candidate.question, persona=persona.name,
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,

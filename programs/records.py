@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Stage = Literal[
-    "interests", "question_types", "generation", "dedup", "relevance",
-    "conversational", "generality", "style", "lm_error", "single_chunk_suffices",
+    "interests", "question_types", "generation", "dedup", "style", "relevance",
+    "generality", "lm_error", "single_chunk_suffices",
 ]
 Complexity = Literal["single", "multi"]
 
@@ -59,12 +59,12 @@ class Verdict(BaseModel):
 
 
 class QuestionRecord(BaseModel):
-    """One question with its full provenance; `question` is the final, persona-styled text."""
+    """One question with its full provenance. `question` is the final, persona-styled text: the one
+    both judges' verdicts are about; `original_question` is what the question writer wrote."""
 
     question_id: str
     question: str
     original_question: str
-    conversational_question: str = ""
     persona: str
     interest: str
     question_type: str

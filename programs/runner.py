@@ -27,12 +27,12 @@ from personaqa.programs.embedding import load_embedder
 from personaqa.programs.errors import InputError
 from personaqa.programs.export import write_beir, write_dataset, write_questions
 from personaqa.programs.lm_calls import sharing_call_slots
-from personaqa.programs.lms import build_lm, describe_lm
+from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
 
@@ -159,7 +159,7 @@ class UnitRunner:
         self.lm = build_lm(config.lm)
 
     def __call__(self, order: int, source: Chunk | ChunkGroup, persona: Persona) -> UnitResult:
-        with sharing_call_slots(self.slots), dspy.context(lm=self.lm, adapter=BoundedJSONAdapter()):
+        with sharing_call_slots(self.slots), dspy.context(lm=self.lm, adapter=adapter_for(self.lm)):
             if isinstance(source, ChunkGroup):
                 types = _rotate(self.config.complex_question_types, order)[: self.config.complex_types_per_group]
                 out = self.program.group(list(source.chunks), persona, types)
@@ -291,18 +291,25 @@ def _drain(finished: set[Future[UnitResult]], record: Callable[[UnitResult], Non
 
 
 def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
-    """Stream the checkpointed units, in run order, into every output file."""
+    """Stream the checkpointed units, in run order, into every output file; a question that repeats one
+    of an earlier unit is moved to the rejections (`dedup`)."""
+    repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
+                             load_embedder(job.config.embedder), job.config.question_dedup_threshold)
     tally = RunTally()
     total = Ledger()
     for unit in checkpoints.iter_ordered():
-        tally.add(unit)
+        tally.add(unit, repeats)
         total.merge(unit.usage)
-    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records)  # noqa: E731
-    write_questions(job.out_dir, records(), (r for u in checkpoints.iter_ordered() for r in u.rejections))
+    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records  # noqa: E731
+                       if r.question_id not in repeats)
+    rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
+        *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
+                         if r.question_id in repeats)])
+    write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
     write_beir(job.out_dir, iter_chunks(job), records())
     report.counts = tally.counts()
-    kept = max(report.counts["styled"], 1)
+    kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),
         "lm": describe_lm(job.config.lm),

@@ -1,4 +1,8 @@
-"""Style stage: derive each persona's writing style once, then rewrite questions in it."""
+"""Style stage: derive each persona's writing style once, then rewrite questions in it.
+
+The style is a few enumerated choices (length, tone, letter case, wording), rendered into a short
+instruction. A free-text style description, fed back to a small model, came back as the "question"
+(72 of 105 kept questions on held-out abstracts carried it); enumerated values leave nothing to copy."""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Persona
 from personaqa.programs.text_views import persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
+
+STYLE_FIELDS = ("length", "tone", "letter_case", "wording")
+
+
+def render_style(style: dict[str, str]) -> str:
+    """'short, casual, all lowercase, everyday words' from the enumerated style choices."""
+    return ", ".join(style[name] for name in STYLE_FIELDS if style.get(name))
 
 
 class PersonaStylist(dspy.Module):
@@ -29,13 +40,14 @@ class PersonaStylist(dspy.Module):
         return copy
 
     def writing_style(self, persona: Persona) -> str:
+        """The persona's style as a short instruction, derived by the LM once per persona."""
         key = persona_text(persona)
         with self._lock:
             if key not in self._styles:
                 result = call_lm("style", self.describe, persona=key)
-                self._styles[key] = " ".join(result.writing_style.split())
+                self._styles[key] = render_style({name: getattr(result, name) for name in STYLE_FIELDS})
             return self._styles[key]
 
     def forward(self, question: str, persona: Persona) -> str:
-        result = call_lm("style", self.rewrite, question=question, writing_style=self.writing_style(persona))
+        result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona))
         return " ".join(result.styled_question.split())

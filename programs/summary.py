@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.table import Table
 
 from personaqa.programs.checkpoints import UnitResult
 
-FUNNEL = ("generated", "after_dedup", "after_relevance", "after_generality", "styled")
-# A rejection at stage S counts in the funnel columns before S only.
-_KEPT_UNTIL = {"dedup": 1, "relevance": 2, "single_chunk_suffices": 2, "conversational": 3, "generality": 3,
-               "style": 4}
+FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
+# A rejection at stage S counts in the funnel columns before S only (the run-wide dedup comes last).
+_KEPT_UNTIL = {"dedup": 1, "style": 2, "relevance": 3, "single_chunk_suffices": 3, "generality": 4,
+               "run_dedup": 4}
 
 
 def _columns_passed(rejection) -> int:
-    """How many funnel columns a rejected question counts in. An LM failure happens after dedup, at
-    whichever step the question had reached: its verdicts so far say how far it got."""
-    if rejection.stage != "lm_error":
-        return _KEPT_UNTIL.get(rejection.stage, 1)
-    passed = 2
-    if rejection.relevance is not None and rejection.relevance.label == "fully":
-        passed = 3
-        if rejection.generality is not None and rejection.generality.label == "insightful":
-            passed = 4
-    return passed
+    """How many funnel columns a rejected question counts in. An LM failure counts up to the step it
+    failed in, which its reason names first ("relevance: ValueError: ...")."""
+    stage = rejection.stage
+    if stage == "lm_error":
+        stage = rejection.reason.split(":", 1)[0].removeprefix("complex_")
+    return _KEPT_UNTIL.get(stage, 1)
 
 
 class RunTally:
@@ -42,7 +39,8 @@ class RunTally:
                                                            "persona": defaultdict(Counter),
                                                            "question_type": defaultdict(Counter)}
 
-    def add(self, unit: UnitResult) -> None:
+    def add(self, unit: UnitResult, run_duplicates: Mapping[str, str] = {}) -> None:
+        """Count one unit; its records in `run_duplicates` were dropped as repeats of another unit's."""
         self.units += 1
         if unit.group_chunk_ids:  # a chunk group: its members are chunks of single-chunk units already
             self.group_ids.add(unit.chunk_id)
@@ -51,7 +49,11 @@ class RunTally:
         self.persona_chunks[unit.persona] += 1
         self.interests[unit.persona] += len(unit.interests)
         for record in unit.records:
-            self._count(record.persona, record.question_type, FUNNEL)
+            if record.question_id in run_duplicates:
+                self.rejected_by_stage["dedup"] += 1
+                self._count(record.persona, record.question_type, FUNNEL[: _KEPT_UNTIL["run_dedup"]])
+            else:
+                self._count(record.persona, record.question_type, FUNNEL)
         for rejection in unit.rejections:
             self.rejected_by_stage[rejection.stage] += 1
             if rejection.question:  # the LM failed before a question existed otherwise

@@ -4,8 +4,7 @@ from personaqa.signatures.complex import (
     COMPLEX_TYPE_DESCRIPTIONS, GenerateMultiPassageQuestion, JudgeMultiPassageRelevance,
 )
 from personaqa.signatures.filters import (
-    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch, RewriteConversational,
-    RewriteConversationalBatch,
+    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch,
 )
 from personaqa.signatures.interests import ExtractInterests
 from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
@@ -16,8 +15,7 @@ from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
     "ExtractInterests", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
-    "RewriteConversational", "ClassifyGenerality", "JudgeRelevanceBatch", "RewriteConversationalBatch",
-    "ClassifyGeneralityBatch", "DescribeWritingStyle", "RewriteInStyle",
+    "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle", "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
     "GenerateMultiPassageQuestion", "JudgeMultiPassageRelevance", "COMPLEX_TYPE_DESCRIPTIONS",
     "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",

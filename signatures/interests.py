@@ -8,11 +8,10 @@ from personaqa.signatures.types import ShortText
 
 
 class ExtractInterests(dspy.Signature):
-    """Read the passage as the persona described and list the specific topics in it that this
-    persona would want to ask about. Each topic is 1 to 5 words, names something the passage
-    actually discusses, and is distinct from the other topics. Prefer concrete subjects
-    (a product, a decision, a date, a risk) over vague ones like "overview"."""
+    """List what the persona would want to find out from the passage. Each topic is 1 to 5 words
+    taken from what the passage actually covers, specific enough to search for, and different
+    from the other topics."""
 
-    persona: str = dspy.InputField(desc="who is reading: name and description")
     passage: str = dspy.InputField(desc="the text the questions must be answerable from")
-    interests: list[ShortText] = dspy.OutputField(desc="1 to 5 short topics, each 1-5 words", max_length=5)
+    persona: str = dspy.InputField(desc="who is reading: name and description")
+    interests: list[ShortText] = dspy.OutputField(desc="1 to 5 distinct topics, each 1-5 words", max_length=5)

@@ -8,12 +8,11 @@ from personaqa.signatures.types import QuestionType
 
 
 class SelectQuestionTypes(dspy.Signature):
-    """Choose the question types that the passage can fully answer about the given interest.
-    Pick only types the passage really supports: a comparison needs two things to compare,
-    an aggregation needs several items, a sentiment question needs an expressed attitude.
-    Return one to three types, most natural first."""
+    """Choose the question types whose answer the passage holds for the given topic. A comparison
+    needs two things to compare, an aggregation several items, a sentiment question an expressed
+    attitude. Return one to three type names, the most natural first."""
 
     passage: str = dspy.InputField()
-    interest: str = dspy.InputField(desc="the topic the question will be about")
-    type_definitions: str = dspy.InputField(desc="the allowed question types and what each asks for")
+    interest: str = dspy.InputField(desc="the topic")
+    type_definitions: str = dspy.InputField(desc="allowed type names, each with the kind of answer it has")
     question_types: list[QuestionType] = dspy.OutputField(desc="1 to 3 allowed type names", max_length=3)

@@ -8,13 +8,12 @@ from personaqa.signatures.types import AskedQuestion
 
 
 class GenerateQuestion(dspy.Signature):
-    """Write one question that this persona would ask about the interest, of the given type,
-    whose complete answer is in the passage. The question must make sense to someone who has
-    not seen the passage: name the product, company, law or event it is about instead of
-    saying "the passage", "this document" or "the text". Ask one thing only."""
+    """Write one question the persona would ask about the topic, of the given type, whose full
+    answer is in the passage. Someone who never saw the passage must understand it: name the
+    product, organisation, rule or event it concerns. Ask about one thing; do not include the answer."""
 
-    persona: str = dspy.InputField()
     passage: str = dspy.InputField()
-    interest: str = dspy.InputField()
-    question_type: str = dspy.InputField(desc="type name and what it asks for")
-    question: AskedQuestion = dspy.OutputField(desc="a single question ending with '?'")
+    persona: str = dspy.InputField()
+    interest: str = dspy.InputField(desc="the topic")
+    question_type: str = dspy.InputField(desc="type name and the kind of answer it has")
+    question: AskedQuestion = dspy.OutputField(desc="one question ending with '?'")

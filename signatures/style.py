@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import dspy
 
-from personaqa.signatures.types import QuestionText, StyleText
+from personaqa.signatures.types import QuestionText
 
 
 class DescribeWritingStyle(dspy.Signature):
-    """Describe how this person writes questions: length, vocabulary, formality, punctuation,
-    typical openings. Describe the style only; do not repeat the person's name or job."""
+    """How does this person type questions into a search box or a chat assistant? Pick the length,
+    tone, letter case and wording that fit them."""
 
     persona: str = dspy.InputField()
-    writing_style: StyleText = dspy.OutputField(desc="two or three sentences")
+    length: Literal["a few keywords", "short", "one full sentence", "detailed"] = dspy.OutputField()
+    tone: Literal["casual", "neutral", "formal"] = dspy.OutputField()
+    letter_case: Literal["all lowercase", "normal"] = dspy.OutputField()
+    wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
 
 
 class RewriteInStyle(dspy.Signature):
-    """Rewrite the question in the given writing style. Keep the same information need and
-    keep every name, number, product, law and other identifier exactly. Do not mention who
-    is asking, their job or their role."""
+    """Rewrite the question so it reads as typed by someone with the given style. Keep what it asks
+    and keep every name, number and identifier exactly. Output only the rewritten question."""
 
     question: str = dspy.InputField()
-    writing_style: str = dspy.InputField()
+    style: str = dspy.InputField(desc="length, tone, letter case and wording to use")
     styled_question: QuestionText = dspy.OutputField()

@@ -18,11 +18,13 @@ StyleText = Annotated[str, StringConstraints(min_length=5, max_length=400)]
 
 QuestionType = Literal["extractive", "abstractive", "diagnostic", "sentiment", "aggregative", "comparative"]
 
+# What the answer of each type looks like. Written as the kind of answer, not as a question stub or with the
+# word "passage": small models copy type descriptions into their questions.
 QUESTION_TYPE_DESCRIPTIONS: dict[str, str] = {
-    "extractive": "asks for a fact stated in the passage (a name, number, date, term or definition)",
-    "abstractive": "asks for a summary or explanation that the passage supports but does not state in one sentence",
-    "diagnostic": "asks why something happens or how to fix, troubleshoot or decide something described",
-    "sentiment": "asks about an attitude, concern, risk or judgement expressed in the passage",
-    "aggregative": "asks to list, count or combine several items mentioned in the passage",
-    "comparative": "asks how two or more things in the passage differ or relate",
+    "extractive": "answered by one fact stated outright, such as a figure, date, name or definition",
+    "abstractive": "answered by summarising or explaining what several sentences say together",
+    "diagnostic": "answered by a cause, a fix or a way to decide",
+    "sentiment": "answered by an attitude, worry or judgement that someone expresses",
+    "aggregative": "answered by listing, counting or adding up several items",
+    "comparative": "answered by how two named things differ or relate",
 }

@@ -39,7 +39,6 @@ STAGE_OF_KEY = {
     "question": "generation",
     "relevance": "relevance",
     "complex_relevance": "complex_relevance",
-    "conversational_question": "conversational",
     "generality": "generality",
     "writing_style": "style",
     "styled_question": "style",
@@ -83,9 +82,9 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     "relevance": ("fully", "the passage states it"),
     # (verdict, reason, number of a passage that alone answers fully or 0)
     "complex_relevance": ("fully", "each passage holds part of the answer", 0),
-    "conversational_question": lambda text: text.inputs["question"],
     "generality": ("insightful", "specific and self-contained"),
-    "writing_style": "Short, lowercase questions with no punctuation flourishes.",
+    "writing_style": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
+                      "wording": "everyday words"},
     "styled_question": lambda text: "styled: " + text.inputs["question"],
 }
 
@@ -110,6 +109,8 @@ def request_key(request: Any) -> str:
         if "insightful" in allowed:
             return "generality"
         raise AssertionError(f"unknown verdict enum {allowed}")
+    if names == {"length", "tone", "letter_case", "wording"}:
+        return "writing_style"
     if len(names) == 1:
         (name,) = names
         if name in STAGE_OF_KEY:

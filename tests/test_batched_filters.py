@@ -30,7 +30,7 @@ def test_batched_filters_make_one_call_per_stage_and_keep_the_same_questions():
         batched = run(endpoint, batched=True)
     kept = sorted(r.question_id for r in single.records)
     assert kept and sorted(r.question_id for r in batched.records) == kept
-    for stage in ("relevance", "conversational", "generality"):
+    for stage in ("relevance", "generality"):
         assert single.usage.stages[stage].calls == len(kept)
         assert batched.usage.stages[stage].calls == 1
     assert all(r.relevance and r.relevance.label == "fully" for r in batched.records)

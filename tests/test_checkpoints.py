@@ -13,7 +13,7 @@ def unit(order: int, chunk_id: str = "doc#c0", persona: str = "ann") -> UnitResu
     record = QuestionRecord(
         question_id=f"q-{order}", question=f"styled question {order}?",
         original_question=f"question {order}?",
-        conversational_question=f"conv {order}?", persona=persona, interest="break fee",
+        persona=persona, interest="break fee",
         question_type="extractive", chunk_id=chunk_id, doc_id="doc",
         relevance=Verdict(label="fully", reason="stated"),
         generality=Verdict(label="insightful", reason="ok"),

@@ -82,8 +82,8 @@ class GroupEngine:
                       "single_passage": self.single_passage}
         elif "verdict" in props:
             answer = {"reason": "specific", "verdict": "insightful"}
-        elif "writing_style" in props:
-            answer = {"writing_style": "Short and direct questions."}
+        elif "letter_case" in props:
+            answer = {"length": "short", "tone": "neutral", "letter_case": "normal", "wording": "numbers first"}
         else:
             answer = {name: question for name in props}
         return Response(id=None, model="group", message=Message.assistant([TextPart(json.dumps(answer))]),

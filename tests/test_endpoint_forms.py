@@ -70,7 +70,7 @@ def test_run_json_records_the_form_the_endpoint_took(tmp_path):
     assert code == 0
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["lm_structured_output"] == "json_object"
-    assert run["counts"]["styled"] > 0  # json_object answers carrying the schema parse
+    assert run["counts"]["kept"] > 0  # json_object answers carrying the schema parse
 
 
 def _max_one(tmp_path):

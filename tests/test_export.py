@@ -22,7 +22,7 @@ def record(qid: str, chunk: Chunk, persona: str = "lawyer", qtype: str = "extrac
            generality: Verdict | None = None) -> QuestionRecord:
     return QuestionRecord(
         question_id=qid, question=f"styled {qid}?", original_question=f"original {qid}?",
-        conversational_question=f"conv {qid}?", persona=persona, interest="fees", question_type=qtype,
+        persona=persona, interest="fees", question_type=qtype,
         chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, relevance=Verdict(label="fully", reason=f"why {qid}"),
         generality=generality,
     )
@@ -105,7 +105,7 @@ def test_write_dataset_round_trips(tmp_path):
     assert len(dataset) == len(RECORDS)
     assert "relevance" not in dataset.column_names and "generality" not in dataset.column_names
     for row, rec in zip(dataset, RECORDS):
-        for name in ("question_id", "question", "original_question", "conversational_question", "persona",
+        for name in ("question_id", "question", "original_question", "persona",
                      "interest", "question_type", "chunk_id", "doc_id"):
             assert row[name] == getattr(rec, name)
         assert row["relevance_label"] == rec.relevance.label

@@ -111,7 +111,7 @@ def units_done(out: Path) -> int:
 
 
 def test_reference_run_shape(reference):
-    assert reference["calls"] == len(reference["requests"]) == 27  # 2 units x 1 persona, no probe
+    assert reference["calls"] == len(reference["requests"]) == 23  # 2 units x 1 persona, no probe
     assert len(reference["questions"]) == 4
 
 

@@ -213,7 +213,7 @@ def test_generate_logs_a_run_with_the_questions_table(tmp_path: Path, engine, cl
     (run,) = new_runs(client, before)
     assert run.info.run_name == "generate" and run.data.tags["personaqa.command"] == "generate"
     assert run.data.params["out_dir"] == str(out.resolve())
-    assert run.data.metrics["styled"] == 1 and run.data.metrics["lm.generation.calls"] == 1
+    assert run.data.metrics["kept"] == 1 and run.data.metrics["lm.generation.calls"] == 1
     artifacts = artifact_paths(client, run.info.run_id)
     assert {"run.json", "questions.jsonl", "rejected.jsonl", "questions_table.json"} <= artifacts
     local = download(client, run.info.run_id, tmp_path / "artifacts")

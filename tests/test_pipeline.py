@@ -124,13 +124,13 @@ def test_relevance_filter_rejects_what_is_not_fully_answered(bow):
     weather = by_interest["weather policy"]
     assert weather.reason == "not: the passage says nothing about weather"
     assert weather.relevance.label == "not"
-    assert weather.question == QUESTIONS["weather policy"]
+    assert weather.question == "styled: " + QUESTIONS["weather policy"]  # the text the judge saw
     assert weather.generality is None
     partial = by_interest["review deadline"]
     assert partial.reason.startswith("partially: ")
     assert partial.relevance.reason == "the passage gives the date but not the reason"
-    # rejected questions go no further
-    assert engine.calls["conversational_question"] == 1
+    # every question is styled before the judges see it; rejected questions go no further
+    assert engine.calls["styled_question"] == 3
     assert engine.calls["generality"] == 1
 
 
@@ -144,7 +144,7 @@ def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
         return ("insightful", "specific")
 
     engine = engine_for(["break fee", "market share", "review deadline"], generality=generality,
-                        conversational_question=lambda t: "so " + t.inputs["question"].lower())
+                        styled_question=lambda t: "so " + t.inputs["question"].lower())
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     assert stages(out) == {"market share": "generality", "review deadline": "generality"}
@@ -153,9 +153,9 @@ def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
     assert missing.generality.label == "missing_context"
     assert missing.relevance.label == "fully"
     assert missing.question == "so " + QUESTIONS["market share"].lower()  # the text the judge saw
-    # the generality judge sees the conversational rewrite, and rejected questions are not styled
+    # both judges see the styled text, the one that is kept
     assert all(t.inputs["question"].startswith("so ") for t in engine.texts("generality"))
-    assert engine.calls["styled_question"] == 1
+    assert all(t.inputs["question"].startswith("so ") for t in engine.texts("relevance"))
 
 
 def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
@@ -191,17 +191,16 @@ def test_kept_record_has_complete_provenance(bow):
         ["break fee"],
         question_types=["extractive"],
         relevance=("fully", "the first sentence gives 40 million euros"),
-        conversational_question=lambda t: "how big is the harbor break fee",
         generality=("insightful", "specific to the merger"),
-        writing_style="Formal, precise, cites figures.",
-        styled_question=lambda t: f"Kindly state: {t.inputs['question']}?",
+        writing_style={"length": "one full sentence", "tone": "formal", "letter_case": "normal",
+                       "wording": "legal terms"},
+        styled_question=lambda t: "Kindly state how big the harbor break fee is?",
     )
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     (record,) = out.records
     assert record.question_id == question_id(CHUNK, LAWYER, "break fee", "extractive")
-    assert record.question == "Kindly state: how big is the harbor break fee?"
+    assert record.question == "Kindly state how big the harbor break fee is?"
     assert record.original_question == QUESTIONS["break fee"]
-    assert record.conversational_question == "how big is the harbor break fee"
     assert record.persona == "lawyer"
     assert record.interest == "break fee"
     assert record.question_type == "extractive"
@@ -212,10 +211,10 @@ def test_kept_record_has_complete_provenance(bow):
     assert out.rejections == []
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
-    assert rewrite.inputs == {"question": "how big is the harbor break fee",
-                              "writing_style": "Formal, precise, cites figures."}
+    assert rewrite.inputs == {"question": QUESTIONS["break fee"],
+                              "style": "one full sentence, formal, normal, legal terms"}
     (judged,) = engine.texts("relevance")
-    assert judged.inputs["question"] == QUESTIONS["break fee"]
+    assert judged.inputs["question"] == "Kindly state how big the harbor break fee is?"
     assert CHUNK.text in judged.inputs["passage"] and CHUNK.title in judged.inputs["passage"]
 
 
@@ -229,11 +228,14 @@ def test_question_ids_are_stable_across_program_instances(bow):
 
 
 def test_writing_style_is_derived_once_per_persona(bow):
-    styles = {"lawyer": "Formal and precise.", "parent": "short lowercase no punctuation"}
+    choices = {"lawyer": {"length": "detailed", "tone": "formal", "letter_case": "normal", "wording": "legal terms"},
+               "parent": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
+                          "wording": "everyday words"}}
+    styles = {"lawyer": "detailed, formal, normal, legal terms", "parent": "short, casual, all lowercase, everyday words"}
     engine = engine_for(
         ["break fee", "market share"],
-        writing_style=lambda t: styles[t.inputs["persona"].split(":")[0]],
-        styled_question=lambda t: f"[{t.inputs['writing_style']}] {t.inputs['question']}",
+        writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
+        styled_question=lambda t: f"[{t.inputs['style'].split(',')[0]}] {t.inputs['question']}",
     )
     program = build_program(bow)
     records = []
@@ -245,7 +247,7 @@ def test_writing_style_is_derived_once_per_persona(bow):
     assert engine.calls["writing_style"] == 2
     assert engine.calls["styled_question"] == len(records)
     for record in records:
-        assert record.question.startswith(f"[{styles[record.persona]}] ")
+        assert record.question.startswith(f"[{styles[record.persona].split(',')[0]}] ")
 
 
 # -- failures -----------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def test_invalid_json_for_one_question_is_an_lm_error_and_the_run_continues(bow)
     assert error.stage == "lm_error"
     assert error.interest == "weather policy"
     assert error.reason.startswith("relevance: ")
-    assert error.question == QUESTIONS["weather policy"]
+    assert error.question == "styled: " + QUESTIONS["weather policy"]
     assert engine.calls["relevance"] == 3
 
 
@@ -272,7 +274,8 @@ def test_exception_in_style_rewrite_rejects_only_that_question(bow):
     (error,) = out.rejections
     assert (error.stage, error.interest) == ("lm_error", "market share")
     assert error.reason.startswith("style: ")
-    assert error.relevance.label == "fully" and error.generality.label == "insightful"
+    assert error.relevance is None and error.generality is None  # styled first: never judged
+    assert engine.calls["relevance"] == 1
 
 
 def test_failed_question_writing_is_rejected_without_a_question(bow):
@@ -365,7 +368,7 @@ def test_judge_lm_gets_the_judge_calls(bow):
     assert task.calls["relevance"] == task.calls["generality"] == 0
     assert judge.calls["relevance"] == 2 and judge.calls["generality"] == 1
     assert set(judge.calls) == {"relevance", "generality"}
-    assert task.calls["question"] == 2 and task.calls["conversational_question"] == 1
+    assert task.calls["question"] == 2 and task.calls["styled_question"] == 2
     assert out.usage.stages["relevance"].calls == 2
     assert out.usage.stages["generality"].calls == 1
 

@@ -26,7 +26,7 @@ QUESTIONS = {
     "market share": "What market share would Harbor and Vessel hold together?",
 }
 SECRET = "sk-test-0123456789abcdef"
-FUNNEL = ("generated", "after_dedup", "after_relevance", "after_generality", "styled")
+FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
 
 
 def relevance(text):
@@ -39,9 +39,17 @@ def generality(text):
     return ("insightful", "specific")
 
 
+def written(text) -> str:
+    """The interest's question, told apart by persona and document: a real writer asks each unit its own,
+    and the run-wide dedup would otherwise keep one copy."""
+    voice = "stated formally for counsel review" if "formal" in text.inputs["persona"] else "quick one tonight pls"
+    source = "Vessel deal filing" if "Harbor" in text.inputs["passage"] else "home office rules plan"
+    return f"{QUESTIONS[text.inputs['interest']][:-1]}, {voice}, {source}?"
+
+
 def new_engine(**overrides) -> ScriptedEngine:
     answers = {"interests": list(QUESTIONS), "question_types": ["extractive"],
-               "question": lambda t: QUESTIONS[t.inputs["interest"]], "relevance": relevance,
+               "question": written, "relevance": relevance,
                "generality": generality}
     answers.update(overrides)
     return ScriptedEngine(answers)
@@ -121,12 +129,12 @@ def test_run_writes_all_outputs(docs, tmp_path, engines, monkeypatch):
     counts = run["counts"]
     assert (counts["chunks"], counts["units"], counts["interests"]) == (2, 4, 12)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_dedup": 12, "after_relevance": 8, "after_generality": 4, "styled": 4}
+        "generated": 12, "after_dedup": 12, "after_style": 12, "after_relevance": 8, "kept": 4}
     assert counts["rejected_by_stage"] == {"relevance": 4, "generality": 4}
     assert report.counts == counts
     assert {stage: u["calls"] for stage, u in run["lm_usage"].items()} == dict(engine.calls_by_stage())
-    # one style description per persona, one rewrite per kept record
-    assert run["lm_usage"]["style"]["calls"] == 2 + 4
+    # one style description per persona, one rewrite per candidate (the judges see the styled text)
+    assert run["lm_usage"]["style"]["calls"] == 2 + 12
     assert run["lm_usage_total"]["calls"] == engine.total_calls
     assert run["lm_usage_this_session"]["total"]["calls"] == engine.total_calls
     assert run["lm_usage_total"]["input_tokens"] == engine.total_calls * engine.input_tokens
@@ -263,7 +271,7 @@ def test_judge_lm_from_config_is_used_for_judging(docs, tmp_path, engines):
     assert judge.calls["relevance"] == 12 and judge.calls["generality"] == 8
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["judge_lm"] == "fake-judge"
-    assert run["counts"]["styled"] == 4
+    assert run["counts"]["kept"] == 4
 
 
 def test_limit_chunks(docs, tmp_path, engines):
@@ -283,9 +291,9 @@ def test_funnel_counts_lm_errors_after_the_stages_they_passed(docs, tmp_path, en
     run_generation(make_job(docs, out))
     counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
     assert counts["rejected_by_stage"] == {"lm_error": 8}
-    # weather failed at relevance (passed dedup); market share failed at style (passed generality)
+    # market share failed at style (passed dedup); weather failed at relevance (passed style)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_dedup": 12, "after_relevance": 8, "after_generality": 8, "styled": 4}
+        "generated": 12, "after_dedup": 12, "after_style": 8, "after_relevance": 4, "kept": 4}
 
 
 # -- out dir and input errors -------------------------------------------------------------------
@@ -427,8 +435,12 @@ def overlapping_docs(tmp_path) -> Path:
 
 
 def both_documents(text) -> str:
-    """Single-chunk questions per interest; the multi-passage writer gets no interest."""
-    return QUESTIONS.get(text.inputs.get("interest"), "When must the authority rule on the merger under review?")
+    """Single-chunk questions per interest; the multi-passage writer gets no interest (its question is told
+    apart by persona, as `written` does, so the run-wide dedup keeps both personas' questions)."""
+    if text.inputs.get("interest") in QUESTIONS:
+        return written(text)
+    voice = "stated formally for counsel review" if "formal" in text.inputs["persona"] else "quick one tonight pls"
+    return f"When must the authority rule on the merger under review, {voice}?"
 
 
 def test_complex_units_label_every_chunk_and_are_counted_as_groups(overlapping_docs, tmp_path, engines):

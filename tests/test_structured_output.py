@@ -53,9 +53,9 @@ def test_question_and_style_strings_have_their_declared_max_length():
     question = schema_for(GenerateQuestion, engine, "question", persona="p", passage="x", interest="i",
                           question_type="extractive")["properties"]["question"]
     assert (question["type"], question["maxLength"], question["minLength"]) == ("string", 300, 5)
-    style = schema_for(DescribeWritingStyle, engine, "writing_style", persona="p")
-    style = style["properties"]["writing_style"]
-    assert style["maxLength"] == 400
+    style = schema_for(DescribeWritingStyle, engine, "writing_style", persona="p")["properties"]
+    assert style["letter_case"]["enum"] == ["all lowercase", "normal"]  # choices, no free text to copy back
+    assert all("enum" in style[name] for name in ("length", "tone", "letter_case", "wording"))
 
 
 def test_judge_schemas_keep_verdict_enum_and_bound_reason():
