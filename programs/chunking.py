@@ -1,26 +1,23 @@
-"""Sentence-aware chunking with overlap; every character of a document lands in some chunk."""
+"""Sentence-aware chunking with overlap; every character of a document lands in some chunk.
+
+Sentences come from `programs.segmentation` (ICU, any script), so Chinese, Hindi or Arabic text is
+packed at its own sentence ends exactly as English is at full stops."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from personaqa.programs.records import Chunk, Document
-
-# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace, or at a blank line.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
+from personaqa.programs.segmentation import sentence_ends
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of sentences; together they cover the whole text."""
+    """(start, end) character offsets of the sentences of `text`, in order; together they cover it."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
-        if match.end() > start:
-            spans.append((start, match.end()))
-            start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
+    for end in sentence_ends(text):
+        spans.append((start, end))
+        start = end
     return spans
 
 

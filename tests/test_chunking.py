@@ -39,7 +39,42 @@ def test_sentence_spans_cover_text_contiguously():
     spans = sentence_spans(text)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    assert [text[s:e].strip() for s, e in spans] == ["One.", '"Two!"', "Three?", "Four (five.)", "six"]
+    # Unicode's sentence rules (ICU) do not end a sentence before a lowercase word: "(five.) six" is one
+    assert [text[s:e].strip() for s, e in spans] == ["One.", '"Two!"', "Three?", "Four (five.) six"]
+
+
+def test_a_line_break_alone_does_not_end_a_sentence():
+    text = "This line is hard\nwrapped in the middle. Next\nsentence here."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "This line is hard\nwrapped in the middle. ", "Next\nsentence here."]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("यह पहला वाक्य है। यह दूसरा वाक्य है। क्या यह तीसरा है?",  # Hindi: danda
+     ["यह पहला वाक्य है। ", "यह दूसरा वाक्य है। ", "क्या यह तीसरा है?"]),
+    ("هذه الجملة الأولى. هل هذه الثانية؟ نعم، هذه الثالثة!",  # Arabic question mark
+     ["هذه الجملة الأولى. ", "هل هذه الثانية؟ ", "نعم، هذه الثالثة!"]),
+    ("补贴按季度发放！是否需要发票？需要。", ["补贴按季度发放！", "是否需要发票？", "需要。"]),
+    ("これは最初の文です。二番目の文ですか？はい！", ["これは最初の文です。", "二番目の文ですか？", "はい！"]),
+    ("A 😀 b. C 😀 d。E 😀 f! G", ["A 😀 b. ", "C 😀 d。", "E 😀 f! ", "G"]),  # offsets past U+FFFF
+])
+def test_sentences_end_at_the_terminators_of_each_script(text, sentences):
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
+
+
+def test_chinese_chunks_end_at_full_stops_and_overlap_like_english():
+    """Issue 13: 60 Chinese sentences were cut into 1200/1200/447 characters, an amount split in two."""
+    text = "".join(f"第{i}条：员工每月可以申请{200 + 41 * i}元的远程办公补贴，须在当月最后一个工作日前向人事部提交申请。"
+                   for i in range(60))
+    assert len(text) == 2790 and text.count("。") == 60
+    document = doc(text)
+    chunks = list(chunk_document(document, size=1200, overlap=200))
+    check_invariants(document, chunks, 1200)
+    assert [(c.start, len(c.text)) for c in chunks] == [(0, 1192), (1004, 1175), (1991, 799)]
+    assert all(c.text.endswith("。") and c.text.startswith("第") for c in chunks)
+    for first, second in zip(chunks, chunks[1:]):
+        shared = document.text[second.start:first.start + len(first.text)]
+        assert 0 < len(shared) <= 200 and shared.endswith("。")
 
 
 def test_chunks_are_bounded_and_cover_document():
