@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Stage = Literal[
     "interests", "question_types", "generation", "dedup", "relevance",
-    "conversational", "generality", "style", "lm_error", "single_chunk_suffices",
+    "conversational", "generality", "style", "lm_error", "single_chunk_suffices", "language",
 ]
 Complexity = Literal["single", "multi"]
 
