@@ -56,7 +56,8 @@ def language_problem(question: str, chunk_text: str) -> str | None:
     written = detect_language(chunk_text) if asked else None
     if asked is None or written is None or asked == written:
         return None
-    return f"question is in {language_name(asked)} ({asked}), its chunk in {language_name(written)} ({written})"
+    return (f"question is in {language_name(asked)} ({asked}), "
+            f"its chunk in {language_name(written)} ({written})")
 
 
 @cache

@@ -167,16 +167,16 @@ class BM25Retriever:
         self._doc_ids = list(corpus)
         self._stemmer = _english_stemmer() if stem else None
         self._index = bm25s.BM25(method=method)
-        tokens = bm25s.tokenize(
-            lexical_texts(doc_texts(corpus, fields)), stopwords="en", stemmer=self._stemmer, show_progress=False
-        )
+        texts = lexical_texts(doc_texts(corpus, fields))
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._index.index(tokens, show_progress=False)
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
         tokens = self._bm25s.tokenize(
-            lexical_texts(queries), stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+            lexical_texts(queries), stopwords="en", stemmer=self._stemmer, return_ids=False,
+            show_progress=False,
         )
         vocabulary = self._index.vocab_dict
         warn_unmatched(self._name, queries, [any(t and t in vocabulary for t in row) for row in tokens])
