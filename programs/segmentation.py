@@ -40,6 +40,15 @@ def sentence_ends(text: str) -> list[int]:
     return sorted(end for end in ends if end > 0)
 
 
+def line_breaks(text: str) -> list[int]:
+    """Offsets (in characters, ascending) where ICU's line break iterator (Unicode UAX #14) may wrap
+    `text`: after spaces and hyphens, between CJK characters but not inside a number, between Thai, Lao,
+    Khmer and Burmese words (dictionary-based). Excludes 0 and `len(text)`."""
+    from icu4py.breakers import LineBreaker
+
+    return [end for _, end in _char_segments(LineBreaker(text, "en"), text)][:-1]
+
+
 def words(text: str) -> list[str]:
     """The words of `text` in order, from ICU's word break iterator: dictionary-based for Chinese,
     Japanese, Thai, Lao, Khmer and Burmese, Unicode UAX #29 rules elsewhere. Punctuation and spaces are
