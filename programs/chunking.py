@@ -1,35 +1,36 @@
-"""Sentence-aware chunking with overlap; every character of a document lands in some chunk."""
+"""Sentence-aware chunking with overlap; every character of a document lands in some chunk.
+
+Sentences come from `programs.segmentation` (ICU, any script), so Chinese, Hindi or Arabic text is
+packed at its own sentence ends exactly as English is at full stops."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from personaqa.programs.records import Chunk, Document
-
-# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace, or at a blank line.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
+from personaqa.programs.segmentation import line_breaks, sentence_ends
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of sentences; together they cover the whole text."""
+    """(start, end) character offsets of the sentences of `text`, in order; together they cover it."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
-        if match.end() > start:
-            spans.append((start, match.end()))
-            start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
+    for end in sentence_ends(text):
+        spans.append((start, end))
+        start = end
     return spans
 
 
-def _split_long(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+def _split_long(text: str, spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Spans longer than `size` cut into pieces of at most `size` characters, each at the last place in
+    reach where a line may wrap (between words, also in Thai or Chinese; see `line_breaks`), else hard."""
     out: list[tuple[int, int]] = []
     for start, end in spans:
         while end - start > size:
-            out.append((start, start + size))
-            start += size
+            # one character past the reach, so that a break right at the reach is seen
+            cut = start + next(reversed(line_breaks(text[start:start + size + 1])), size)
+            out.append((start, cut))
+            start = cut
         out.append((start, end))
     return out
 
@@ -38,7 +39,7 @@ def chunk_document(doc: Document, size: int = 1200, overlap: int = 200) -> Itera
     """Pack whole sentences into chunks of at most `size` characters, repeating up to `overlap` characters."""
     if size <= 0 or overlap < 0 or overlap >= size:
         raise ValueError("chunk size must be positive and overlap in [0, size)")
-    spans = _split_long(sentence_spans(doc.text), size)
+    spans = _split_long(doc.text, sentence_spans(doc.text), size)
     index = 0
     i = 0
     while i < len(spans):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Stage = Literal[
-    "interests", "question_types", "generation", "dedup", "style", "relevance",
+    "interests", "question_types", "generation", "language", "dedup", "style", "relevance",
     "generality", "lm_error", "single_chunk_suffices",
 ]
 Complexity = Literal["single", "multi"]

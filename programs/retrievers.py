@@ -11,6 +11,10 @@ Specs:
     bm25-title  BM25 over titles only
     tfidf       TF-IDF cosine (scikit-learn, sublinear tf)
     overlap     number of distinct query terms found in the document (a weak floor)
+                The lexical retrievers read any script: text written without spaces (Chinese,
+                Japanese, Thai ...) is cut into words by ICU's word breaker first
+                (`programs.segmentation.spaced`); a query sharing no term with any document is
+                reported in one warning, as these retrievers score it 0.
     dense       sentence-transformers embeddings of title + text, cosine (dot product of
                 normalised vectors); default model: the bundled all-MiniLM-L6-v2, loaded
                 through `programs.embedding` so one process holds one copy
@@ -35,7 +39,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from personaqa.programs.beir import CorpusDoc
+from personaqa.programs.documents import warn_once
 from personaqa.programs.errors import InputError
+from personaqa.programs.segmentation import spaced
 
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix
@@ -111,6 +117,22 @@ def doc_texts(corpus: Corpus, fields: str) -> list[str]:
     raise InputError(f"unknown fields {fields!r}; use 'title' or 'title+text'")
 
 
+def lexical_texts(texts: Sequence[str]) -> list[str]:
+    """Texts as the lexical retrievers tokenise them: words of scripts without spaces spaced apart."""
+    return [spaced(text) for text in texts]
+
+
+def warn_unmatched(name: str, queries: Sequence[str], matched: Sequence[bool]) -> None:
+    """One warning line when some queries share no term with any document (`matched` is False for them):
+    retriever `name` scores them 0, which reads like a bad retriever rather than, say, another language."""
+    missed = [query for query, hit in zip(queries, matched, strict=True) if not hit]
+    if missed:
+        warn_once(
+            f"{name}: {len(missed)} of {len(queries)} queries share no term with any document, so it "
+            f"scores them 0 (first: {missed[0][:80]!r}); are the queries in the language of the corpus?"
+        )
+
+
 def top_k(scores: np.ndarray, k: int, doc_ids: Sequence[str], positive_only: bool) -> list[list[Hit]]:
     """Best `k` documents per row of a (queries x docs) score matrix; ties keep corpus order."""
     rankings = []
@@ -141,20 +163,23 @@ class BM25Retriever:
         import bm25s
 
         self._bm25s = bm25s
+        self._name = "bm25-stem" if stem else "bm25-title" if fields == "title" else "bm25"
         self._doc_ids = list(corpus)
         self._stemmer = _english_stemmer() if stem else None
         self._index = bm25s.BM25(method=method)
-        tokens = bm25s.tokenize(
-            doc_texts(corpus, fields), stopwords="en", stemmer=self._stemmer, show_progress=False
-        )
+        texts = lexical_texts(doc_texts(corpus, fields))
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._index.index(tokens, show_progress=False)
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
         tokens = self._bm25s.tokenize(
-            queries, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+            lexical_texts(queries), stopwords="en", stemmer=self._stemmer, return_ids=False,
+            show_progress=False,
         )
+        vocabulary = self._index.vocab_dict
+        warn_unmatched(self._name, queries, [any(t and t in vocabulary for t in row) for row in tokens])
         k = min(k, len(self._doc_ids))
         indices, scores = self._index.retrieve(tokens, k=k, show_progress=False)
         return [
@@ -174,15 +199,18 @@ def _english_stemmer() -> Callable[[list[str]], list[str]]:
 class _SparseRetriever:
     """Shared core of the scikit-learn vectoriser retrievers: score = doc matrix . query."""
 
-    def __init__(self, corpus: Corpus, vectorizer: object, fields: str = "title+text") -> None:
+    def __init__(self, corpus: Corpus, vectorizer: object, name: str, fields: str = "title+text") -> None:
         self._doc_ids = list(corpus)
         self._vectorizer = vectorizer
-        self._docs: spmatrix = vectorizer.fit_transform(doc_texts(corpus, fields))  # type: ignore[attr-defined]
+        self._name = name
+        texts = lexical_texts(doc_texts(corpus, fields))
+        self._docs: spmatrix = vectorizer.fit_transform(texts)  # type: ignore[attr-defined]
 
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
-        query_matrix = self._vectorizer.transform(queries)  # type: ignore[attr-defined]
+        query_matrix = self._vectorizer.transform(lexical_texts(queries))  # type: ignore[attr-defined]
+        warn_unmatched(self._name, queries, query_matrix.getnnz(axis=1) > 0)
         scores = (query_matrix @ self._docs.T).toarray()
         return top_k(scores, k, self._doc_ids, positive_only=True)
 
@@ -193,7 +221,7 @@ class TfidfRetriever(_SparseRetriever):
     def __init__(self, corpus: Corpus) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        super().__init__(corpus, TfidfVectorizer(stop_words="english", sublinear_tf=True))
+        super().__init__(corpus, TfidfVectorizer(stop_words="english", sublinear_tf=True), "tfidf")
 
 
 class OverlapRetriever(_SparseRetriever):
@@ -202,7 +230,7 @@ class OverlapRetriever(_SparseRetriever):
     def __init__(self, corpus: Corpus) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
-        super().__init__(corpus, CountVectorizer(stop_words="english", binary=True))
+        super().__init__(corpus, CountVectorizer(stop_words="english", binary=True), "overlap")
 
 
 # ---------------------------------------------------------------- dense

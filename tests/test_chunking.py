@@ -39,7 +39,43 @@ def test_sentence_spans_cover_text_contiguously():
     spans = sentence_spans(text)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    assert [text[s:e].strip() for s, e in spans] == ["One.", '"Two!"', "Three?", "Four (five.)", "six"]
+    # Unicode's sentence rules (ICU) do not end a sentence before a lowercase word: "(five.) six" is one
+    assert [text[s:e].strip() for s, e in spans] == ["One.", '"Two!"', "Three?", "Four (five.) six"]
+
+
+def test_a_line_break_alone_does_not_end_a_sentence():
+    text = "This line is hard\nwrapped in the middle. Next\nsentence here."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "This line is hard\nwrapped in the middle. ", "Next\nsentence here."]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("यह पहला वाक्य है। यह दूसरा वाक्य है। क्या यह तीसरा है?",  # Hindi: danda
+     ["यह पहला वाक्य है। ", "यह दूसरा वाक्य है। ", "क्या यह तीसरा है?"]),
+    ("هذه الجملة الأولى. هل هذه الثانية؟ نعم، هذه الثالثة!",  # Arabic question mark
+     ["هذه الجملة الأولى. ", "هل هذه الثانية؟ ", "نعم، هذه الثالثة!"]),
+    ("补贴按季度发放！是否需要发票？需要。", ["补贴按季度发放！", "是否需要发票？", "需要。"]),
+    ("これは最初の文です。二番目の文ですか？はい！",
+     ["これは最初の文です。", "二番目の文ですか？", "はい！"]),
+    ("A 😀 b. C 😀 d。E 😀 f! G", ["A 😀 b. ", "C 😀 d。", "E 😀 f! ", "G"]),  # offsets past U+FFFF
+])
+def test_sentences_end_at_the_terminators_of_each_script(text, sentences):
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
+
+
+def test_chinese_chunks_end_at_full_stops_and_overlap_like_english():
+    """Issue 13: Chinese text was cut every 1200 characters (1200/1200/390 here), no overlap, mid-amount."""
+    text = "".join(f"第{i}条：员工每月可以申请{200 + 41 * i}元的远程办公补贴，"
+                   "须在当月最后一个工作日前向人事部提交申请。" for i in range(60))
+    assert len(text) == 2790 and text.count("。") == 60
+    document = doc(text)
+    chunks = list(chunk_document(document, size=1200, overlap=200))
+    check_invariants(document, chunks, 1200)
+    assert [(c.start, len(c.text)) for c in chunks] == [(0, 1192), (1004, 1175), (1991, 799)]
+    assert all(c.text.endswith("。") and c.text.startswith("第") for c in chunks)
+    for first, second in zip(chunks, chunks[1:]):
+        shared = document.text[second.start:first.start + len(first.text)]
+        assert 0 < len(shared) <= 200 and shared.endswith("。")
 
 
 def test_chunks_are_bounded_and_cover_document():
@@ -177,3 +213,17 @@ def test_property_ids_stable_and_unique(text, params, doc_id):
     again = list(chunk_document(Document(doc_id=doc_id, title="", text=text), size, overlap))
     assert [(c.chunk_id, c.start, c.text) for c in first] == [(c.chunk_id, c.start, c.text) for c in again]
     assert [c.chunk_id for c in first] == [f"{doc_id}#c{i}" for i in range(len(first))]
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_between_words_in_any_script():
+    thai = "ฉันชอบกินข้าวมาก วันนี้อากาศดีมาก เราไปเที่ยวทะเลกัน " * 8  # Thai marks no sentence ends
+    chunks = list(chunk_document(doc(thai), size=100, overlap=20))
+    check_invariants(doc(thai), chunks, 100)
+    assert [(c.start, len(c.text)) for c in chunks] == [(0, 98), (98, 98), (196, 99), (295, 99), (394, 29)]
+    assert chunks[0].text.endswith("เที่ยว") and chunks[1].text.startswith("ทะเล")  # "trip" | "sea"
+    chinese = "员工每月可以申请2820元的远程办公补贴" * 40  # no full stop at all
+    for chunk in chunk_document(doc(chinese), size=100, overlap=0):
+        end = chunk.start + len(chunk.text)
+        assert not (chinese[end - 1:end + 1].isdigit() and end < len(chinese)), "an amount was cut in two"
+    english = " ".join(f"word{i}" for i in range(300))
+    assert all(c.text.split()[-1] in english.split() for c in chunk_document(doc(english), 200, 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personaqa.programs.question_form import form_problem
+from personaqa.programs.question_form import QUESTION_MARKS, form_problem, word_count
 
 
 @pytest.mark.parametrize("text, problem", [
@@ -24,3 +24,41 @@ def test_real_questions_pass_and_rewrites_may_drop_the_question_mark():
     assert form_problem("how big is the harbor break fee", rewrite=True) is None
     assert form_problem("how big is the harbor break fee") is not None
     assert "placeholder" in form_problem("{conversational_question}", rewrite=True)
+
+
+@pytest.mark.parametrize("question", [
+    "员工每月可以申请多少元的远程办公补贴？",  # issue 13: was "no question mark", with "?" "too short"
+    "员工每月可以申请多少元的远程办公补贴?",
+    "従業員は毎月いくらの在宅勤務手当を申請できますか？",
+    "ما هي مدة الإجازة السنوية للموظفين؟",
+    "Wie hoch ist die Kaution für die Wohnung in der Lindenstraße?",
+    "Πόσο κοστίζει το φίλτρο του καθαριστή αέρα;",  # Greek question mark U+037E
+    "¿Cuánto cuesta el filtro del purificador?",
+])
+def test_well_formed_questions_pass_in_any_script(question):
+    assert form_problem(question) is None
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("多少钱？", "too short (fewer than 4 words)"),  # one word in ICU's dictionary
+    ("补贴按季度发放。", "not a question (no question mark)"),
+    ("いくらですか？", "too short (fewer than 4 words)"),
+    ("Η τιμή είναι 199 ευρώ; όχι", "not a question (no question mark)"),  # ";" ends only a Greek question
+])
+def test_scripts_without_spaces_count_words_not_characters(text, problem):
+    assert form_problem(text) == problem
+
+
+def test_question_marks_are_every_unicode_question_mark():
+    import unicodedata
+
+    named = {ch for ch in map(chr, range(0x110000)) if unicodedata.name(ch, "").endswith(" QUESTION MARK")}
+    ornaments = {ch for ch in named if "ORNAMENT" in unicodedata.name(ch) or "WITH" in unicodedata.name(ch)}
+    not_ending = {"\U0001E95F", "\U000E003F", "\U0001FBC4"}  # Adlam initial, tag, squared symbol
+    assert named - ornaments - not_ending <= QUESTION_MARKS
+
+
+def test_word_count_uses_a_segmenter_for_scripts_without_spaces():
+    assert word_count("员工每月可以申请多少元") == 6  # 员工 每月 可以 申请 多少 元
+    assert word_count("How large is the break fee?") == 6
+    assert word_count("How much is 多少钱?") == 4  # mixed scripts: 多少钱 is one word

@@ -173,3 +173,52 @@ def test_plugin_output_is_validated(plugin_module: str, target: str, expected: s
 def test_plugin_errors_are_one_line(plugin_module: str, spec: str, expected: str) -> None:
     with pytest.raises(InputError, match=expected):
         build_retriever(spec.format(m=plugin_module), CORPUS)
+
+
+# ---------------------------------------------------------------- documents in any language (issue 13)
+
+CHINESE = {
+    doc.id: doc
+    for doc in [
+        CorpusDoc("z1", "远程办公", "员工每月可以申请282元的远程办公补贴，须在月底前提交申请。"),
+        CorpusDoc("z2", "年假", "年假天数根据工龄计算，工作满一年可享受五天带薪年假。"),
+        CorpusDoc("z3", "差旅报销", "报销差旅费用需要在出差结束后十天内提交发票。"),
+        CorpusDoc("z4", "设备", "公司为每位员工提供一台笔记本电脑和一副耳机。"),
+    ]
+}
+CHINESE_QUERIES = ["员工每月可以申请多少元的远程办公补贴？", "出差回来多久内要交发票？"]
+
+
+@pytest.mark.parametrize("spec", ["bm25", "bm25-stem", "tfidf", "overlap"])
+def test_lexical_retrievers_rank_a_chinese_corpus(spec: str) -> None:
+    """Issue 13: these retrieved nothing for Chinese queries (a run of Han characters was one token)."""
+    corpus = {**CHINESE, "en": CorpusDoc("en", "Remote work", "Employees may claim a remote work allowance.")}
+    hits = build_retriever(spec, corpus)(CHINESE_QUERIES, 3)
+    assert [ranking[0][0] for ranking in hits] == ["z1", "z3"]
+
+
+def test_bm25_title_reads_chinese_titles() -> None:
+    assert first_doc(build_retriever("bm25-title", CHINESE), "差旅报销怎么办理？") == "z3"
+
+
+def test_japanese_queries_match_japanese_documents() -> None:
+    corpus = {
+        "j1": CorpusDoc("j1", "", "従業員は毎月二千円の在宅勤務手当を申請できます。"),
+        "j2": CorpusDoc("j2", "", "年次有給休暇は勤続年数に応じて付与されます。"),
+    }
+    assert first_doc(build_retriever("bm25", corpus), "在宅勤務手当はいくらですか？") == "j1"
+
+
+@pytest.mark.parametrize("spec", ["bm25", "tfidf", "overlap"])
+def test_a_query_sharing_no_term_with_the_corpus_is_warned_about(spec: str, capsys) -> None:
+    build_retriever(spec, CHINESE)(["Which allowance covers remote work?", "远程办公补贴"], 3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"personaqa: warning: {spec}: 1 of 2 queries share no term with any document, so it scores them 0 "
+        "(first: 'Which allowance covers remote work?'); are the queries in the language of the corpus?"
+    ]
+
+
+def test_no_warning_when_every_query_shares_a_term(capsys) -> None:
+    build_retriever("bm25", CHINESE)(CHINESE_QUERIES, 3)
+    assert capsys.readouterr().err == ""
