@@ -20,6 +20,7 @@ from personaqa.programs.atomic import atomic_write, write_json
 from personaqa.programs.config import RunConfig
 from personaqa.programs.errors import InputError
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
+from personaqa.programs.preflight import check_services
 from personaqa.programs.program_io import check_program_path
 from personaqa.programs.runner import build_program
 
@@ -52,12 +53,17 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
         if spec != BASELINE:
             check_program_path(Path(spec))
     dev = load_labelled(job.devset)[: job.limit_dev]
+    check_services(mlflow=job.mlflow, out_dir=job.out_dir)  # before the LM probes in build_lm
     # No response cache: every variant pays for its own calls, so cost and wall time compare fairly.
     task_lm = build_lm(job.config.lm).copy(cache=False)
     panel = JudgePanel(build_lm(job.config.judge_lm).copy(cache=False) if job.config.judge_lm else task_lm)
     reports: list[EvalReport] = []
+    late = tracking_log.LateLog(f"the compare run (outputs in {job.out_dir} are complete)",
+                                "rerun the command once the store is back to log it "
+                                "(this repeats the LM work)")
     with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)), \
-            tracking_log.mlflow_run("compare", job.mlflow, tags={"personaqa.command": "compare"}) as run:
+            tracking_log.mlflow_run("compare", job.mlflow, tags={"personaqa.command": "compare"},
+                                    late=late) as run:
         if run is not None:
             tracking_log.log_params({"stage": job.target, "devset": str(job.devset),
                                      "devset_sha256": file_hash(job.devset), "dev_examples": len(dev),
@@ -66,19 +72,24 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
             program = build_program(job.config, None if spec == BASELINE else Path(spec))
             target = TARGETS[job.target](program)
             metric = JudgeMetric(target, panel, job.weights)
-            report = evaluate_target(name, target, metric, [target.example(e) for e in dev])
-            reports.append(report)
-            if run is not None:
-                import mlflow
-
-                with mlflow.start_run(run_name=f"compare-{name}", nested=True, experiment_id=run.info.experiment_id):
-                    tracking_log.log_params({"variant": name, "program": spec, "stage": job.target})
-                    tracking_log.log_metrics(report_metrics(report))
+            reports.append(evaluate_target(name, target, metric, [target.example(e) for e in dev]))
         _write_outputs(job.out_dir, reports)
         if run is not None:
-            for file in ("compare.json", "compare.csv", "compare.png"):
-                tracking_log.log_file(job.out_dir / file)
+            late(lambda: _log_compare(job, run, reports))
     return reports
+
+
+def _log_compare(job: CompareJob, run, reports: list[EvalReport]) -> None:
+    """A child run per variant (params and metrics), the comparison files on the parent run."""
+    import mlflow
+
+    for spec, report in zip(job.programs, reports):
+        with mlflow.start_run(run_name=f"compare-{report.name}", nested=True,
+                              experiment_id=run.info.experiment_id):
+            tracking_log.log_params({"variant": report.name, "program": spec, "stage": job.target})
+            tracking_log.log_metrics(report_metrics(report))
+    for file in ("compare.json", "compare.csv", "compare.png"):
+        tracking_log.log_file(job.out_dir / file)
 
 
 def comparison_rows(reports: list[EvalReport]) -> list[dict]:

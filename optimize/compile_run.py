@@ -19,6 +19,7 @@ from personaqa.optimize import tracking_log
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.errors import InputError
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
+from personaqa.programs.preflight import check_services
 from personaqa.programs.program_io import check_program_path, save_program_state
 from personaqa.programs.runner import build_program
 
@@ -63,6 +64,7 @@ def run_compile(job: CompileJob) -> CompileResult:
     started = time.monotonic()
     train = load_labelled(job.trainset)[: job.limit_train]
     dev = load_labelled(job.devset)[: job.limit_dev]
+    check_services(mlflow=job.mlflow, out_dir=job.out.parent)  # before the LM probes in build_lm
     task_lm = build_lm(job.config.lm)
     judge_lm = build_lm(job.config.judge_lm) if job.config.judge_lm else task_lm
     reflection = build_lm(job.reflection_lm) if job.reflection_lm else judge_lm
@@ -81,9 +83,12 @@ def run_compile(job: CompileJob) -> CompileResult:
         "devset": str(job.devset), "devset_sha256": file_hash(job.devset), "dev_examples": len(devset),
         "start_program": str(job.program_path) if job.program_path else None,
     }
+    late = tracking_log.LateLog(f"the compile run (the program is saved at {job.out})",
+                                "rerun the command once the store is back to log it "
+                                "(this repeats the LM work)")
     with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)), \
             tracking_log.mlflow_run(f"compile-{job.target}-{job.optimizer}", job.mlflow, autolog=True,
-                                    tags={"personaqa.command": "compile"}) as run:
+                                    tags={"personaqa.command": "compile"}, late=late) as run:
         if run is not None:
             tracking_log.log_params(params)
         baseline = evaluate_target("baseline", target, metric, devset)
@@ -95,7 +100,7 @@ def run_compile(job: CompileJob) -> CompileResult:
         save_program_state(program, job.out)
         agreement = judge_agreement(panel, dev) if job.measure_agreement else []
         if run is not None:
-            _log_compile(job, baseline, compiled, agreement, dev)
+            late(lambda: _log_compile(job, baseline, compiled, agreement, dev))
     return CompileResult(baseline, compiled, agreement, job.out, time.monotonic() - started)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from personaqa.programs.tracking import experiment_id, tracking_uri
+from personaqa.programs.tracking import experiment_id, failure_cause, store_error, tracking_uri
 
 EXPERIMENT = "personaqa"
 _SECRET_HINTS = ("key", "token", "secret", "password")
@@ -30,9 +32,32 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+@dataclass
+class LateLog:
+    """Logging after a command's work, when its outputs are written: an MLflow failure (the server went
+    away mid-run) is one `personaqa: warning:` line saying what was not logged and how to log it later,
+    never a traceback or a failed exit status. After a failure, further logging is tried silently (to
+    close the run), so the user reads one line."""
+
+    what: str  # e.g. "the generate run (outputs in out/x are complete)"
+    later: str  # how to log it once the store is back
+    failed: bool = False
+
+    def __call__(self, log: Callable[[], object]) -> None:
+        try:
+            log()
+        except Exception as exc:  # noqa: BLE001 - any store failure: the outputs stay, the exit status is 0
+            if not self.failed:
+                print(f"personaqa: warning: MLflow logging failed ({failure_cause(exc)}); {self.what} "
+                      f"not logged; {self.later}", file=sys.stderr)
+            self.failed = True
+
+
 @contextmanager
-def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags: dict | None = None) -> Iterator[Any]:
-    """An MLflow run in the personaqa experiment (yields None when logging is off)."""
+def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags: dict | None = None,
+               late: LateLog | None = None) -> Iterator[Any]:
+    """An MLflow run in the personaqa experiment (yields None when logging is off). With `late`, ending the
+    run after the work goes through it: a store gone by then is a warning, not an error."""
     if not enabled:
         yield None
         return
@@ -43,11 +68,30 @@ def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags:
     if autolog:
         mlflow.dspy.autolog(log_compiles=True, log_evals=True, log_traces_from_compile=False, silent=True)
     try:
-        with mlflow.start_run(run_name=run_name, experiment_id=experiment_id(EXPERIMENT, uri), tags=tags) as run:
+        run = _start_run(run_name, uri, tags)
+        try:
             yield run
+        except BaseException:
+            with suppress(Exception):  # the work's own error is the one to show
+                mlflow.end_run("FAILED")
+            raise
+        (late or _call)(mlflow.end_run)
     finally:
         if autolog:
             mlflow.dspy.autolog(disable=True, silent=True)
+
+
+def _start_run(run_name: str, uri: str, tags: dict | None) -> Any:
+    import mlflow
+
+    try:
+        return mlflow.start_run(run_name=run_name, experiment_id=experiment_id(EXPERIMENT, uri), tags=tags)
+    except Exception as exc:  # noqa: BLE001 - the store went away since the start-up check
+        raise store_error(uri, exc) from None
+
+
+def _call(log: Callable[[], object]) -> None:
+    log()
 
 
 def log_params(params: dict[str, Any]) -> None:

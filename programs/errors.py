@@ -17,3 +17,8 @@ class LMUnavailableError(PersonaqaError):
     """The LM endpoint cannot be reached or keeps failing: the run stops (and can resume)."""
 
     exit_code = 3
+
+
+class ServiceError(PersonaqaError):
+    """A service the command needs (tracking store, Ray cluster, output folder) fails the start-up check,
+    before any LM call: nothing was done or written."""

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from personaqa.optimize.tracking_log import LateLog
 from personaqa.programs.atomic import write_json, write_jsonl
 from personaqa.programs.beir import BeirCollection, load_beir
 from personaqa.programs.embedding import DEFAULT_EMBEDDER
 from personaqa.programs.errors import InputError
 from personaqa.programs.eval_outputs import print_report, write_charts
+from personaqa.programs.preflight import check_services
 from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever, check_spec
 from personaqa.programs.scoring import STAT_TESTS, EvaluationReport, evaluate_runs, headline_metric
 
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     collection = load_beir(args.dataset, split=args.split)
     metadata = {q.id: q.metadata for q in collection.judged_queries()}
     by = _parse_by(args.by, metadata)
+    check_services(mlflow=not args.no_mlflow, out_dir=args.out or args.dataset / "eval")
     rankings, timing = retrieve_all(collection, specs, max(ks), args.embedder)
     report = evaluate_runs(
         collection.qrels, rankings, ks, metadata=metadata, by=by, stat_test=args.stat_test, max_p=args.max_p
@@ -81,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"wrote {', '.join(str(p) for p in artifacts)}")
     if not args.no_mlflow:
-        log_mlflow(args, report, specs, ks, artifacts)
+        late = LateLog(f"the evaluate run (outputs in {out} are complete)", "rerun the same command once the "
+                       "store is back to log it")
+        late(lambda: log_mlflow(args, report, specs, ks, artifacts))
     return 0
 
 

@@ -8,16 +8,19 @@ Ray instance is started. Ray is an optional extra: `pip install 'personaqa[ray]'
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from personaqa.programs.checkpoints import UnitResult
-from personaqa.programs.errors import InputError, LMUnavailableError
+from personaqa.programs.errors import InputError, LMUnavailableError, ServiceError
 from personaqa.programs.records import Chunk, Persona
 
 if TYPE_CHECKING:
     from personaqa.programs.runner import GenerationJob
+
+RAY_CONNECT_TIMEOUT = 5  # seconds
 
 
 class UnitWorker:
@@ -41,12 +44,34 @@ class UnitWorker:
         return {"unit": units}
 
 
-def run_units_on_ray(job: GenerationJob, units: Iterator[tuple[int, Chunk, Persona]],
-                     record: Callable[[UnitResult], None], cache_dir: Path) -> None:
+def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'personaqa[ray]'") from None
+    return ray
+
+
+def check_ray_address(address: str | None) -> None:
+    """Ray is installed and, for a `host:port` or `ray://host:port` address, something listens there
+    (a TCP connect within RAY_CONNECT_TIMEOUT s; `ray.init` itself would keep retrying for a minute)."""
+    _import_ray()
+    if not address or address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray-address {address}: expected host:port, ray://host:port or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ServiceError(f"--ray-address {address}: no Ray cluster answers there within "
+                           f"{RAY_CONNECT_TIMEOUT} s ({exc.strerror or exc}); start it (ray start --head) "
+                           "or leave out --ray-address to start a local Ray instance") from None
+
+
+def run_units_on_ray(job: GenerationJob, units: Iterator[tuple[int, Chunk, Persona]],
+                     record: Callable[[UnitResult], None], cache_dir: Path) -> None:
+    ray = _import_ray()
     items = [{"order": order, "chunk": chunk.model_dump_json(), "persona": persona.model_dump_json()}
              for order, chunk, persona in units]
     if not items:
@@ -83,4 +108,4 @@ def _forwarded_env() -> dict[str, str]:
     return {n: os.environ[n] for n in names if n in os.environ}
 
 
-__all__ = ["run_units_on_ray", "UnitWorker"]
+__all__ = ["check_ray_address", "run_units_on_ray", "UnitWorker"]

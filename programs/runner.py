@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import shutil
 import threading
@@ -30,6 +29,7 @@ from personaqa.programs.lm_calls import sharing_call_slots
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
+from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona
 from personaqa.programs.run_dedup import duplicate_rejection, run_duplicates
@@ -86,14 +86,6 @@ def build_program(config: RunConfig, program_path: Path | None = None, fan_out: 
     if program_path is not None:
         load_program_state(program, program_path)
     return program
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir}: exists and is not a directory")
-    parent = out_dir if out_dir.exists() else next((p for p in out_dir.parents if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"--out {out_dir}: not writable")
 
 
 def _fingerprint(job: GenerationJob) -> tuple[str, int]:
@@ -213,11 +205,12 @@ def pending_units(job: GenerationJob, done: Container[tuple[str, str]],
 
 def run_generation(job: GenerationJob) -> RunReport:
     started = time.monotonic()
-    _check_out_dir(job.out_dir)
+    check_out_dir(job.out_dir)
     fingerprint, total_chunks = _fingerprint(job)
     groups = complex_units(job, total_chunks)
     total_units = total_chunks * len(job.personas) + len(groups)
     _check_previous_run(job, fingerprint)
+    check_services(mlflow=job.mlflow, ray=job.engine == "ray", ray_address=job.ray_address)
     checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
     finished = {} if job.overwrite else checkpoints.index()
     # Built before anything is written, so a bad LM setting or unreachable endpoint leaves no output behind.
@@ -332,7 +325,12 @@ def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog)
     if job.show_progress:
         tally.print()
     if job.mlflow:
-        log_generate_run(job, report, records())
+        from personaqa.optimize.tracking_log import LateLog
+
+        late = LateLog(f"the generate run (outputs in {job.out_dir} are complete)",
+                       "rerun the same command once the store is back to log it: finished units are "
+                       "not redone, so it makes no LM call")
+        late(lambda: log_generate_run(job, report, records()))
 
 
 def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -> None:

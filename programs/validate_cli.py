@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from personaqa.optimize.tracking_log import LateLog
 from personaqa.programs.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.beir import BeirCollection, load_beir
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
@@ -33,6 +34,7 @@ from personaqa.programs.errors import InputError
 from personaqa.programs.evaluate_cli import parse_specs
 from personaqa.programs.eval_outputs import metric_label
 from personaqa.programs.personas import load_personas
+from personaqa.programs.preflight import check_services
 from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever
 from personaqa.programs.validation import (
     agreement,
@@ -140,8 +142,7 @@ def run(args: argparse.Namespace) -> int:
     personas = load_personas(args.personas)
     collection = load_beir(args.beir, split=args.split)
     out: Path = args.out or Path(f"validate_{Path(args.beir).resolve().name}")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory")
+    check_services(mlflow=not args.no_mlflow, out_dir=out)
     console = Console()
 
     human = collection.judged_queries()
@@ -192,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
     console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
     if not args.no_mlflow:
-        log_mlflow(args, result, [*artifacts, sample_path], out)
+        late = LateLog(f"the validate run (outputs in {out} are complete)", "rerun the same command once the "
+                       "store is back to log it: the generation resumes without LM calls")
+        late(lambda: log_mlflow(args, result, [*artifacts, sample_path], out))
     return 0
 
 

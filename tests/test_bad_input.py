@@ -346,14 +346,15 @@ def test_unusable_input_is_one_error_line_and_writes_nothing(name, setup, endpoi
 
 
 def test_out_below_a_file_is_one_error_line(setup, capsys):
-    """An --out whose parent is a file: found when the folder is made (after the LM probe), still one line."""
+    """An --out whose parent is a file: found by the start-up check of the output folder, before any LM
+    call."""
     parent = setup.file("results", "a file, not a folder\n")
     setup.out = parent / "run1"
 
     code, out, err = run_cli(setup.argv(), capsys)
 
     assert code == 2
-    assert_one_error_line(err, str(parent), "Not a directory")
+    assert_one_error_line(err, str(parent), "is not a directory")
     assert parent.read_text() == "a file, not a folder\n"
 
 
