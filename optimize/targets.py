@@ -11,7 +11,7 @@ from personaqa.optimize.labels import LabelledExample
 from personaqa.optimize.metrics import Produced
 from personaqa.programs.lm_calls import StageFailure, call_lm
 from personaqa.programs.pipeline import SyntheticEvalProgram
-from personaqa.programs.text_views import passage_text, persona_text
+from personaqa.programs.text_views import language_label, passage_text, persona_text
 
 
 class ProgramTarget(dspy.Module):
@@ -57,7 +57,7 @@ class WriterTarget(dspy.Module):
 
     def forward(self, persona, passage, interest, question_type):
         return call_lm("generation", self.write, persona=persona, passage=passage, interest=interest,
-                       question_type=question_type)
+                       question_type=question_type, language=language_label(passage))
 
     def example(self, labelled: LabelledExample) -> dspy.Example:
         description = self.type_descriptions.get(labelled.question_type, "")

@@ -6,7 +6,7 @@ import dspy
 
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Persona, Verdict
-from personaqa.programs.text_views import passage_text, persona_text
+from personaqa.programs.text_views import language_label, passage_text, persona_text
 from personaqa.signatures import COMPLEX_TYPE_DESCRIPTIONS, GenerateMultiPassageQuestion, JudgeMultiPassageRelevance
 
 
@@ -25,7 +25,8 @@ class MultiChunkQuestions(dspy.Module):
     def write_question(self, chunks: list[Chunk], persona: Persona, question_type: str) -> str:
         description = COMPLEX_TYPE_DESCRIPTIONS.get(question_type, "")
         result = call_lm("complex_generation", self.write, persona=persona_text(persona),
-                         passages=numbered_passages(chunks), question_type=f"{question_type}: {description}")
+                         passages=numbered_passages(chunks), question_type=f"{question_type}: {description}",
+                         language=language_label(chunks[0].text))
         return " ".join(result.question.split())
 
     def judge(self, chunks: list[Chunk], question: str) -> tuple[Verdict, int]:

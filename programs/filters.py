@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import dspy
 
@@ -31,8 +32,18 @@ def near_duplicates(texts: Sequence[str], embedder: Embedder, threshold: float) 
     return repeats
 
 
+@dataclass(frozen=True)
+class RelevanceVerdict:
+    """The relevance judge's verdict (its reason is the answer, or what is missing) and the quote it gave."""
+
+    verdict: Verdict
+    answer: str
+    quote: str
+
+
 class RelevanceJudge(dspy.Module):
-    """Is the question fully answerable from its chunk? Only "fully" passes."""
+    """Is the question fully answerable from its chunk? Only "fully" passes; the judge also quotes the
+    evidence and answers the question (one call)."""
 
     passing = "fully"
 
@@ -40,9 +51,9 @@ class RelevanceJudge(dspy.Module):
         super().__init__()
         self.judge = dspy.Predict(JudgeRelevance)
 
-    def forward(self, chunk: Chunk, question: str) -> Verdict:
+    def forward(self, chunk: Chunk, question: str) -> RelevanceVerdict:
         result = call_lm("relevance", self.judge, passage=passage_text(chunk), question=question)
-        return Verdict(label=result.verdict, reason=result.reason)
+        return _relevance(result)
 
 
 class GeneralityJudge(dspy.Module):
@@ -76,8 +87,9 @@ class BatchedFilters(dspy.Module):
         self.relevance = dspy.Predict(JudgeRelevanceBatch)
         self.generality = dspy.Predict(ClassifyGeneralityBatch)
 
-    def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, Verdict]:
-        return _per_question("relevance", self.relevance, "verdicts", _verdict, questions, passage=passage_text(chunk))
+    def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, RelevanceVerdict]:
+        return _per_question("relevance", self.relevance, "verdicts", _relevance, questions,
+                             passage=passage_text(chunk))
 
     def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
         return _per_question("generality", self.generality, "verdicts", _verdict, questions)
@@ -85,6 +97,11 @@ class BatchedFilters(dspy.Module):
 
 def _verdict(item) -> Verdict:
     return Verdict(label=item.verdict, reason=item.reason)
+
+
+def _relevance(item) -> RelevanceVerdict:
+    answer = " ".join(item.answer.split())
+    return RelevanceVerdict(Verdict(label=item.verdict, reason=answer), answer, item.evidence.strip())
 
 
 def _per_question(stage: str, predictor: dspy.Predict, field: str, convert, questions: list[str],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -11,7 +12,8 @@ from pydantic import WithJsonSchema
 from personaqa.programs.embedding import Embedder, semantic_dedup
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.text_views import passage_text, persona_text
+from personaqa.programs.segmentation import UNSPACED
+from personaqa.programs.text_views import language_label, passage_text, persona_text
 from personaqa.signatures import ExtractInterests, GenerateQuestion, SelectQuestionTypes
 
 
@@ -27,6 +29,19 @@ def clean_interests(raw: Sequence[str]) -> list[str]:
     return out
 
 
+def grounded(interest: str, passage: str) -> bool:
+    """Whether the interest names something the passage mentions: one of its words of 4+ letters (its
+    first 5 letters, so "regulations" matches "regulated") occurs in the passage, or, in scripts without
+    spaces, two of its characters in a row do. Small models list the persona's own concerns ("competition
+    law" for a lawyer reading a purifier manual) and then write questions the passage cannot answer."""
+    text = passage.lower()
+    words = re.findall(r"\w+", interest.lower())
+    if any(len(w) >= 4 and w[:5] in text for w in words):
+        return True
+    unspaced = [w for w in words if UNSPACED.search(w)]
+    return any(w[i:i + 2] in text for w in unspaced for i in range(len(w) - 1))
+
+
 class InterestExtractor(dspy.Module):
     """Points of interest of one persona in one chunk, semantically deduplicated."""
 
@@ -38,8 +53,9 @@ class InterestExtractor(dspy.Module):
         self.max_interests = max_interests
 
     def forward(self, chunk: Chunk, persona: Persona) -> list[str]:
-        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage_text(chunk))
-        interests = clean_interests(result.interests)
+        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage_text(chunk),
+                         language=language_label(chunk.text))
+        interests = [i for i in clean_interests(result.interests) if grounded(i, passage_text(chunk))]
         kept = semantic_dedup(interests, self.embedder, self.dedup_threshold)
         return [interests[i] for i in kept][: self.max_interests]
 
@@ -80,5 +96,6 @@ class QuestionWriter(dspy.Module):
     def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
         description = self.type_descriptions.get(question_type, "")
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=passage_text(chunk),
-                         interest=interest, question_type=f"{question_type}: {description}")
-        return " ".join(result.question.split())
+                         interest=interest, question_type=f"{question_type}: {description}",
+                         language=language_label(chunk.text))
+        return re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split()))

@@ -10,15 +10,20 @@ import dspy
 
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.fan_out import fan_out
-from personaqa.programs.filters import BatchedFilters, GeneralityJudge, RelevanceJudge, near_duplicates
+from personaqa.programs.evidence import Evidence, locate
+from personaqa.programs.filters import (
+    BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
+)
 from personaqa.programs.complex_questions import MultiChunkQuestions
 from personaqa.programs.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
+from personaqa.programs.language import language_problem
 from personaqa.programs.lm_calls import StageFailure
 from personaqa.programs.lms import adapter_for
 from personaqa.programs.persona_leak import leak_problem
 from personaqa.programs.question_form import form_problem
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.styling import PersonaStylist
+from personaqa.programs.text_views import language_label
 from personaqa.programs.usage import Ledger, collecting
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 
@@ -38,6 +43,8 @@ class Candidate:
     styled_question: str = ""  # the final text: what the judges see and the set keeps
     relevance: Verdict | None = None
     generality: Verdict | None = None
+    answer: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
     chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
 
 
@@ -130,6 +137,9 @@ class SyntheticEvalProgram(dspy.Module):
             if problem := form_problem(text):
                 rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
                 continue
+            if problem := language_problem(text, chunk.text):
+                rejections.append(self._rejection(candidate, chunk, persona, "language", problem))
+                continue
             candidates.append(candidate)
         return candidates
 
@@ -149,27 +159,41 @@ class SyntheticEvalProgram(dspy.Module):
             return None
         try:
             with self._judging():
-                candidate.relevance = self.relevance(chunk, candidate.styled_question)
+                judged = self.relevance(chunk, candidate.styled_question)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return None
-        if candidate.relevance.label != RelevanceJudge.passing:
-            rejections.append(self._rejection(candidate, chunk, persona, "relevance",
-                                              f"{candidate.relevance.label}: {candidate.relevance.reason}"))
+        if not self._relevant(candidate, judged, chunk, persona, rejections):
             return None
         return self._judge_generality(candidate, chunk, persona, rejections)
+
+    def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
+                  rejections: list[Rejection]) -> bool:
+        """A "fully" verdict whose quoted evidence is found in the chunk (evidence.locate)."""
+        candidate.relevance = judged.verdict
+        if judged.verdict.label != RelevanceJudge.passing:
+            rejections.append(self._rejection(candidate, chunk, persona, "relevance",
+                                              f"{judged.verdict.label}: {judged.verdict.reason}"))
+            return False
+        spans = locate(judged.quote, chunk.chunk_id, chunk.text) if judged.quote else None
+        if spans is None:
+            rejections.append(self._rejection(candidate, chunk, persona, "evidence",
+                                              f"quoted evidence not found in the chunk: '{judged.quote[:200]}'"))
+            return False
+        candidate.answer, candidate.evidence = judged.answer, spans
+        return True
 
     def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
         """The persona-styled, conversational text, checked for form and for leaking the persona or
         its style. The recipe's conversational rewrite and style rewrite are this one call: both ask
         for the way a person types the question, and the judges then see the text that is kept."""
         try:
-            styled = self.stylist(candidate.question, persona)
+            styled = self.stylist(candidate.question, persona, language_label(chunk.text))
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        problem = form_problem(styled, rewrite=True) or leak_problem(styled, persona,
-                                                                     self.stylist.writing_style(persona))
+        problem = (form_problem(styled, rewrite=True) or language_problem(styled, chunk.text)
+                   or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "style",
                                               f"styled rewrite {problem}: {styled}"))
@@ -238,8 +262,8 @@ class SyntheticEvalProgram(dspy.Module):
         try:
             with self._judging():
                 relevance = self.batched.judge_relevance(chunk, [c.styled_question for c in styled])
-            kept = self._apply_verdicts(styled, relevance, "relevance", RelevanceJudge.passing, chunk, persona,
-                                        rejections)
+            kept = [c for i, c in enumerate(styled) if self._batch_relevant(c, relevance.get(i), chunk, persona,
+                                                                          rejections)]
             with self._judging():
                 generality = self.batched.judge_generality([c.styled_question for c in kept]) if kept else {}
             kept = self._apply_verdicts(kept, generality, "generality", GeneralityJudge.passing, chunk, persona,
@@ -249,6 +273,14 @@ class SyntheticEvalProgram(dspy.Module):
                               if not any(r.question_id == c.question_id for r in rejections))
             return []
         return [self._record(candidate, chunk, persona) for candidate in kept]
+
+    def _batch_relevant(self, candidate: Candidate, judged: RelevanceVerdict | None, chunk: Chunk,
+                        persona: Persona, rejections: list[Rejection]) -> bool:
+        if judged is None:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error",
+                                              "relevance: the batched judge gave this question no verdict"))
+            return False
+        return self._relevant(candidate, judged, chunk, persona, rejections)
 
     def _apply_verdicts(self, candidates: list[Candidate], verdicts: dict[int, Verdict], stage: Stage, passing: str,
                         chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> list[Candidate]:
@@ -273,6 +305,7 @@ class SyntheticEvalProgram(dspy.Module):
             original_question=candidate.question, persona=persona.name,
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+            answer=candidate.answer, evidence=candidate.evidence,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
         )
 

@@ -21,6 +21,11 @@ QUESTION_MARKS = frozenset("?¿\u037e՞؟፧᥅⁇⁈⁉‽⳺⳻⸮⹔꘏꛷︖
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 
 
+MAX_WORDS = 40  # a search question longer than this is a paragraph (seen: five questions run together)
+# closing question marks (Spanish ¿ opens a question), in runs: "??" ends one question
+_MARK_RUN = "[" + "".join(sorted(QUESTION_MARKS - {"¿"})).replace("?", "\\?") + "]+"
+
+
 def form_problem(text: str, min_words: int = 4, rewrite: bool = False) -> str | None:
     """Why `text` is not a usable question, or None when it is. Rewrites may drop the question mark:
     people type search-box queries and casual questions without one."""
@@ -31,6 +36,10 @@ def form_problem(text: str, min_words: int = 4, rewrite: bool = False) -> str | 
         return "not a question (no question mark)"
     if word_count(stripped) < min_words:
         return f"too short (fewer than {min_words} words)"
+    if word_count(stripped) > MAX_WORDS:
+        return f"too long (more than {MAX_WORDS} words)"
+    if len(re.findall(_MARK_RUN, stripped)) > 1:
+        return "asks several questions"
     lowered = stripped.lower()
     echo = next((phrase for phrase in _ECHO if phrase in lowered), None)
     if echo:

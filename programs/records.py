@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from personaqa.programs.evidence import Evidence
+
 Stage = Literal[
     "interests", "question_types", "generation", "language", "dedup", "style", "relevance",
-    "generality", "lm_error", "single_chunk_suffices",
+    "evidence", "generality", "lm_error", "single_chunk_suffices",
 ]
 Complexity = Literal["single", "multi"]
 
@@ -72,6 +74,9 @@ class QuestionRecord(BaseModel):
     doc_id: str
     relevance: Verdict | None = None
     generality: Verdict | None = None
+    answer: str = Field(default="", description="the relevance judge's short answer")
+    evidence: list[Evidence] = Field(default_factory=list, description="the spans of the chunk that support "
+                                     "the answer, each found verbatim (within a tolerance) by evidence.locate")
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
 

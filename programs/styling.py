@@ -12,7 +12,7 @@ import dspy
 
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Persona
-from personaqa.programs.text_views import persona_text
+from personaqa.programs.text_views import language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 
 STYLE_FIELDS = ("length", "tone", "letter_case", "wording")
@@ -48,6 +48,9 @@ class PersonaStylist(dspy.Module):
                 self._styles[key] = render_style({name: getattr(result, name) for name in STYLE_FIELDS})
             return self._styles[key]
 
-    def forward(self, question: str, persona: Persona) -> str:
-        result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona))
+    def forward(self, question: str, persona: Persona, language: str = "") -> str:
+        """The styled question, in `language` (default: the question's own, as detected)."""
+        language = language or language_label(question, fallback="the language of the question")
+        result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona),
+                         language=language)
         return " ".join(result.styled_question.split())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from personaqa.programs.language import detect_language, language_name
 from personaqa.programs.records import Chunk, Persona
 
 
@@ -11,3 +14,11 @@ def passage_text(chunk: Chunk) -> str:
 
 def persona_text(persona: Persona) -> str:
     return f"{persona.name}: {persona.description}"
+
+
+@lru_cache(maxsize=1024)
+def language_label(text: str, fallback: str = "the language of the passage") -> str:
+    """The name of the language `text` is written in ("German"), for prompts that must answer in it;
+    `fallback` when the detector is not confident (see language.detect_language)."""
+    code = detect_language(text)
+    return language_name(code) if code else fallback

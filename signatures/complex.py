@@ -26,6 +26,7 @@ class GenerateMultiPassageQuestion(dspy.Signature):
     persona: str = dspy.InputField()
     passages: str = dspy.InputField(desc="numbered passages")
     question_type: str = dspy.InputField(desc="type name and what it asks for")
+    language: str = dspy.InputField(desc="the language to write the question in")
     question: AskedQuestion = dspy.OutputField(desc="a single question ending with '?'")
 
 

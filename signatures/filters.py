@@ -7,19 +7,22 @@ from typing import Literal
 import dspy
 from pydantic import BaseModel, Field
 
-from personaqa.signatures.types import ReasonText
+from personaqa.signatures.types import AnswerText, EvidenceText, ReasonText
 
 MAX_BATCH = 12  # candidates judged in one batched call
 
 
 class JudgeRelevance(dspy.Signature):
-    """Can the question be answered from the passage alone? "fully": the passage states the answer
-    or it follows directly from what the passage says (a cause, a step, a figure). "partially":
-    the passage gives only part of what is asked. "not": the passage does not answer it."""
+    """Can the question be answered from the passage alone? First copy, word for word, the
+    sentence or sentences of the passage that answer it, then give the answer in a few words.
+    "fully": the passage states the answer or it follows directly from what the passage says (a
+    cause, a step, a figure). "partially": the passage gives only part of what is asked. "not":
+    the passage does not answer it."""
 
     passage: str = dspy.InputField()
     question: str = dspy.InputField()
-    reason: ReasonText = dspy.OutputField(desc="one sentence: what in the passage answers it, or what is missing")
+    evidence: EvidenceText = dspy.OutputField(desc="sentences copied exactly from the passage, or empty")
+    answer: AnswerText = dspy.OutputField(desc="the answer in a few words, or what is missing")
     verdict: Literal["fully", "partially", "not"] = dspy.OutputField()
 
 
@@ -37,7 +40,8 @@ class ClassifyGenerality(dspy.Signature):
 
 class RelevanceItem(BaseModel):
     number: int = Field(ge=1, le=MAX_BATCH, description="the question's number in the list")
-    reason: ReasonText
+    evidence: EvidenceText
+    answer: AnswerText
     verdict: Literal["fully", "partially", "not"]
 
 
@@ -48,10 +52,11 @@ class GeneralityItem(BaseModel):
 
 
 class JudgeRelevanceBatch(dspy.Signature):
-    """For each numbered question: can it be answered from the passage alone? "fully": the passage
-    states the answer or it follows directly from what the passage says. "partially": the passage
-    gives only part of what is asked. "not": the passage does not answer it. Give one verdict per
-    question, with its number and a one-sentence reason."""
+    """For each numbered question: can it be answered from the passage alone? Copy, word for word,
+    the passage's sentences that answer it, give the answer in a few words, then the verdict.
+    "fully": the passage states the answer or it follows directly from what the passage says.
+    "partially": the passage gives only part of what is asked. "not": the passage does not answer
+    it. One entry per question, with its number."""
 
     passage: str = dspy.InputField()
     questions: str = dspy.InputField(desc="numbered list, one question per line")

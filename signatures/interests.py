@@ -14,4 +14,5 @@ class ExtractInterests(dspy.Signature):
 
     passage: str = dspy.InputField(desc="the text the questions must be answerable from")
     persona: str = dspy.InputField(desc="who is reading: name and description")
+    language: str = dspy.InputField(desc="the language to write the topics in")
     interests: list[ShortText] = dspy.OutputField(desc="1 to 5 distinct topics, each 1-5 words", max_length=5)

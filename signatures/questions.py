@@ -16,4 +16,5 @@ class GenerateQuestion(dspy.Signature):
     persona: str = dspy.InputField()
     interest: str = dspy.InputField(desc="the topic")
     question_type: str = dspy.InputField(desc="type name and the kind of answer it has")
+    language: str = dspy.InputField(desc="the language to write the question in")
     question: AskedQuestion = dspy.OutputField(desc="one question ending with '?'")

@@ -26,4 +26,5 @@ class RewriteInStyle(dspy.Signature):
 
     question: str = dspy.InputField()
     style: str = dspy.InputField(desc="length, tone, letter case and wording to use")
+    language: str = dspy.InputField(desc="the language to write the question in")
     styled_question: QuestionText = dspy.OutputField()

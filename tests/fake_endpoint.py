@@ -87,6 +87,22 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
     return out
 
 
+_PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.DOTALL)
+
+
+def quote_passage(answer: Any, prompt: str) -> Any:
+    """An `evidence` field (at any depth) quotes the last line of the prompt's passage, as a judge would."""
+    found = _PASSAGE.findall(prompt)
+    if not found:
+        return answer
+    line = next((l for l in reversed(found[-1].splitlines()) if l.strip()), "")
+    if isinstance(answer, dict):
+        return {k: line if k == "evidence" else quote_passage(v, prompt) for k, v in answer.items()}
+    if isinstance(answer, list):
+        return [quote_passage(item, prompt) for item in answer]
+    return answer
+
+
 class FakeEndpoint:
     """Start with `with FakeEndpoint(latency=0.05) as ep: ep.base_url`."""
 
@@ -172,7 +188,8 @@ class FakeEndpoint:
         prompt = "\n".join(str(m.get("content", "")) for m in messages)
         seed = hashlib.sha256(prompt.encode()).hexdigest()
         schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
-        content = json.dumps(instance(schema, seed) if schema else answer_without_schema(prompt, seed))
+        content = json.dumps(quote_passage(instance(schema, seed) if schema else answer_without_schema(prompt, seed),
+                                           prompt))
         finish = "stop"
         if call in f.truncated:
             content, finish = content[: len(content) // 2], "length"

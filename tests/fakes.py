@@ -89,6 +89,12 @@ DEFAULT_ANSWERS: dict[str, Any] = {
 }
 
 
+def first_line(passage: str) -> str:
+    """The first line of a passage's text (after its title): what the scripted relevance judge quotes."""
+    lines = [line for line in passage.splitlines() if line.strip()]
+    return lines[-1] if len(lines) == 1 else next((l for l in lines[1:] if l.strip()), "")
+
+
 def _message_text(message: Any) -> str:
     return "".join(getattr(part, "text", "") or "" for part in message.parts)
 
@@ -102,10 +108,10 @@ def request_key(request: Any) -> str:
     names = set(properties)
     if names == {"reason", "verdict", "single_passage"}:
         return "complex_relevance"
+    if names == {"evidence", "answer", "verdict"}:
+        return "relevance"
     if names == {"reason", "verdict"}:
         allowed = set(properties["verdict"].get("enum", ()))
-        if "fully" in allowed:
-            return "relevance"
         if "insightful" in allowed:
             return "generality"
         raise AssertionError(f"unknown verdict enum {allowed}")
@@ -201,16 +207,19 @@ class ScriptedEngine:
         if answer is INVALID_JSON:
             body = "Sure! Here are my thoughts, but not as JSON {"
         else:
-            body = json.dumps(self._payload(key, answer))
+            body = json.dumps(self._payload(key, answer, text))
         return Response(id=None, model=self.name, message=Message.assistant([TextPart(body)]),
                         finish_reason="stop",
                         usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens))
 
     @staticmethod
-    def _payload(key: str, answer: Any) -> dict:
+    def _payload(key: str, answer: Any, text: UserText) -> dict:
         if isinstance(answer, dict):
             return answer
-        if key in ("relevance", "generality"):
+        if key == "relevance":  # (verdict, answer): the evidence quoted is the passage's first line
+            verdict, said = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
+            return {"evidence": first_line(text.inputs.get("passage", "")), "answer": said, "verdict": verdict}
+        if key == "generality":
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
             return {"reason": reason, "verdict": verdict}
         if key == "complex_relevance":

@@ -17,11 +17,11 @@ CHUNK = Chunk(chunk_id="harbor#c0", doc_id="harbor", title="Harbor merger", star
 ANALYST = Persona(name="analyst", description="A data journalist who asks for numbers.")
 
 
-def run(endpoint: FakeEndpoint, batched: bool, program: SyntheticEvalProgram | None = None):
+def run(endpoint: FakeEndpoint, batched: bool, program: SyntheticEvalProgram | None = None, **kwargs):
     lm = build_lm(LMConfig(model="openai/fake", api_base=endpoint.base_url)).copy(cache=False)
     program = program or SyntheticEvalProgram(BagOfWordsEmbedder(), settings=ProgramSettings(batched_filters=batched))
     with dspy.context(lm=lm, adapter=BoundedJSONAdapter()):
-        return program(chunk=CHUNK, persona=ANALYST)
+        return program(chunk=CHUNK, persona=ANALYST, **kwargs)
 
 
 def test_batched_filters_make_one_call_per_stage_and_keep_the_same_questions():
@@ -47,7 +47,7 @@ def test_a_question_the_batched_judge_skips_is_rejected_as_lm_error(monkeypatch)
 
     monkeypatch.setattr(program.batched, "judge_relevance", skip_first)
     with FakeEndpoint() as endpoint:
-        out = run(endpoint, batched=True, program=program)
+        out = run(endpoint, batched=True, program=program, interests=["break fee", "review deadline"])
     skipped = [r for r in out.rejections if r.stage == "lm_error"]
     assert len(skipped) == 1 and "no verdict" in skipped[0].reason
     assert len(out.records) >= 1

@@ -14,9 +14,11 @@ from personaqa.programs.pipeline import question_id
 from personaqa.programs.records import Chunk, Persona
 
 CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
-              text="The break fee is 40 million euros. The review ends on 30 June 2026.", start=0)
+              text="The break fee is 40 million euros. The review ends on 30 June 2026. Together the two ports "
+                   "hold a market share of 41%; their weather policy is unchanged.", start=0)
 CHUNKS = [CHUNK] + [
-    Chunk(chunk_id=f"merger#c{i}", doc_id="merger", title="Harbor merger", text=f"Paragraph {i} text.",
+    Chunk(chunk_id=f"merger#c{i}", doc_id="merger", title="Harbor merger",
+          text=f"Paragraph {i} on the break fee and the market share.",
           start=i * 40)
     for i in (1, 2)
 ]
@@ -212,7 +214,11 @@ def test_kept_record_has_complete_provenance(bow):
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
     assert rewrite.inputs == {"question": QUESTIONS["break fee"],
-                              "style": "one full sentence, formal, normal, legal terms"}
+                              "style": "one full sentence, formal, normal, legal terms", "language": "English"}
+    # the judge's answer and quote, the quote located in the chunk text
+    assert record.answer == "the first sentence gives 40 million euros"
+    (span,) = record.evidence
+    assert CHUNK.text[span.start:span.end] == span.text and span.chunk_id == CHUNK.chunk_id and span.text
     (judged,) = engine.texts("relevance")
     assert judged.inputs["question"] == "Kindly state how big the harbor break fee is?"
     assert CHUNK.text in judged.inputs["passage"] and CHUNK.title in judged.inputs["passage"]
@@ -377,3 +383,11 @@ def test_without_judge_lm_the_task_lm_judges(bow):
     engine = engine_for(["break fee"])
     run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert engine.calls["relevance"] == engine.calls["generality"] == 1
+
+
+def test_interests_the_chunk_does_not_mention_are_dropped(bow):
+    # a lawyer reading a merger note lists its own concerns; only what the chunk mentions is kept
+    engine = engine_for(["break fee", "competition law", "review deadline"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.interests == ["break fee", "review deadline"]
+    assert engine.calls["question_types"] == 2

@@ -62,3 +62,10 @@ def test_word_count_uses_a_segmenter_for_scripts_without_spaces():
     assert word_count("员工每月可以申请多少元") == 6  # 员工 每月 可以 申请 多少 元
     assert word_count("How large is the break fee?") == 6
     assert word_count("How much is 多少钱?") == 4  # mixed scripts: 多少钱 is one word
+
+
+def test_several_questions_or_a_paragraph_are_not_one_question():
+    assert form_problem("What are the key regulations? How often do they change?") == "asks several questions"
+    assert form_problem("What is the break fee in the Harbor merger??") is None  # one question, marks repeated
+    long = "What " + "very " * 40 + "long question is this?"
+    assert form_problem(long) == "too long (more than 40 words)"
