@@ -133,7 +133,8 @@ def _build(
     except PersonaqaError:
         raise
     except ValueError as exc:  # the library's own refusal, e.g. a vocabulary of stop words only
-        return None, f"cannot index {corpus_path} ({_describe(exc)}); do its documents hold only stop words?"
+        hint = "; do its documents hold only stop words?" if spec in BUILT_IN else ""
+        return None, f"cannot index {corpus_path} ({_describe(exc)}){hint}"
     except Exception as exc:
         if spec in BUILT_IN:
             raise

@@ -250,6 +250,12 @@ def failing(corpus):
     def search(queries, k):
         raise KeyError("index not loaded")
     return search
+
+def broken_factory(corpus):
+    raise RuntimeError("no GPU")
+
+def refusing_factory(corpus):
+    raise ValueError("empty vocabulary")
 """
 
 
@@ -261,6 +267,12 @@ def test_plugin_raising_while_searching_is_one_line(
     assert _evaluate(dataset, "--retriever", "failing_plugin:failing") == 2
     assert capsys.readouterr().err == (
         "personaqa: error: retriever 'failing_plugin:failing' failed: KeyError: 'index not loaded'\n")
+    assert _evaluate(dataset, "--retriever", "failing_plugin:broken_factory") == 2
+    assert capsys.readouterr().err == (
+        "personaqa: error: retriever 'failing_plugin:broken_factory': the factory failed: RuntimeError: no GPU\n")
+    # a ValueError while indexing is a refusal of this corpus, as for the built-ins: skipped with a warning
+    assert _evaluate(dataset, "--retriever", "failing_plugin:refusing_factory,bm25") == 0
+    assert "retriever 'failing_plugin:refusing_factory' skipped: cannot index" in capsys.readouterr().err
 
 
 def test_out_that_is_a_file_fails_before_any_index(dataset: Path, tmp_path: Path,
