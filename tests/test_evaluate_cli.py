@@ -268,8 +268,8 @@ def test_plugin_raising_while_searching_is_one_line(
     assert capsys.readouterr().err == (
         "personaqa: error: retriever 'failing_plugin:failing' failed: KeyError: 'index not loaded'\n")
     assert _evaluate(dataset, "--retriever", "failing_plugin:broken_factory") == 2
-    assert capsys.readouterr().err == (
-        "personaqa: error: retriever 'failing_plugin:broken_factory': the factory failed: RuntimeError: no GPU\n")
+    assert capsys.readouterr().err == ("personaqa: error: retriever 'failing_plugin:broken_factory': "
+                                       "the factory failed: RuntimeError: no GPU\n")
     # a ValueError while indexing is a refusal of this corpus, as for the built-ins: skipped with a warning
     assert _evaluate(dataset, "--retriever", "failing_plugin:refusing_factory,bm25") == 0
     assert "retriever 'failing_plugin:refusing_factory' skipped: cannot index" in capsys.readouterr().err
