@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from personaqa.programs.documents import warn_once
 from personaqa.programs.errors import InputError
 from personaqa.programs.jsonl import json_lines, text_lines
 
@@ -110,18 +111,45 @@ def _read_by_id(path: Path, what: str, build: Callable[[str, dict[str, Any], int
 def read_qrels(
     path: Path, corpus: dict[str, CorpusDoc], queries: dict[str, Query]
 ) -> dict[str, dict[str, int]]:
-    """Read a `query-id<TAB>corpus-id<TAB>score` file; every id must exist."""
+    """Read a `query-id<TAB>corpus-id<TAB>score` file; every id must exist.
+
+    A (query, document) pair judged twice keeps its highest score, whatever the row order, with a
+    warning when the scores differ. At least one judgement must be relevant (score > 0); queries
+    whose judgements are all 0 or less are not scored, with a warning.
+    """
     qrels: dict[str, dict[str, int]] = {}
+    first_line: dict[tuple[str, str], int] = {}
+    conflicts: list[str] = []
     for line_no, cells in _tsv_rows(path):
         query_id, doc_id, score = _qrel_cells(cells, path, line_no)
         if query_id not in queries:
             raise InputError(f"{path}:{line_no}: query-id {query_id!r} is not in {QUERIES_FILE}")
         if doc_id not in corpus:
             raise InputError(f"{path}:{line_no}: corpus-id {doc_id!r} is not in {CORPUS_FILE}")
-        qrels.setdefault(query_id, {})[doc_id] = score
+        judged = qrels.setdefault(query_id, {})
+        earlier = judged.get(doc_id)
+        if earlier is not None and earlier != score:
+            conflicts.append(f"{path}:{line_no}: field 'score': query-id {query_id!r}, corpus-id {doc_id!r} "
+                             f"is judged {score} here and {earlier} on line {first_line[query_id, doc_id]}")
+        first_line.setdefault((query_id, doc_id), line_no)
+        judged[doc_id] = score if earlier is None else max(earlier, score)
     if not qrels:
         raise InputError(f"{path}: no judgements")
+    _check_relevant(path, qrels, conflicts)
     return qrels
+
+
+def _check_relevant(path: Path, qrels: dict[str, dict[str, int]], conflicts: list[str]) -> None:
+    if conflicts:
+        more = f" (and {len(conflicts) - 1} more such pair(s))" if len(conflicts) > 1 else ""
+        warn_once(f"{conflicts[0]}{more}; kept the highest score of each pair")
+    unjudged = [qid for qid, docs in qrels.items() if not any(score > 0 for score in docs.values())]
+    if len(unjudged) == len(qrels):
+        raise InputError(f"{path}: field 'score': no judgement is relevant (score > 0); nothing to score")
+    if unjudged:
+        shown = ", ".join(repr(qid) for qid in unjudged[:5]) + (" ..." if len(unjudged) > 5 else "")
+        warn_once(f"{path}: {len(unjudged)} quer{'y' if len(unjudged) == 1 else 'ies'} with no relevant "
+                  f"document (every score 0 or less) not scored: {shown}")
 
 
 def _qrels_path(root: Path, split: str) -> Path:
@@ -168,10 +196,11 @@ def _id_field(record: dict[str, Any], path: Path, line_no: int) -> str:
 
 
 def _text_field(record: dict[str, Any], name: str, path: Path, line_no: int, *, required: bool) -> str:
+    """A string field; `null` reads as empty, and only a required field may not be left out."""
+    if required and name not in record:
+        raise InputError(f"{path}:{line_no}: missing field '{name}'")
     value = record.get(name)
     if value is None:
-        if required:
-            raise InputError(f"{path}:{line_no}: missing field '{name}'")
         return ""
     if not isinstance(value, str):
         raise InputError(f"{path}:{line_no}: field '{name}' must be a string")

@@ -8,18 +8,18 @@ tables, writes `results.json`, `per_query.jsonl` and bar charts, and logs an MLf
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
 from personaqa.optimize.tracking_log import LateLog
 from personaqa.programs.atomic import write_json, write_jsonl
-from personaqa.programs.beir import BeirCollection, load_beir
+from personaqa.programs.beir import QUERIES_FILE, BeirCollection, load_beir
 from personaqa.programs.embedding import DEFAULT_EMBEDDER
 from personaqa.programs.errors import InputError
 from personaqa.programs.eval_outputs import print_report, write_charts
 from personaqa.programs.preflight import check_services
-from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever, check_spec
+from personaqa.programs.panel import build_panel, warn_unsearchable_queries
+from personaqa.programs.retrievers import BUILT_IN, Hit, check_spec
 from personaqa.programs.scoring import STAT_TESTS, EvaluationReport, evaluate_runs, headline_metric
 
 DEFAULT_RETRIEVERS = "bm25,dense,hybrid"
@@ -68,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     ks = parse_ks(args.k)
     specs = parse_specs(args.retriever or [DEFAULT_RETRIEVERS])
+    out = check_out(args.out or args.dataset / "eval")
     collection = load_beir(args.dataset, split=args.split)
     metadata = {q.id: q.metadata for q in collection.judged_queries()}
     by = _parse_by(args.by, metadata)
@@ -77,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
         collection.qrels, rankings, ks, metadata=metadata, by=by, stat_test=args.stat_test, max_p=args.max_p
     )
     headline = headline_metric(ks)
-    out = args.out or args.dataset / "eval"
     print_report(report, headline, timing)
     artifacts = write_outputs(
         out, report, results_header(args, collection, ks, specs, headline, timing), rankings
@@ -112,6 +112,16 @@ def parse_specs(values: list[str]) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
+def check_out(out: Path) -> Path:
+    """Refuse an --out that can never be written before any index is built."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise InputError(f"--out {out}: {path} exists and is not a directory")
+            return out
+    return out
+
+
 def _parse_by(text: str | None, metadata: dict[str, dict[str, str]]) -> list[str] | None:
     if text is None:
         return None
@@ -132,20 +142,12 @@ def _parse_by(text: str | None, metadata: dict[str, dict[str, str]]) -> list[str
 def retrieve_all(
     collection: BeirCollection, specs: list[str], depth: int, embedder: str | None
 ) -> tuple[dict[str, dict[str, list[Hit]]], dict[str, dict[str, float]]]:
-    """Each retriever's top `depth` per judged query, plus build/search seconds."""
+    """Each retriever's top `depth` per judged query, plus build/search seconds (policy: `programs.panel`)."""
     queries = collection.judged_queries()
-    built: dict[str, Retriever] = {}
-    rankings: dict[str, dict[str, list[Hit]]] = {}
-    timing: dict[str, dict[str, float]] = {}
-    for spec in specs:
-        started = time.perf_counter()
-        retriever = build_retriever(spec, collection.corpus, embedder=embedder, built=built)
-        indexed = time.perf_counter()
-        results = retriever([q.text for q in queries], depth)
-        done = time.perf_counter()
-        rankings[spec] = {q.id: hits for q, hits in zip(queries, results, strict=True)}
-        timing[spec] = {"index_s": round(indexed - started, 3), "search_s": round(done - indexed, 3)}
-    return rankings, timing
+    panel = build_panel(specs, collection.corpus, collection.root, embedder)
+    warn_unsearchable_queries(queries, collection.root / QUERIES_FILE)
+    rankings = panel.search({q.id: q.text for q in queries}, depth)
+    return rankings, panel.timing
 
 
 # ---------------------------------------------------------------- outputs
@@ -163,6 +165,7 @@ def results_header(
         "dataset": str(Path(args.dataset).resolve()),
         "split": args.split,
         "retriever_specs": specs,
+        "retrievers_skipped": [spec for spec in specs if spec not in timing],  # see the warnings printed
         "k": ks,
         "embedder": args.embedder or DEFAULT_EMBEDDER,
         "n_docs": len(collection.corpus),

@@ -8,8 +8,10 @@ and returns plain dataclasses that `dataclasses.asdict` turns into JSON.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
@@ -20,6 +22,9 @@ METRIC_FAMILIES = ("recall", "mrr", "ndcg")
 STAT_TESTS = ("fisher", "student")
 MISSING_VALUE = "(none)"
 MAX_GROUPS = 30
+# Stands in for an empty result list: ranx fails on a run in which no query has a hit. It is never
+# relevant, so every metric of such a query is 0 (precision counts it, like any miss, against k).
+NO_HIT = "\x00no hit"
 
 Ranking = Mapping[str, Sequence[tuple[str, float]]]  # query id -> [(doc id, score)] best first
 
@@ -106,15 +111,13 @@ def evaluate_runs(
     (default: every field with a small number of distinct values, see `breakdown_fields`).
     Rankings are scored in the order given; scores only need to be descending.
     """
-    from ranx import Qrels
-
     if not runs:
         raise ValueError("no runs to evaluate")
     if stat_test not in STAT_TESTS:
         raise ValueError(f"stat_test must be one of {STAT_TESTS}")
     metrics = metric_names(ks)
-    judged = _judged(qrels)
-    ranx_qrels = Qrels({qid: dict(docs) for qid, docs in judged.items()})
+    judged = relevant_only(qrels)
+    ranx_qrels = _ranx_qrels(judged)
     ranx_runs = [_ranx_run(name, ranking, judged) for name, ranking in runs.items()]
     per_query = {run.name: _per_query_scores(ranx_qrels, run, metrics) for run in ranx_runs}
     metadata = (
@@ -150,32 +153,73 @@ def breakdown_fields(metadata: Mapping[str, Mapping[str, str]]) -> list[str]:
     ]
 
 
-def _judged(qrels: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
-    judged = {qid: dict(docs) for qid, docs in qrels.items() if any(s > 0 for s in docs.values())}
+def relevant_only(qrels: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """The judged queries with their relevant (score > 0) documents only.
+
+    Zero and negative judgements add nothing to Recall, MRR or nDCG; left out, a negative one cannot
+    push nDCG outside [0, 1]. A query without a relevant document has no defined metric and is dropped.
+    """
+    judged = {qid: {d: s for d, s in docs.items() if s > 0} for qid, docs in qrels.items()}
+    judged = {qid: docs for qid, docs in judged.items() if docs}
     if not judged:
         raise ValueError("qrels hold no relevant document")
     return judged
 
 
+def per_query_values(
+    qrels: Mapping[str, Mapping[str, int]], runs: Mapping[str, Ranking], metrics: list[str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """metric -> run name -> query id -> value, by ranx, for every query with a relevant document."""
+    judged = relevant_only(qrels)
+    ranx_qrels = _ranx_qrels(judged)
+    out: dict[str, dict[str, dict[str, float]]] = {m: {} for m in metrics}
+    for name, ranking in runs.items():
+        run = _ranx_run(name, ranking, judged)
+        for metric, values in _per_query_scores(ranx_qrels, run, metrics).items():
+            out[metric][name] = values
+    return out
+
+
+def _ranx_qrels(judged: Mapping[str, Mapping[str, int]]):  # -> ranx.Qrels
+    from ranx import Qrels
+
+    return Qrels({qid: dict(docs) for qid, docs in judged.items()})
+
+
 def _ranx_run(name: str, ranking: Ranking, judged: Mapping[str, Any]):  # -> ranx.Run
     """A ranx Run whose scores strictly follow the given order (ranx re-sorts by score).
 
-    Queries without results get an empty list, so every judged query counts (as zero).
+    A query without results gets the `NO_HIT` placeholder, so every judged query counts (as zero).
     """
     from ranx import Run
 
     run_dict = {}
     for qid in judged:
         hits = ranking.get(qid, [])
-        run_dict[qid] = {doc_id: float(len(hits) - rank) for rank, (doc_id, _) in enumerate(hits)}
+        ranked = {doc_id: float(len(hits) - rank) for rank, (doc_id, _) in enumerate(hits)}
+        run_dict[qid] = ranked or {NO_HIT: 0.0}
     return Run(run_dict, name=name)
+
+
+@contextlib.contextmanager
+def quiet_ranx() -> Iterator[None]:
+    """Hide warnings that tell the user nothing: numba's about an unsafe cast in ranx's own metric code,
+    and scipy's division by zero in a paired test over one query or identical scores (its NaN p-value
+    is reported as 1.0)."""
+    from numba.core.errors import NumbaTypeSafetyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _per_query_scores(ranx_qrels, run, metrics: list[str]) -> dict[str, dict[str, float]]:
     """metric -> query id -> value, computed by ranx."""
     from ranx import evaluate
 
-    values = evaluate(ranx_qrels, run, metrics, return_mean=False, make_comparable=True)
+    with quiet_ranx():
+        values = evaluate(ranx_qrels, run, metrics, return_mean=False, make_comparable=True)
     if len(metrics) == 1:
         values = {metrics[0]: values}
     qids = list(ranx_qrels.keys())
@@ -219,7 +263,10 @@ def _compare(
         return []
     overall = {r.name: r.overall for r in retrievers}
     metrics = list(retrievers[0].overall)
-    report = compare(ranx_qrels, ranx_runs, metrics, stat_test=stat_test, max_p=max_p, make_comparable=True)
+    with quiet_ranx():
+        report = compare(
+            ranx_qrels, ranx_runs, metrics, stat_test=stat_test, max_p=max_p, make_comparable=True
+        )
     win_tie_loss = report.to_dict()
     comparisons = []
     for a, b in combinations(list(overall), 2):

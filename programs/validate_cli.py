@@ -27,16 +27,19 @@ from rich.table import Table
 
 from personaqa.optimize.tracking_log import LateLog
 from personaqa.programs.atomic import atomic_write, write_json, write_jsonl
-from personaqa.programs.beir import BeirCollection, load_beir
+from personaqa.programs.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.errors import InputError
-from personaqa.programs.evaluate_cli import parse_specs
+from personaqa.programs.evaluate_cli import check_out, parse_specs
 from personaqa.programs.eval_outputs import metric_label
 from personaqa.programs.personas import load_personas
 from personaqa.programs.preflight import check_services
-from personaqa.programs.retrievers import BUILT_IN, Hit, Retriever, build_retriever
+from personaqa.programs.panel import build_panel, warn_unsearchable_queries
+from personaqa.programs.retrievers import BUILT_IN
+from personaqa.programs.scoring import per_query_values
 from personaqa.programs.validation import (
+    SplitHalf,
     agreement,
     ranking,
     ranks,
@@ -141,19 +144,25 @@ def run(args: argparse.Namespace) -> int:
     config = _generation_config(args)
     personas = load_personas(args.personas)
     collection = load_beir(args.beir, split=args.split)
-    out: Path = args.out or Path(f"validate_{Path(args.beir).resolve().name}")
+    out = check_out(args.out or Path(f"validate_{Path(args.beir).resolve().name}"))
     check_services(mlflow=not args.no_mlflow, out_dir=out)
     console = Console()
 
-    human = collection.judged_queries()
-    human_qrels = {q.id: {d: s for d, s in collection.qrels[q.id].items() if s > 0} for q in human}
-    with_text = [d.id for d in collection.corpus.values() if d.text.strip()]
-    if not with_text:
-        raise InputError(f"{args.beir}: no document has text to generate questions from")
-    relevant = {d for docs in human_qrels.values() for d in docs}
-    sampled, from_relevant = sample_documents(with_text, relevant, args.sample_docs, args.seed)
-    if len(sampled) < args.sample_docs:
-        console.print(f"[yellow]only {len(sampled)} documents have text; sampling all of them[/]")
+    # Everything that can fail without the LM fails first: the human side is searched and scored in full
+    # (and its split-half baseline computed) before the first LM call.
+    human = _human_queries(collection)
+    depth = max(args.k, int(metric.split("@")[1]))
+    panel = build_panel(specs, collection.corpus, collection.root, config.embedder)
+    if len(panel.retrievers) < MIN_RETRIEVERS:
+        raise InputError(f"--retrievers: only {len(panel.retrievers)} of {len(specs)} retrievers can index "
+                         f"{collection.root / CORPUS_FILE} (see the warnings above); "
+                         f"need at least {MIN_RETRIEVERS}")
+    warn_unsearchable_queries(human, collection.root / QUERIES_FILE)
+    human_runs = panel.search({q.id: q.text for q in human}, depth, "human_search_s")
+    human_scores = per_query_values({q.id: collection.qrels[q.id] for q in human}, human_runs, metrics)
+    split_half = split_half_baseline(score_matrix(human_scores[metric])[2], args.splits, args.seed)
+
+    sampled, from_relevant = _sample(args, collection, console)
     sample_path = out / SAMPLE_FILE
     try:
         write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
@@ -161,33 +170,21 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
 
-    # Build the panel and score the human side first: a broken retriever fails before generation.
-    depth = max(args.k, int(metric.split("@")[1]))
-    built: dict[str, Retriever] = {}
-    panel: dict[str, Retriever] = {}
-    timing: dict[str, dict[str, float]] = {}
-    for spec in specs:
-        tick = time.perf_counter()
-        panel[spec] = build_retriever(spec, collection.corpus, embedder=config.embedder, built=built)
-        timing[spec] = {"index_s": round(time.perf_counter() - tick, 3)}
-    human_runs = _search(panel, {q.id: q.text for q in human}, depth, timing, "human_search_s")
-
     generation = _generate(args, config, personas, sample_path, out / SYNTHETIC_DIR)
     synthetic = _read_synthetic(out / SYNTHETIC_DIR, collection)
     if not synthetic:
         raise InputError(f"generation kept no questions from the {len(sampled)} sampled documents "
                          f"(see {out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
     synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
-    synthetic_runs = _search(panel, {row["_id"]: row["text"] for row in synthetic}, depth, timing,
-                             "synthetic_search_s")
-
-    human_scores = per_query_metrics(human_qrels, human_runs, metrics)
-    synthetic_scores = per_query_metrics(synthetic_qrels, synthetic_runs, metrics)
+    synthetic_runs = panel.search({row["_id"]: row["text"] for row in synthetic}, depth, "synthetic_search_s")
+    synthetic_scores = per_query_values(synthetic_qrels, synthetic_runs, metrics)
     result = build_result(
-        args=args, collection=collection, out=out, specs=specs, metric=metric, metrics=metrics,
-        human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
-        sampled=sampled, from_relevant=from_relevant, config=config, generation=generation, timing=timing,
+        args=args, collection=collection, out=out, specs=list(panel.retrievers), metric=metric,
+        metrics=metrics, human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
+        sampled=sampled, from_relevant=from_relevant, config=config, generation=generation,
+        timing=panel.timing, split_half=split_half,
     )
+    result["retrievers_skipped"] = panel.skipped
     result["wall_seconds"] = round(time.monotonic() - started, 2)
     print_result(result, console)
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
@@ -199,17 +196,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search(
-    panel: dict[str, Retriever], queries: dict[str, str], depth: int, timing: dict[str, dict[str, float]], key: str
-) -> dict[str, dict[str, list[Hit]]]:
-    ids, texts = list(queries), list(queries.values())
-    runs = {}
-    for spec, retriever in panel.items():
-        tick = time.perf_counter()
-        results = retriever(texts, depth)
-        timing[spec][key] = round(time.perf_counter() - tick, 3)
-        runs[spec] = dict(zip(ids, results, strict=True))
-    return runs
+def _human_queries(collection: BeirCollection) -> list[Query]:
+    """The judged human queries; the split-half baseline needs two of them."""
+    human = collection.judged_queries()
+    if len(human) < 2:
+        raise InputError(f"{collection.root / QRELS_DIR / (collection.split + '.tsv')}: only {len(human)} query "
+                         "has a relevant document; the human split-half baseline needs at least 2")
+    return human
+
+
+def _sample(args: argparse.Namespace, collection: BeirCollection, console: Console) -> tuple[list[str], int]:
+    """Documents to generate from: seeded, those relevant to a human query first (see `sample_documents`)."""
+    with_text = [d.id for d in collection.corpus.values() if d.text.strip()]
+    if not with_text:
+        raise InputError(f"{args.beir}: no document has text to generate questions from")
+    relevant = {d for q in collection.judged_queries() for d, s in collection.qrels[q.id].items() if s > 0}
+    sampled, from_relevant = sample_documents(with_text, relevant, args.sample_docs, args.seed)
+    if len(sampled) < args.sample_docs:
+        console.print(f"[yellow]only {len(sampled)} documents have text; sampling all of them[/]")
+    return sampled, from_relevant
 
 
 def _generate(
@@ -271,36 +276,11 @@ def _chunk_documents(path: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- scoring
 
 
-def per_query_metrics(
-    qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, list[Hit]]], metrics: list[str]
-) -> PerQuery:
-    """metric -> retriever -> query id -> value, by ranx; a query with no hits scores 0.
-
-    The run's scores are replaced by rank-derived ones so ranx keeps the retriever's order.
-    """
-    from ranx import Qrels, Run, evaluate
-
-    ranx_qrels = Qrels({qid: dict(docs) for qid, docs in qrels.items()})
-    qids = list(ranx_qrels.keys())
-    out: PerQuery = {m: {} for m in metrics}
-    for name, ranking_of in runs.items():
-        run_dict = {}
-        for qid in qrels:
-            hits = ranking_of.get(qid, [])
-            run_dict[qid] = {doc_id: float(len(hits) - rank) for rank, (doc_id, _) in enumerate(hits)}
-        values = evaluate(ranx_qrels, Run(run_dict, name=name), metrics, return_mean=False, make_comparable=True)
-        if len(metrics) == 1:
-            values = {metrics[0]: values}
-        for m in metrics:
-            out[m][name] = dict(zip(qids, map(float, values[m]), strict=True))
-    return out
-
-
 def build_result(
     *, args: argparse.Namespace, collection: BeirCollection, out: Path, specs: list[str], metric: str,
     metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
     sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
-    timing: dict[str, dict[str, float]],
+    timing: dict[str, dict[str, float]], split_half: SplitHalf,
 ) -> dict[str, Any]:
     human_means = {m: system_scores(human_scores[m]) for m in metrics}
     synthetic_means = {m: system_scores(synthetic_scores[m]) for m in metrics}
@@ -308,8 +288,6 @@ def build_result(
     for m in metrics:
         tau, rho = agreement(human_means[m], synthetic_means[m])
         correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
-    _, _, matrix = score_matrix(human_scores[metric], specs)
-    split_half = split_half_baseline(matrix, args.splits, args.seed)
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
     by_persona: dict[str, int] = {}
     by_complexity: dict[str, int] = {}

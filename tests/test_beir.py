@@ -117,3 +117,23 @@ def test_malformed_qrels(tmp_path: Path, qrels: str, expected: str) -> None:
     import re
 
     assert re.search(expected, _error(tmp_path, qrels=qrels))
+
+
+def test_null_title_and_text_read_as_empty_missing_text_is_an_error(tmp_path: Path) -> None:
+    docs = [{"_id": "d1", "title": None, "text": None}, {"_id": "d2", "text": "x"}]
+    collection = load_beir(write_beir(tmp_path, docs=docs, qrels="q1\td2\t1\n"))
+    assert collection.corpus["d1"] == CorpusDoc("d1", "", "")
+    pyserini_style = [{"_id": "d1", "contents": "x"}]
+    assert "missing field 'text'" in _error(tmp_path / "b", docs=pyserini_style, qrels="q1\td1\t1\n")
+
+
+def test_queries_judged_without_a_relevant_document_are_not_scored(tmp_path: Path, capsys) -> None:
+    collection = load_beir(write_beir(tmp_path, qrels="q1\td1\t1\nq3\td1\t0\nq3\td2\t-1\n"))
+    assert [q.id for q in collection.judged_queries()] == ["q1"]
+    err = capsys.readouterr().err
+    assert "1 query with no relevant document (every score 0 or less) not scored: 'q3'" in err
+
+
+def test_identical_duplicate_qrels_rows_are_accepted_silently(tmp_path: Path, capsys) -> None:
+    collection = load_beir(write_beir(tmp_path, qrels="q1\td1\t2\nq1\td1\t2\n"))
+    assert collection.qrels == {"q1": {"d1": 2}} and capsys.readouterr().err == ""

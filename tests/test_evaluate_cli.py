@@ -164,3 +164,120 @@ def test_bad_input_is_one_line_exit_2(
 def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "--dataset", str(tmp_path / "none"), "--no-mlflow"]) == 2
     assert "dataset folder not found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- degenerate folders (README, "Bad input")
+
+
+def _folder(root: Path, docs: list[dict], queries: list[dict], qrels: str) -> Path:
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (root / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return root
+
+
+def _evaluate(dataset: Path, *extra: str) -> int:
+    return main(["evaluate", "--dataset", str(dataset), "--no-mlflow", "--k", "1,10", *extra])
+
+
+TOY_DOCS = [{"_id": i, "title": t, "text": x} for i, t, x in DOCS]
+TOY_QUERIES = [{"_id": i, "text": t} for i, t, _, _ in QUERIES]
+
+
+@pytest.mark.parametrize("order", [("1", "0"), ("0", "1")])
+def test_conflicting_duplicate_qrels_keep_the_highest_score_in_any_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], order: tuple[str, str]
+) -> None:
+    qrels = f"q1\td1\t1\nq2\td2\t1\nq3\td3\t{order[0]}\nq3\td3\t{order[1]}\n"
+    root = _folder(tmp_path / "dup", TOY_DOCS, TOY_QUERIES, qrels)
+    assert _evaluate(root, "--retriever", "bm25,tfidf") == 0
+    captured = capsys.readouterr()
+    assert "Retrieval quality (3 judged queries)" in captured.out
+    assert (f"personaqa: warning: {root}/qrels/test.tsv:5: field 'score': query-id 'q3', corpus-id 'd3' "
+            f"is judged {order[1]} here and {order[0]} on line 4; kept the highest score") in captured.err
+
+
+def test_qrels_without_a_relevant_judgement_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _folder(tmp_path / "zero", TOY_DOCS, TOY_QUERIES, "q1\td1\t0\nq2\td2\t0\nq3\td3\t0\n")
+    assert _evaluate(root, "--retriever", "bm25") == 2
+    err = capsys.readouterr().err
+    assert err == (f"personaqa: error: {root}/qrels/test.tsv: field 'score': no judgement is relevant "
+                   "(score > 0); nothing to score\n")
+
+
+def test_title_retrievers_are_skipped_on_a_corpus_without_titles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = [{"_id": d["_id"], "text": d["text"]} for d in TOY_DOCS[:2]] + [{"_id": "d3", "title": None,
+                                                                           "text": "bread"}]
+    root = _folder(tmp_path / "untitled", docs, TOY_QUERIES[:2], "q1\td1\t1\nq2\td2\t1\n")
+    assert _evaluate(root, "--retriever", "bm25-title,tfidf", "--out", str(tmp_path / "o")) == 0
+    err = capsys.readouterr().err
+    assert f"retriever 'bm25-title' skipped: no document in {root}/corpus.jsonl has a title to index" in err
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert results["retrievers_skipped"] == ["bm25-title"]
+    assert [r["name"] for r in results["retrievers"]] == ["tfidf"]
+
+
+def test_a_run_with_no_hit_at_all_scores_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = [{"_id": "q1", "text": "quantum chromodynamics"}, {"_id": "q2", "text": "!!"}]
+    root = _folder(tmp_path / "miss", TOY_DOCS, queries, "q1\td1\t1\nq2\td2\t1\n")
+    assert _evaluate(root, "--retriever", "bm25,overlap", "--k", "1,500", "--out", str(tmp_path / "o")) == 0
+    assert "1 judged query(ies) with no word to search for (_id 'q2') get no hits and score 0" in \
+        capsys.readouterr().err
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert all(value == 0.0 for r in results["retrievers"] for value in r["overall"].values())
+
+
+def test_stop_words_only_corpus_skips_lexical_retrievers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = [{"_id": "d1", "text": "the and of"}, {"_id": "d2", "title": "it", "text": "is"}]
+    root = _folder(tmp_path / "stop", docs, [{"_id": "q1", "text": "the"}], "q1\td1\t1\n")
+    assert _evaluate(root, "--retriever", "bm25,tfidf") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == ["personaqa"] * 3
+    assert "retriever 'bm25' skipped: cannot index" in err[0] and "retriever 'tfidf' skipped" in err[1]
+    assert err[2].startswith("personaqa: error: ")
+    assert "none of the retrievers bm25, tfidf can index" in err[2]
+
+
+PLUGIN = """
+def failing(corpus):
+    def search(queries, k):
+        raise KeyError("index not loaded")
+    return search
+
+def broken_factory(corpus):
+    raise RuntimeError("no GPU")
+
+def refusing_factory(corpus):
+    raise ValueError("empty vocabulary")
+"""
+
+
+def test_plugin_raising_while_searching_is_one_line(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "failing_plugin.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _evaluate(dataset, "--retriever", "failing_plugin:failing") == 2
+    assert capsys.readouterr().err == (
+        "personaqa: error: retriever 'failing_plugin:failing' failed: KeyError: 'index not loaded'\n")
+    assert _evaluate(dataset, "--retriever", "failing_plugin:broken_factory") == 2
+    assert capsys.readouterr().err == ("personaqa: error: retriever 'failing_plugin:broken_factory': "
+                                       "the factory failed: RuntimeError: no GPU\n")
+    # a ValueError while indexing is a refusal of this corpus, as for the built-ins: skipped with a warning
+    assert _evaluate(dataset, "--retriever", "failing_plugin:refusing_factory,bm25") == 0
+    assert "retriever 'failing_plugin:refusing_factory' skipped: cannot index" in capsys.readouterr().err
+
+
+def test_out_that_is_a_file_fails_before_any_index(dataset: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("keep")
+    assert _evaluate(dataset, "--out", str(tmp_path / "file" / "eval")) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "keep"

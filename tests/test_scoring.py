@@ -118,3 +118,12 @@ def test_single_run_has_no_comparisons() -> None:
 def test_breakdown_fields_skips_free_text_fields() -> None:
     metadata = {f"q{i}": {"persona": "p" + str(i % 2), "source": f"doc-{i}"} for i in range(10)}
     assert breakdown_fields(metadata) == ["persona"]
+
+
+def test_runs_without_any_hit_score_zero_and_negative_judgements_keep_metrics_in_range() -> None:
+    qrels = {"q1": {"d1": 1, "d2": -1}, "q2": {"d2": 2}}
+    report = evaluate_runs(qrels, {"none": {}, "some": {"q1": [("d2", 1.0), ("d1", 0.5)]}}, [1, 5])
+    none, some = report.scores_of("none"), report.scores_of("some")
+    assert set(none.overall.values()) == {0.0}
+    assert all(0.0 <= value <= 1.0 for value in some.overall.values()) and some.overall["recall@5"] == 0.5
+    assert report.n_queries == 2 and all(0.0 <= c.p_value <= 1.0 for c in report.comparisons)

@@ -261,3 +261,61 @@ def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: P
     rows = _read_synthetic(tmp_path / "syn", load_beir(collection))
     assert [(r["_id"], r["doc_ids"], r["complexity"]) for r in rows] == [
         ("s1", ["d1", "d3"], "multi"), ("s2", ["d3"], "single")]
+
+
+# ---------------------------------------------------------------- fail before the LM
+
+
+@pytest.fixture
+def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the order of human scoring and generation; generation stops the command."""
+    from personaqa.programs import validate_cli
+    from personaqa.programs.errors import InputError
+
+    calls: list[str] = []
+    scoring = validate_cli.per_query_values
+
+    def score(*args, **kwargs):
+        calls.append("score")
+        return scoring(*args, **kwargs)
+
+    def generate(*args, **kwargs):
+        calls.append("generate")
+        raise InputError("generation reached")
+
+    monkeypatch.setattr(validate_cli, "per_query_values", score)
+    monkeypatch.setattr(validate_cli, "_generate", generate)
+    return calls
+
+
+def _validate(collection: Path, personas: Path, out: Path, *extra: str) -> int:
+    return main(["validate", "--beir", str(collection), "--personas", str(personas), "--out", str(out),
+                 "--splits", "10", "--no-mlflow", "--quiet", *extra])
+
+
+def test_human_side_is_scored_before_generation(collection: Path, personas: Path, tmp_path: Path,
+                                                no_generation: list[str]) -> None:
+    assert _validate(collection, personas, tmp_path / "o") == 2
+    assert no_generation == ["score", "generate"]
+
+
+@pytest.mark.parametrize(
+    ("qrels", "extra", "expected"),
+    [
+        ("q1\td1\t1\nq2\td2\t0\n", (), "only 1 query has a relevant document; the human split-half"),
+        ("q1\td1\t0\n", (), "field 'score': no judgement is relevant"),
+        ("q1\td1\t1\nq2\td2\t1\n", ("--retrievers", "bm25-title", "dense-title", "tfidf"),
+         "--retrievers: only 1 of 3 retrievers can index"),
+    ],
+)
+def test_collections_the_panel_cannot_score_fail_before_the_lm(
+    collection: Path, personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    no_generation: list[str], qrels: str, extra: tuple[str, ...], expected: str,
+) -> None:
+    (collection / "qrels" / "test.tsv").write_text(qrels)
+    untitled = [json.dumps({"_id": i, "text": x}) for i, _, x in DOCS]
+    (collection / "corpus.jsonl").write_text("\n".join(untitled) + "\n")
+    assert _validate(collection, personas, tmp_path / "o", *extra) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("personaqa: error:") == 1 and "Traceback" not in err
+    assert "generate" not in no_generation and not (tmp_path / "o").exists()
