@@ -27,13 +27,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from personaqa.programs.embedded_models import EMBEDDED_MODELS  # noqa: E402
+from personaqa.programs.generate_cli import sample_dir  # noqa: E402
 from personaqa.programs.persona_leak import leak_problem  # noqa: E402
 from personaqa.programs.personas import load_personas  # noqa: E402
 from personaqa.programs.question_form import form_problem  # noqa: E402
 
 
 def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:
-    config = out.with_suffix(".yaml")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config = out.parent / f"{out.name}.yaml"
     config.write_text(f"lm:\n  prompt_form: {form}\n" + (args.config.read_text() if args.config else ""))
     command = [sys.executable, "-m", "personaqa.programs.cli", "generate", "--out", str(out), "--overwrite",
                "--lm", f"embedded:{model}", "--config", str(config), "--quiet", "--no-mlflow"]
@@ -48,13 +50,13 @@ def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:
     wall = time.monotonic() - started
     if done.returncode not in (0, 4):  # 4: the run kept nothing, which is a result here
         raise SystemExit(f"{model}: generate failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-    return summarise(out, wall)
+    return summarise(out, wall, args.personas or sample_dir() / "personas.yaml")
 
 
-def summarise(out: Path, wall: float) -> dict:
+def summarise(out: Path, wall: float, personas_file: Path) -> dict:
     run = json.loads((out / "run.json").read_text())
     rows = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines() if line.strip()]
-    personas = {p.name: p for p in load_personas(Path(run["personas_file"]))} if "personas_file" in run else {}
+    personas = {p.name: p for p in load_personas(personas_file)}
     total = run["lm_usage_total"]
     return {
         "kept": len(rows),

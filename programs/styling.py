@@ -18,9 +18,15 @@ from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 STYLE_FIELDS = ("length", "tone", "letter_case", "wording")
 
 
+# What each length choice means in words: "short" alone left a 1.5B model's questions as long as before.
+LENGTHS = {"a few keywords": "a few keywords (3 to 6 words)", "short": "short (at most 10 words)",
+           "one full sentence": "one full sentence", "detailed": "detailed (one long sentence with context)"}
+
+
 def render_style(style: dict[str, str]) -> str:
-    """'short, casual, all lowercase, everyday words' from the enumerated style choices."""
-    return ", ".join(style[name] for name in STYLE_FIELDS if style.get(name))
+    """'short (at most 10 words), casual, all lowercase, everyday words' from the enumerated choices."""
+    return ", ".join(LENGTHS.get(style[name], style[name]) if name == "length" else style[name]
+                     for name in STYLE_FIELDS if style.get(name))
 
 
 class PersonaStylist(dspy.Module):
@@ -51,6 +57,7 @@ class PersonaStylist(dspy.Module):
     def forward(self, question: str, persona: Persona, language: str = "") -> str:
         """The styled question, in `language` (default: the question's own, as detected)."""
         language = language or language_label(question, fallback="the language of the question")
-        result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona),
-                         language=language)
-        return " ".join(result.styled_question.split())
+        style = self.writing_style(persona)
+        result = call_lm("style", self.rewrite, question=question, style=style, language=language)
+        styled = " ".join(result.styled_question.split())
+        return styled.lower() if "all lowercase" in style else styled  # a choice code can apply exactly

@@ -7,7 +7,7 @@ from typing import Literal
 import dspy
 from pydantic import BaseModel, Field
 
-from personaqa.signatures.types import AnswerText, EvidenceText, ReasonText
+from personaqa.signatures.types import AnswerText, EvidenceText, ShortReason
 
 MAX_BATCH = 12  # candidates judged in one batched call
 
@@ -21,7 +21,7 @@ class JudgeRelevance(dspy.Signature):
 
     passage: str = dspy.InputField()
     question: str = dspy.InputField()
-    evidence: EvidenceText = dspy.OutputField(desc="sentences copied exactly from the passage, or empty")
+    evidence: EvidenceText = dspy.OutputField(desc="one or two sentences copied exactly from the passage, or empty")
     answer: AnswerText = dspy.OutputField(desc="the answer in a few words, or what is missing")
     verdict: Literal["fully", "partially", "not"] = dspy.OutputField()
 
@@ -34,7 +34,7 @@ class ClassifyGenerality(dspy.Signature):
     without the source document (it, the company, this section)."""
 
     question: str = dspy.InputField()
-    reason: ReasonText = dspy.OutputField(desc="one sentence")
+    reason: ShortReason = dspy.OutputField(desc="a few words")
     verdict: Literal["insightful", "pedantic_or_general", "missing_context"] = dspy.OutputField()
 
 
@@ -47,7 +47,7 @@ class RelevanceItem(BaseModel):
 
 class GeneralityItem(BaseModel):
     number: int = Field(ge=1, le=MAX_BATCH)
-    reason: ReasonText
+    reason: ShortReason
     verdict: Literal["insightful", "pedantic_or_general", "missing_context"]
 
 

@@ -14,8 +14,9 @@ QuestionText = Annotated[str, StringConstraints(min_length=5, max_length=300)]
 ASKED_QUESTION_PATTERN = r'^[^"\\\n]{4,299}[?]$'
 AskedQuestion = Annotated[str, StringConstraints(min_length=5, max_length=300, pattern=ASKED_QUESTION_PATTERN)]
 ReasonText = Annotated[str, StringConstraints(max_length=240)]
-EvidenceText = Annotated[str, StringConstraints(max_length=400)]
-AnswerText = Annotated[str, StringConstraints(max_length=160)]
+ShortReason = Annotated[str, StringConstraints(max_length=100)]
+EvidenceText = Annotated[str, StringConstraints(max_length=300)]
+AnswerText = Annotated[str, StringConstraints(max_length=120)]
 
 QuestionType = Literal["extractive", "abstractive", "diagnostic", "sentiment", "aggregative", "comparative"]
 

@@ -83,7 +83,7 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     # (verdict, reason, number of a passage that alone answers fully or 0)
     "complex_relevance": ("fully", "each passage holds part of the answer", 0),
     "generality": ("insightful", "specific and self-contained"),
-    "writing_style": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
+    "writing_style": {"length": "short", "tone": "casual", "letter_case": "normal",
                       "wording": "everyday words"},
     "styled_question": lambda text: "styled: " + text.inputs["question"],
 }

@@ -237,7 +237,8 @@ def test_writing_style_is_derived_once_per_persona(bow):
     choices = {"lawyer": {"length": "detailed", "tone": "formal", "letter_case": "normal", "wording": "legal terms"},
                "parent": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
                           "wording": "everyday words"}}
-    styles = {"lawyer": "detailed, formal, normal, legal terms", "parent": "short, casual, all lowercase, everyday words"}
+    styles = {"lawyer": "detailed (one long sentence with context), formal, normal, legal terms",
+              "parent": "short (at most 10 words), casual, all lowercase, everyday words"}
     engine = engine_for(
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
@@ -254,6 +255,7 @@ def test_writing_style_is_derived_once_per_persona(bow):
     assert engine.calls["styled_question"] == len(records)
     for record in records:
         assert record.question.startswith(f"[{styles[record.persona].split(',')[0]}] ")
+        assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
 # -- failures -----------------------------------------------------------------------------------

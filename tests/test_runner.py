@@ -60,9 +60,10 @@ def docs(tmp_path) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "merger.md").write_text(
-        "# Harbor merger\n\nThe break fee is 40 million euros. The review ends on 30 June 2026.\n",
-        encoding="utf-8")
-    (folder / "policy.txt").write_text("Staff may work from home two days a week.\n", encoding="utf-8")
+        "# Harbor merger\n\nThe break fee is 40 million euros. The review ends on 30 June 2026. The market "
+        "share of the merged ports and their weather policy are in annex B.\n", encoding="utf-8")
+    (folder / "policy.txt").write_text("Staff may work from home two days a week. The policy sets no break fee, "
+                                       "market share or weather rules.\n", encoding="utf-8")
     return folder
 
 
@@ -205,7 +206,8 @@ def test_workers_cap_calls_in_flight_and_fan_out_within_a_unit(tmp_path, engines
     never more than --workers calls at once; the files equal those of a one-worker run."""
     folder = tmp_path / "one"
     folder.mkdir()
-    (folder / "merger.md").write_text("The break fee is 40 million euros; the review ends in June.\n")
+    (folder / "merger.md").write_text("The break fee is 40 million euros; the review ends in June. Market share "
+                                      "and weather policy are unchanged.\n")
     outputs = []
     for n in (1, workers):
         engines["fake-task"] = engine = InFlight()

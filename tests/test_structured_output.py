@@ -63,9 +63,10 @@ def test_judge_schemas_keep_verdict_enum_and_bound_reason():
     relevance = schema_for(JudgeRelevance, engine, "relevance", passage="x", question="q?")["properties"]
     assert relevance["verdict"]["enum"] == ["fully", "partially", "not"]
     assert "maxLength" not in relevance["verdict"]
-    assert relevance["reason"]["maxLength"] == 240
+    assert (relevance["evidence"]["maxLength"], relevance["answer"]["maxLength"]) == (300, 120)
     generality = schema_for(ClassifyGenerality, engine, "generality", question="q?")["properties"]
     assert generality["verdict"]["enum"] == ["insightful", "pedantic_or_general", "missing_context"]
+    assert generality["reason"]["maxLength"] == 100
 
 
 def test_unbounded_fields_get_default_bounds():
