@@ -22,3 +22,9 @@ class LMUnavailableError(PersonaqaError):
 class ServiceError(PersonaqaError):
     """A service the command needs (tracking store, Ray cluster, output folder) fails the start-up check,
     before any LM call: nothing was done or written."""
+
+
+class NothingKeptError(PersonaqaError):
+    """A run finished but kept no question (or too few to use); its outputs are written for inspection."""
+
+    exit_code = 4

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import load_config
+from personaqa.programs.errors import NothingKeptError
 from personaqa.programs.jsonl import json_lines
 from personaqa.programs.personas import load_personas
 from personaqa.programs.runner import GenerationJob, run_generation
@@ -56,14 +56,9 @@ def run(args: argparse.Namespace) -> int:
           f"({report.usage_this_session.total().calls} LM calls this session, {report.wall_seconds:.0f}s) "
           f"→ {args.out}")
     if counts.get("kept", 0) == 0:
-        print(f"personaqa: error: no question was kept; {why_nothing_kept(args.out / 'rejected.jsonl')}; "
-              f"every candidate is in {args.out / 'rejected.jsonl'}", file=sys.stderr)
-        return NOTHING_KEPT
+        raise NothingKeptError(f"no question was kept; {why_nothing_kept(args.out / 'rejected.jsonl')}; "
+                               f"every candidate is in {args.out / 'rejected.jsonl'}")
     return 0
-
-
-NOTHING_KEPT = 4
-"""Exit status of a generate run that finished but kept no question (outputs are written for inspection)."""
 
 
 def why_nothing_kept(rejected: Path, top: int = 3) -> str:

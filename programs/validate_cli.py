@@ -30,7 +30,7 @@ from personaqa.programs.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
-from personaqa.programs.errors import InputError
+from personaqa.programs.errors import InputError, NothingKeptError
 from personaqa.programs.evaluate_cli import check_out, parse_specs
 from personaqa.programs.eval_outputs import metric_label
 from personaqa.programs.personas import load_personas
@@ -55,6 +55,7 @@ DEFAULT_CHUNK_SIZE = 4000
 DEFAULT_SPLITS = 1000
 DEFAULT_METRIC = "ndcg@10"
 MIN_RETRIEVERS = 3
+MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
 METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
 REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
 EXPERIMENT = "personaqa"  # the experiment every command logs to
@@ -172,9 +173,10 @@ def run(args: argparse.Namespace) -> int:
 
     generation = _generate(args, config, personas, sample_path, out / SYNTHETIC_DIR)
     synthetic = _read_synthetic(out / SYNTHETIC_DIR, collection)
-    if not synthetic:
-        raise InputError(f"generation kept no questions from the {len(sampled)} sampled documents "
-                         f"(see {out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
+    if len(synthetic) < MIN_SYNTHETIC:
+        raise NothingKeptError(f"generation kept {len(synthetic)} question(s) from the {len(sampled)} sampled "
+                               f"documents, too few to rank retrievers (at least {MIN_SYNTHETIC}; see "
+                               f"{out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
     synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
     synthetic_runs = panel.search({row["_id"]: row["text"] for row in synthetic}, depth, "synthetic_search_s")
     synthetic_scores = per_query_values(synthetic_qrels, synthetic_runs, metrics)

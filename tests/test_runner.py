@@ -414,6 +414,23 @@ def test_cli_success_prints_one_summary_line(docs, tmp_path, engines, capsys):
     assert len(read_jsonl(out / "questions.jsonl")) == 2
 
 
+def test_a_run_that_keeps_nothing_says_why_and_exits_4(docs, tmp_path, engines, capsys):
+    engines["fake-task"] = new_engine(relevance=("partially", "the fee is named, not its amount"))
+    out = tmp_path / "out"
+    assert main(cli(docs, out, "--personas", str(write_lawyer(tmp_path)))) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    (line,) = [l for l in err if l.startswith("personaqa: error:")]
+    assert "no question was kept; rejected at relevance 6" in line
+    assert '"partially: the fee is named, not its amount"' in line and "rejected.jsonl" in line
+    assert read_jsonl(out / "questions.jsonl") == [] and len(read_jsonl(out / "rejected.jsonl")) == 6
+
+
+def write_lawyer(tmp_path: Path) -> Path:
+    personas = tmp_path / "personas.yaml"
+    personas.write_text("- {name: lawyer, description: formal}\n", encoding="utf-8")
+    return personas
+
+
 # -- complex (multi-chunk) questions --------------------------------------------------------------
 
 
