@@ -192,7 +192,7 @@ class SyntheticEvalProgram(dspy.Module):
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        problem = (form_problem(styled, rewrite=True) or language_problem(styled, chunk.text)
+        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona)) or language_problem(styled, chunk.text)
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "style",

@@ -18,15 +18,29 @@ from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 STYLE_FIELDS = ("length", "tone", "letter_case", "wording")
 
 
-# What each length choice means in words: "short" alone left a 1.5B model's questions as long as before.
-LENGTHS = {"a few keywords": "a few keywords (3 to 6 words)", "short": "short (at most 10 words)",
-           "one full sentence": "one full sentence", "detailed": "detailed (one long sentence with context)"}
+# What each choice asks the rewrite to do, in words a small model acts on: "short" alone left a 1.5B
+# model's questions as they were, apart from their letter case.
+RULES = {
+    "a few keywords": "a search-box query of 3 to 6 keywords, no question words",
+    "short": "at most 10 words, dropping every word that is not needed",
+    "one full sentence": "one complete question",
+    "detailed": "one long question that also says why the person asks",
+    "casual": "casual, as typed on a phone",
+    "neutral": "plain and neutral",
+    "formal": "formal and precise",
+    "everyday words": "everyday words instead of technical terms",
+    "technical terms": "the field's technical terms",
+    "legal terms": "legal terms",
+    "numbers first": "asking for figures, amounts or dates",
+}
+KEYWORDS = "a few keywords"
 
 
 def render_style(style: dict[str, str]) -> str:
-    """'short (at most 10 words), casual, all lowercase, everyday words' from the enumerated choices."""
-    return ", ".join(LENGTHS.get(style[name], style[name]) if name == "length" else style[name]
-                     for name in STYLE_FIELDS if style.get(name))
+    """'at most 10 words, dropping every word that is not needed; casual, as typed on a phone; everyday
+    words instead of technical terms' from the enumerated choices; letter case is applied by code."""
+    return "; ".join(RULES.get(style[name], style[name]) for name in STYLE_FIELDS
+                     if style.get(name) and name != "letter_case")
 
 
 class PersonaStylist(dspy.Module):
@@ -36,7 +50,7 @@ class PersonaStylist(dspy.Module):
         super().__init__()
         self.describe = dspy.Predict(DescribeWritingStyle)
         self.rewrite = dspy.Predict(RewriteInStyle)
-        self._styles: dict[str, str] = {}
+        self._styles: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def __deepcopy__(self, memo: dict) -> PersonaStylist:
@@ -45,19 +59,28 @@ class PersonaStylist(dspy.Module):
         copy.rewrite = self.rewrite.deepcopy()
         return copy
 
-    def writing_style(self, persona: Persona) -> str:
-        """The persona's style as a short instruction, derived by the LM once per persona."""
+    def choices(self, persona: Persona) -> dict[str, str]:
+        """The persona's style choices (length, tone, letter_case, wording), derived by the LM once."""
         key = persona_text(persona)
         with self._lock:
             if key not in self._styles:
                 result = call_lm("style", self.describe, persona=key)
-                self._styles[key] = render_style({name: getattr(result, name) for name in STYLE_FIELDS})
+                self._styles[key] = {name: getattr(result, name) for name in STYLE_FIELDS}
             return self._styles[key]
+
+    def writing_style(self, persona: Persona) -> str:
+        """The persona's style as the instruction the rewrite gets."""
+        return render_style(self.choices(persona))
+
+    def keywords(self, persona: Persona) -> bool:
+        """Whether this persona types keyword queries (which need no question mark)."""
+        return self.choices(persona).get("length") == KEYWORDS
 
     def forward(self, question: str, persona: Persona, language: str = "") -> str:
         """The styled question, in `language` (default: the question's own, as detected)."""
         language = language or language_label(question, fallback="the language of the question")
-        style = self.writing_style(persona)
-        result = call_lm("style", self.rewrite, question=question, style=style, language=language)
+        result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona),
+                         language=language)
         styled = " ".join(result.styled_question.split())
-        return styled.lower() if "all lowercase" in style else styled  # a choice code can apply exactly
+        lowercase = self.choices(persona).get("letter_case") == "all lowercase"
+        return styled.lower() if lowercase else styled  # a choice code can apply exactly
