@@ -49,7 +49,7 @@ def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode not in (0, 4):  # 4: the run kept nothing, which is a result here
-        raise SystemExit(f"{model}: generate failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+        return {"failed": f"generate exited {done.returncode}: {done.stderr.strip()[-300:]}"}
     return summarise(out, wall, args.personas or sample_dir() / "personas.yaml")
 
 
@@ -90,6 +90,9 @@ def main() -> None:
     for model in args.models:
         for form in args.prompt_form:
             r = run_one(model, form, args, args.out / f"{model}-{form}")
+            if "failed" in r:
+                print(f"{model:<20} {form:<5} {r['failed']}", flush=True)
+                continue
             differs = f"{r['styled_differs']}/{r['kept']}"
             print(f"{model:<20} {form:<5} {r['kept']:>4} {r['distinct']:>8} {r['echoes']:>4} {r['leaks']:>4} "
                   f"{differs:>11} {r['units']:>5} {r['wall'] / max(r['units'], 1):>6.1f} {r['calls']:>5} "

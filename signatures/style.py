@@ -14,9 +14,11 @@ class DescribeWritingStyle(dspy.Signature):
     tone, letter case and wording that fit them."""
 
     persona: str = dspy.InputField()
-    length: Literal["a few keywords", "short", "one full sentence", "detailed"] = dspy.OutputField()
-    tone: Literal["casual", "neutral", "formal"] = dspy.OutputField()
-    letter_case: Literal["all lowercase", "normal"] = dspy.OutputField()
+    # The usual choice first: a 1.5B model picked the first value it was offered ("all lowercase") for
+    # a formal lawyer as for a parent on a phone.
+    length: Literal["one full sentence", "short", "a few keywords", "detailed"] = dspy.OutputField()
+    tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
+    letter_case: Literal["normal", "all lowercase"] = dspy.OutputField()
     wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
 
 
