@@ -63,7 +63,8 @@ def summarise(out: Path, wall: float, personas_file: Path) -> dict:
         "distinct": len({r["question"].strip().lower() for r in rows}),
         "echoes": sum(1 for r in rows if form_problem(r["question"], rewrite=True)),
         "leaks": sum(1 for r in rows if r["persona"] in personas and leak_problem(r["question"], personas[r["persona"]])),
-        "styled_differs": sum(1 for r in rows if r["question"].strip() != r["original_question"].strip()),
+        # differs in more than letter case: lowercasing alone is not a style
+        "styled_differs": sum(1 for r in rows if r["question"].strip().lower() != r["original_question"].strip().lower()),
         "units": run["counts"]["units"],
         "calls": total["calls"],
         "prompt_tokens_per_call": total["input_tokens"] / max(total["calls"], 1),
@@ -84,7 +85,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="personaqa-models-")))
     args = parser.parse_args()
     print(f"runs in {args.out}")
-    header = (f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'styled≠orig':>11} "
+    header = (f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'restyled':>11} "
               f"{'units':>5} {'s/unit':>6} {'calls':>5} {'prompt tok/call':>15} {'kept/min':>8}  per persona")
     print(header)
     for model in args.models:

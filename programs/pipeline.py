@@ -53,7 +53,7 @@ class ProgramSettings:
     interest_dedup_threshold: float = 0.85
     question_dedup_threshold: float = 0.92
     max_interests: int = 3
-    max_types_per_interest: int = 2
+    max_types_per_interest: int = 1
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
     fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 

@@ -6,6 +6,7 @@ instruction. A free-text style description, fed back to a small model, came back
 
 from __future__ import annotations
 
+import re
 import threading
 
 import dspy
@@ -15,7 +16,8 @@ from personaqa.programs.records import Persona
 from personaqa.programs.text_views import language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 
-STYLE_FIELDS = ("length", "tone", "letter_case", "wording")
+STYLE_FIELDS = ("length", "tone", "wording")
+_LOWERCASE = re.compile(r"\blower[- ]?case\b", re.IGNORECASE)
 
 
 # What each choice asks the rewrite to do, in words a small model acts on: "short" alone left a 1.5B
@@ -38,9 +40,8 @@ KEYWORDS = "a few keywords"
 
 def render_style(style: dict[str, str]) -> str:
     """'at most 10 words, dropping every word that is not needed; casual, as typed on a phone; everyday
-    words instead of technical terms' from the enumerated choices; letter case is applied by code."""
-    return "; ".join(RULES.get(style[name], style[name]) for name in STYLE_FIELDS
-                     if style.get(name) and name != "letter_case")
+    words instead of technical terms' from the enumerated choices."""
+    return "; ".join(RULES.get(style[name], style[name]) for name in STYLE_FIELDS if style.get(name))
 
 
 class PersonaStylist(dspy.Module):
@@ -60,7 +61,7 @@ class PersonaStylist(dspy.Module):
         return copy
 
     def choices(self, persona: Persona) -> dict[str, str]:
-        """The persona's style choices (length, tone, letter_case, wording), derived by the LM once."""
+        """The persona's style choices (length, tone, wording), derived by the LM once."""
         key = persona_text(persona)
         with self._lock:
             if key not in self._styles:
@@ -82,5 +83,6 @@ class PersonaStylist(dspy.Module):
         result = call_lm("style", self.rewrite, question=question, style=self.writing_style(persona),
                          language=language)
         styled = " ".join(result.styled_question.split())
-        lowercase = self.choices(persona).get("letter_case") == "all lowercase"
-        return styled.lower() if lowercase else styled  # a choice code can apply exactly
+        # Letter case is applied by code, from the description ("types ... often lowercase"): a small model
+        # asked to choose it picked lowercase for every persona.
+        return styled.lower() if _LOWERCASE.search(persona.description) else styled

@@ -11,14 +11,13 @@ from personaqa.signatures.types import QuestionText
 
 class DescribeWritingStyle(dspy.Signature):
     """How does this person type questions into a search box or a chat assistant? Pick the length,
-    tone, letter case and wording that fit them."""
+    tone and wording that fit them."""
 
     persona: str = dspy.InputField()
-    # The usual choice first: a 1.5B model picked the first value it was offered ("all lowercase") for
-    # a formal lawyer as for a parent on a phone.
+    # The usual choice first. Letter case is not asked: a 1.5B model chose "all lowercase" for a formal
+    # lawyer as for a parent on a phone (programs/styling.py reads it from the description instead).
     length: Literal["one full sentence", "short", "a few keywords", "detailed"] = dspy.OutputField()
     tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
-    letter_case: Literal["normal", "all lowercase"] = dspy.OutputField()
     wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
 
 

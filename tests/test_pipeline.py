@@ -194,7 +194,7 @@ def test_kept_record_has_complete_provenance(bow):
         question_types=["extractive"],
         relevance=("fully", "the first sentence gives 40 million euros"),
         generality=("insightful", "specific to the merger"),
-        writing_style={"length": "one full sentence", "tone": "formal", "letter_case": "normal",
+        writing_style={"length": "one full sentence", "tone": "formal",
                        "wording": "legal terms"},
         styled_question=lambda t: "Kindly state how big the harbor break fee is?",
     )
@@ -235,8 +235,8 @@ def test_question_ids_are_stable_across_program_instances(bow):
 
 
 def test_writing_style_is_derived_once_per_persona(bow):
-    choices = {"lawyer": {"length": "detailed", "tone": "formal", "letter_case": "normal", "wording": "legal terms"},
-               "parent": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
+    choices = {"lawyer": {"length": "detailed", "tone": "formal", "wording": "legal terms"},
+               "parent": {"length": "short", "tone": "casual",
                           "wording": "everyday words"}}
     styles = {"lawyer": "one long question that also says why the person asks; formal and precise; legal terms",
               "parent": "at most 10 words, dropping every word that is not needed; casual, as typed on a phone; "
@@ -351,7 +351,7 @@ def test_usage_ledger_matches_engine_calls_per_stage(bow):
                              "relevance": relevance_by_question}, input_tokens=13, output_tokens=4)
     engine.fail("generality", "invalid_json", when=lambda t: "market share" in t.inputs["question"]
                 and "compa" in t.inputs["question"])
-    program = build_program(bow)
+    program = build_program(bow, max_types_per_interest=2)
     with lm_context(make_lm(engine)):
         outs = [program(chunk=CHUNK, persona=p) for p in (LAWYER, PARENT)]
     ledger = outs[0].usage
@@ -403,7 +403,7 @@ def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.records == [] and [r.stage for r in out.rejections] == ["style"]
     assert "not a question" in out.rejections[0].reason
-    keywords = {"length": "a few keywords", "tone": "casual", "letter_case": "normal", "wording": "everyday words"}
+    keywords = {"length": "a few keywords", "tone": "casual", "wording": "everyday words"}
     engine = engine_for(["break fee"], writing_style=keywords, styled_question=lambda t: "harbor break fee amount")
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
     assert record.question == "harbor break fee amount"
