@@ -99,7 +99,9 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""
-        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm)) if self.judge_lm else nullcontext()
+        if self.judge_lm is None:
+            return nullcontext()
+        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm))
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -133,14 +135,20 @@ class SyntheticEvalProgram(dspy.Module):
                                                   "lm_error", failure.detail))
                 continue
             candidate = Candidate(qid, interest, question_type, text)
-            if problem := form_problem(text):
-                rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
-                continue
-            if problem := language_problem(text, chunk.text):
-                rejections.append(self._rejection(candidate, chunk, persona, "language", problem))
+            if rejection := self._written_problem(candidate, chunk, persona):
+                rejections.append(rejection)
                 continue
             candidates.append(candidate)
         return candidates
+
+    def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
+        """The rejection of a freshly written question that is not one question (stage `generation`) or
+        not in its chunk's language (stage `language`); None when it may go on."""
+        if problem := form_problem(candidate.question):
+            return self._rejection(candidate, chunk, persona, "generation", problem)
+        if problem := language_problem(candidate.question, chunk.text):
+            return self._rejection(candidate, chunk, persona, "language", problem)
+        return None
 
     def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                      rejections: list[Rejection]) -> list[Candidate]:
@@ -196,7 +204,8 @@ class SyntheticEvalProgram(dspy.Module):
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona)) or language_problem(styled, chunk.text)
+        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona))
+                   or language_problem(styled, chunk.text)
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "style",
@@ -235,8 +244,8 @@ class SyntheticEvalProgram(dspy.Module):
                 except StageFailure as failure:
                     rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
                     continue
-                if problem := form_problem(candidate.question):
-                    rejections.append(self._rejection(candidate, primary, persona, "generation", problem))
+                if rejection := self._written_problem(candidate, primary, persona):
+                    rejections.append(rejection)
                     continue
                 if not self._style(candidate, primary, persona, rejections):
                     continue
