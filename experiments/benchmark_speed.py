@@ -142,7 +142,7 @@ def free_port() -> int:
 
 
 def section_llama_server(tmp: Path) -> None:
-    from personaqa.programs.embedded_models import EMBEDDED_MODELS, model_path
+    from personaqa.programs.lm.embedded_models import EMBEDDED_MODELS, model_path
 
     print("\n== 2. llama.cpp server (llama-cpp-python[server]) with the embedded SmolLM2 GGUF")
     port = free_port()

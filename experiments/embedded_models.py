@@ -26,11 +26,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from personaqa.programs.embedded_models import EMBEDDED_MODELS  # noqa: E402
-from personaqa.programs.generate_cli import sample_dir  # noqa: E402
-from personaqa.programs.persona_leak import leak_problem  # noqa: E402
-from personaqa.programs.personas import load_personas  # noqa: E402
-from personaqa.programs.question_form import form_problem  # noqa: E402
+from personaqa.programs.cli.generate import sample_dir  # noqa: E402
+from personaqa.programs.corpus.personas import load_personas  # noqa: E402
+from personaqa.programs.lm.embedded_models import EMBEDDED_MODELS  # noqa: E402
+from personaqa.programs.recipe.checks.persona_leak import leak_problem  # noqa: E402
+from personaqa.programs.recipe.checks.question_form import form_problem  # noqa: E402
 
 
 def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import dspy
 
-from personaqa.optimize import tracking_log
 from personaqa.optimize.compile_run import report_metrics
 from personaqa.optimize.evaluation import EvalReport, evaluate_target
 from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import file_hash, load_labelled
 from personaqa.optimize.metrics import JudgeMetric, Weights
 from personaqa.optimize.targets import TARGETS
-from personaqa.programs.atomic import atomic_write, write_json
 from personaqa.programs.config import RunConfig
-from personaqa.programs.errors import InputError
-from personaqa.programs.lms import adapter_for, build_lm, describe_lm
-from personaqa.programs.preflight import check_services
-from personaqa.programs.program_io import check_program_path
-from personaqa.programs.runner import build_program
+from personaqa.programs.core.atomic import atomic_write, write_json
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.lm.build import adapter_for, build_lm, describe_lm
+from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.program_io import check_program_path
+from personaqa.programs.run.preflight import check_services
+from personaqa.programs.tracking import log as tracking_log
 
 BASELINE = "baseline"
 

@@ -15,13 +15,13 @@ from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import file_hash, load_labelled
 from personaqa.optimize.metrics import JudgeMetric, Weights
 from personaqa.optimize.targets import TARGETS
-from personaqa.optimize import tracking_log
 from personaqa.programs.config import LMConfig, RunConfig
-from personaqa.programs.errors import InputError
-from personaqa.programs.lms import adapter_for, build_lm, describe_lm
-from personaqa.programs.preflight import check_services
-from personaqa.programs.program_io import check_program_path, save_program_state
-from personaqa.programs.runner import build_program
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.lm.build import adapter_for, build_lm, describe_lm
+from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.program_io import check_program_path, save_program_state
+from personaqa.programs.run.preflight import check_services
+from personaqa.programs.tracking import log as tracking_log
 
 
 @dataclass

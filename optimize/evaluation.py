@@ -9,7 +9,7 @@ import dspy
 import numpy as np
 
 from personaqa.optimize.metrics import ASPECTS, JudgeMetric
-from personaqa.programs.usage import Ledger, collecting
+from personaqa.programs.lm.usage import Ledger, collecting
 
 
 @dataclass

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import dspy
 
-from personaqa.programs.lm_calls import StageFailure, call_lm
-from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.text_views import passage_text, persona_text
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.lm.calls import StageFailure, call_lm
+from personaqa.programs.recipe.text_views import passage_text, persona_text
 from personaqa.signatures import RateAnswerability, RateGenerality, RatePersonaFidelity
 
 
@@ -89,7 +89,7 @@ class JudgePanel:
 
     def context(self):
         """Judge calls run on the judge LM and stay out of the optimizer's trace."""
-        from personaqa.programs.lms import adapter_for
+        from personaqa.programs.lm.build import adapter_for
 
         if self.judge_lm:
             return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm), trace=None)

@@ -23,9 +23,9 @@ from typing import Literal
 import dspy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from personaqa.programs.errors import InputError
-from personaqa.programs.jsonl import json_lines
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.core.jsonl import json_lines
+from personaqa.programs.core.records import Chunk, Persona
 
 BadReason = Literal["not_answerable", "too_general", "missing_context", "off_persona"]
 

@@ -12,7 +12,7 @@ import dspy
 from pydantic import BaseModel, ConfigDict, Field
 
 from personaqa.optimize.judges import Judgement, JudgePanel
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.core.records import Chunk, Persona
 
 ASPECTS = ("relevance", "generality", "persona_fidelity")
 

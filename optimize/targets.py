@@ -9,9 +9,9 @@ import dspy
 
 from personaqa.optimize.labels import LabelledExample
 from personaqa.optimize.metrics import Produced
-from personaqa.programs.lm_calls import StageFailure, call_lm
-from personaqa.programs.pipeline import SyntheticEvalProgram
-from personaqa.programs.text_views import language_label, passage_text, persona_text
+from personaqa.programs.lm.calls import StageFailure, call_lm
+from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+from personaqa.programs.recipe.text_views import language_label, passage_text, persona_text
 
 
 class ProgramTarget(dspy.Module):

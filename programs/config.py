@@ -9,9 +9,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from personaqa.programs.documents import read_text
-from personaqa.programs.embedding import DEFAULT_EMBEDDER
-from personaqa.programs.errors import InputError
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.corpus.documents import read_text
+from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 
 EMBEDDED_LM = "embedded"

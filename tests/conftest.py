@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def embedder():
     """The embedded MiniLM, loaded once for the whole test session."""
-    from personaqa.programs.embedding import load_embedder
+    from personaqa.programs.corpus.embedding import load_embedder
 
     return load_embedder()
 

@@ -30,7 +30,7 @@ import dspy
 import numpy as np
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 
 # Engine keys (one per kind of LM call) and the usage-ledger stage each one is counted under.
 STAGE_OF_KEY = {
@@ -284,7 +284,7 @@ def lm_context(lm: dspy.LM) -> Iterator[None]:
 def build_program(embedder: Any, question_types: dict[str, str] | None = None,
                   judge_lm: dspy.LM | None = None, **settings: Any):
     """SyntheticEvalProgram with the given settings (ProgramSettings fields as keywords)."""
-    from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
+    from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
 
     return SyntheticEvalProgram(embedder, question_types, ProgramSettings(**settings), judge_lm)
 
@@ -294,3 +294,21 @@ def run_program(program: Any, engine: ScriptedEngine, chunk: Any, persona: Any,
     """Run the program on one (chunk, persona) under the fake LM and the bounded JSON adapter."""
     with lm_context(make_lm(engine)):
         return program(chunk=chunk, persona=persona, **kwargs)
+
+
+# Where a generate run builds its LMs and loads its embedder: a test swaps them in every one of these modules.
+LM_BUILDERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.units")
+EMBEDDER_LOADERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.plan",
+                    "personaqa.programs.run.finalise")
+
+
+def patch_run_lms(monkeypatch: Any, build_lm: Callable[..., Any]) -> None:
+    """A generate run (and `build_program`) builds its task and judge LMs with `build_lm`."""
+    for module in LM_BUILDERS:
+        monkeypatch.setattr(f"{module}.build_lm", build_lm)
+
+
+def patch_run_embedder(monkeypatch: Any, load_embedder: Callable[[str], Any]) -> None:
+    """A generate run (and `build_program`) loads its embedder with `load_embedder`."""
+    for module in EMBEDDER_LOADERS:
+        monkeypatch.setattr(f"{module}.load_embedder", load_embedder)

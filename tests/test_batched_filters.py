@@ -7,10 +7,10 @@ import dspy
 from fake_endpoint import FakeEndpoint
 from fakes import BagOfWordsEmbedder
 from personaqa.programs.config import LMConfig
-from personaqa.programs.lms import build_lm
-from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
-from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.lm.build import build_lm
+from personaqa.programs.lm.structured_output import BoundedJSONAdapter
+from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
 
 CHUNK = Chunk(chunk_id="harbor#c0", doc_id="harbor", title="Harbor merger", start=0,
               text="The Competition Authority reviews the Harbor Analytics merger. The break fee is 40 million euros.")

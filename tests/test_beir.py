@@ -10,8 +10,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from personaqa.programs.beir import CorpusDoc, load_beir
-from personaqa.programs.errors import InputError
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.evaluation.beir import CorpusDoc, load_beir
 
 DOCS = [
     {"_id": "d1", "title": "Cats", "text": "Cats purr.", "url": "https://example.org/cats"},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from personaqa.programs.checkpoints import CheckpointLog, UnitResult
-from personaqa.programs.records import QuestionRecord, Rejection, Verdict
-from personaqa.programs.usage import Ledger, StageUsage
+from personaqa.programs.core.records import QuestionRecord, Rejection, Verdict
+from personaqa.programs.lm.usage import Ledger, StageUsage
+from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
 
 
 def unit(order: int, chunk_id: str = "doc#c0", persona: str = "ann") -> UnitResult:

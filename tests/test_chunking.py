@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personaqa.programs.chunking import chunk_document, sentence_spans
-from personaqa.programs.records import Document
+from personaqa.programs.core.records import Document
+from personaqa.programs.corpus.chunking import chunk_document, sentence_spans
 
 
 def sentences(n: int, width: int = 40) -> str:

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from fakes import BagOfWordsEmbedder
+from fakes import BagOfWordsEmbedder, patch_run_embedder, patch_run_lms
 from fakes_judges import DEV, TRAIN, JudgingEngine, fake_build_lm
 from personaqa.optimize import compile_run
 from personaqa.optimize.compile_run import CompileJob, run_compile
 from personaqa.optimize.compiler import Budget
 from personaqa.optimize.labels import load_labelled
-from personaqa.programs import runner
 from personaqa.programs.config import LMConfig, RunConfig
-from personaqa.programs.errors import InputError
-from personaqa.programs.program_io import load_program_state, save_program_state
-from personaqa.programs.records import Persona
-from personaqa.programs.runner import GenerationJob, build_program, run_generation
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.core.records import Persona
+from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.program_io import load_program_state, save_program_state
+from personaqa.programs.run.job import GenerationJob
+from personaqa.programs.run.runner import run_generation
 
 KEY = "sk-planted-123456"
 PREDICTORS = {"writer": ["writer.write"], "stylist": ["stylist.describe", "stylist.rewrite"]}
@@ -32,8 +33,8 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> dict[str, JudgingEngine]:
     fakes = {"fake-task": JudgingEngine(name="task"), "fake-judge": JudgingEngine(name="judge")}
     build = fake_build_lm(fakes)
     monkeypatch.setattr(compile_run, "build_lm", build)
-    monkeypatch.setattr(runner, "build_lm", build)
-    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    patch_run_lms(monkeypatch, build)
+    patch_run_embedder(monkeypatch, lambda name: BagOfWordsEmbedder())
     return fakes
 
 

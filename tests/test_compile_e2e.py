@@ -14,8 +14,8 @@ import pytest
 
 from personaqa.programs.cli import main
 from personaqa.programs.config import RunConfig
-from personaqa.programs.program_io import load_program_state
-from personaqa.programs.runner import build_program
+from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.program_io import load_program_state
 
 pytestmark = pytest.mark.e2e
 

@@ -9,13 +9,13 @@ import dspy
 import pytest
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
-from personaqa.programs.beir import load_beir
-from personaqa.programs.export import write_beir
-from personaqa.programs.overlap import find_chunk_groups, semantic_jaccard
-from personaqa.programs.pipeline import SyntheticEvalProgram
-from personaqa.programs.records import Chunk, Persona, QuestionRecord
-from personaqa.programs.scoring import evaluate_runs
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.core.records import Chunk, Persona, QuestionRecord
+from personaqa.programs.corpus.overlap import find_chunk_groups, semantic_jaccard
+from personaqa.programs.evaluation.beir import load_beir
+from personaqa.programs.evaluation.scoring import evaluate_runs
+from personaqa.programs.lm.structured_output import BoundedJSONAdapter
+from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+from personaqa.programs.run.export import write_beir
 
 
 def chunk(chunk_id: str, doc_id: str, text: str) -> Chunk:

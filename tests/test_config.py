@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from personaqa.programs.config import RunConfig, load_config
-from personaqa.programs.errors import InputError
+from personaqa.programs.core.errors import InputError
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 
 

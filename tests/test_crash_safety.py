@@ -193,8 +193,8 @@ def test_compile_killed_at_random_points_keeps_the_program_file_whole(tmp_path):
     """`personaqa compile --stage writer --optimizer labeled` killed at random LM requests: the compiled
     program file is always the previous program or the new one, whole; a rerun writes the new one."""
     from personaqa.programs.config import RunConfig
-    from personaqa.programs.program_io import save_program_state
-    from personaqa.programs.runner import build_program
+    from personaqa.programs.recipe.build import build_program
+    from personaqa.programs.recipe.program_io import save_program_state
 
     program_file = tmp_path / "compiled.json"
     save_program_state(build_program(RunConfig()), program_file)  # the previous version: the baseline program
@@ -235,8 +235,9 @@ def test_compile_killed_at_random_points_keeps_the_program_file_whole(tmp_path):
 _KILL_CHILD = """
 import os, signal, sys, json
 from pathlib import Path
-from personaqa.programs import atomic, export
-from personaqa.programs.records import QuestionRecord
+from personaqa.programs.core import atomic
+from personaqa.programs.core.records import QuestionRecord
+from personaqa.programs.run import export
 out, where = Path(sys.argv[1]), sys.argv[2]
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -273,14 +274,14 @@ def _kill_child(out: Path, where: str) -> None:
 
 
 def _record(n: int):
-    from personaqa.programs.records import QuestionRecord
+    from personaqa.programs.core.records import QuestionRecord
 
     return QuestionRecord(question_id=f"q{n}", question=f"old {n}?", original_question="o", persona="p",
                           interest="i", question_type="extractive", chunk_id="d#c0", doc_id="d")
 
 
 def test_killed_jsonl_write_keeps_the_previous_file_and_the_rerun_sweeps_its_temporary(tmp_path):
-    from personaqa.programs.atomic import write_jsonl
+    from personaqa.programs.core.atomic import write_jsonl
 
     write_jsonl(tmp_path / "questions.jsonl", [{"n": "old"}])
     _kill_child(tmp_path, "jsonl")
@@ -296,7 +297,7 @@ def test_killed_jsonl_write_keeps_the_previous_file_and_the_rerun_sweeps_its_tem
 def test_killed_dataset_export_keeps_the_previous_dataset_and_the_rerun_sweeps_its_staging(tmp_path):
     from datasets import load_from_disk
 
-    from personaqa.programs.export import write_dataset
+    from personaqa.programs.run.export import write_dataset
 
     write_dataset(tmp_path, [_record(1), _record(2)])
     _kill_child(tmp_path, "dataset")
@@ -309,7 +310,7 @@ def test_killed_dataset_export_keeps_the_previous_dataset_and_the_rerun_sweeps_i
 
 
 def test_killed_dataset_export_leaves_no_scratch_folder_after_rerun(tmp_path):
-    from personaqa.programs.export import write_dataset
+    from personaqa.programs.run.export import write_dataset
 
     _kill_child(tmp_path, "dataset")
     write_dataset(tmp_path, [_record(3)])
@@ -320,8 +321,8 @@ def test_kill_between_the_renames_of_a_folder_swap_restores_the_previous_folder(
     """Swapping a folder takes two renames (old aside, new in); a kill between them leaves no `beir/`, only
     `.beir.old`. The next write puts the previous version back before building the new one, so a failed
     rerun still leaves the previous folder in place."""
-    from personaqa.programs.atomic import atomic_directory
-    from personaqa.programs.export import write_beir
+    from personaqa.programs.core.atomic import atomic_directory
+    from personaqa.programs.run.export import write_beir
 
     write_beir(tmp_path, [], [_record(1)])
     before = (tmp_path / "beir" / "queries.jsonl").read_bytes()

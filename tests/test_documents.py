@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from personaqa.programs.documents import iter_documents
-from personaqa.programs.errors import InputError
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.corpus.documents import iter_documents
 
 
 def load(*paths):

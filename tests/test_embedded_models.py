@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from personaqa.programs import embedded_models
-from personaqa.programs.embedded_models import (
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.lm import embedded_models
+from personaqa.programs.lm.embedded_models import (
     DEFAULT_EMBEDDED, EMBEDDED_MODELS, EmbeddedModel, embedded_model, model_path,
 )
-from personaqa.programs.errors import InputError
 
 
 def fake_parts(tmp_path: Path, monkeypatch, chunks: list[bytes], prefix: str = "fakepart") -> tuple[str, ...]:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fakes import CachingEmbedder
-from personaqa.programs.embedding import semantic_dedup
-from personaqa.programs.filters import near_duplicates
+from personaqa.programs.corpus.embedding import semantic_dedup
+from personaqa.programs.recipe.filters import near_duplicates
 
 QUESTIONS = [
     "What is the break fee?",

@@ -10,8 +10,8 @@ import pytest
 
 from fake_endpoint import FakeEndpoint
 from personaqa.programs.config import LMConfig
-from personaqa.programs.lms import build_lm
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.lm.build import build_lm
+from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 from personaqa.signatures import GenerateQuestion
 
 
@@ -51,7 +51,7 @@ def test_extra_body_fields_reach_the_endpoint_on_every_call():
 
 def test_extra_body_is_refused_for_the_in_process_model_and_for_credentials():
     from personaqa.programs.config import load_config
-    from personaqa.programs.errors import InputError
+    from personaqa.programs.core.errors import InputError
 
     with pytest.raises(InputError, match="extra_body is for endpoint LMs"):
         build_lm(LMConfig(extra_body={"repeat_penalty": 1.0}))

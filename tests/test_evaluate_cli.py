@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from personaqa.programs.cli import main
-from personaqa.programs.tracking import tracking_uri
+from personaqa.programs.tracking.store import tracking_uri
 
 DOCS = [
     ("d1", "Cats", "Small domestic felines; they often sit purring on a warm lap."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personaqa.programs.evidence import locate
+from personaqa.programs.recipe.checks.evidence import locate
 
 CHUNK = ("The AeroFlow 300 has three fan speeds.  A rattling noise\nmeans the filter is blocked: "
          "replace it.\nThe warranty lasts 24 months from purchase.")

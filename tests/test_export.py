@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from personaqa.programs.atomic import atomic_directory, atomic_write, write_json, write_jsonl
-from personaqa.programs.export import BEIR_QUERY_FIELDS, write_beir, write_dataset, write_questions
-from personaqa.programs.records import Chunk, QuestionRecord, Rejection, Verdict
+from personaqa.programs.core.atomic import atomic_directory, atomic_write, write_json, write_jsonl
+from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection, Verdict
+from personaqa.programs.run.export import BEIR_QUERY_FIELDS, write_beir, write_dataset, write_questions
 
 CHUNKS = [
     Chunk(chunk_id="merger#c0", doc_id="merger", title="Merger", text="The break fee is 40 million.",

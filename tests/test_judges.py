@@ -10,8 +10,8 @@ from personaqa.optimize.judges import (
     GeneralityJudge, JudgePanel, Judgement, PersonaFidelityJudge, RelevanceJudge,
 )
 from personaqa.optimize.metrics import Produced, Weights, score_question
-from personaqa.programs.errors import LMUnavailableError
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.core.errors import LMUnavailableError
+from personaqa.programs.core.records import Chunk, Persona
 
 CHUNK = Chunk(chunk_id="x#c0", doc_id="x", title="X widget", text="The X widget costs 40 euros.", start=0)
 PERSONA = Persona(name="buyer", description="A careful buyer.")

@@ -9,7 +9,7 @@ import pytest
 
 from fakes_judges import DEV, TRAIN
 from personaqa.optimize.labels import LabelledExample, file_hash, load_labelled
-from personaqa.programs.errors import InputError
+from personaqa.programs.core.errors import InputError
 
 GOOD = {
     "id": "x-01",

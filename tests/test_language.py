@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from personaqa.programs.language import detect_language, language_name, language_problem
+from personaqa.programs.corpus.language import detect_language, language_name, language_problem
 
 SAMPLE = Path(__file__).resolve().parents[1] / "programs" / "sample" / "multilingual" / "docs"
 

@@ -16,8 +16,8 @@ from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import load_labelled
 from personaqa.optimize.metrics import JudgeMetric, Produced, Weights, score_example
 from personaqa.optimize.targets import StylistTarget, WriterTarget
-from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.structured_output import BoundedJSONAdapter
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 
 CHUNK = Chunk(chunk_id="x#c0", doc_id="x", title="X widget", text="The X widget costs 40 euros.", start=0)
 PERSONA = Persona(name="buyer", description="A careful buyer.")

@@ -10,16 +10,16 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from fakes import BagOfWordsEmbedder
+from fakes import BagOfWordsEmbedder, patch_run_embedder, patch_run_lms
 from fakes_judges import DEV, TRAIN, JudgingEngine, fake_build_lm
 from personaqa.optimize import compare_run, compile_run
 from personaqa.optimize.compare_run import CompareJob, run_compare
 from personaqa.optimize.compile_run import CompileJob, run_compile
 from personaqa.optimize.labels import file_hash
-from personaqa.programs import runner
 from personaqa.programs.config import LMConfig, RunConfig
-from personaqa.programs.records import Persona
-from personaqa.programs.runner import GenerationJob, run_generation
+from personaqa.programs.core.records import Persona
+from personaqa.programs.run.job import GenerationJob
+from personaqa.programs.run.runner import run_generation
 
 KEY = "sk-planted-123456"
 
@@ -29,9 +29,10 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> JudgingEngine:
     monkeypatch.setenv("PERSONAQA_TEST_KEY", KEY)
     fake = JudgingEngine(name="task")
     build = fake_build_lm({"fake-task": fake})
-    for module in (compile_run, compare_run, runner):
+    for module in (compile_run, compare_run):
         monkeypatch.setattr(module, "build_lm", build)
-    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    patch_run_lms(monkeypatch, build)
+    patch_run_embedder(monkeypatch, lambda name: BagOfWordsEmbedder())
     return fake
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes import BagOfWordsEmbedder, ScriptedEngine, build_program, run_program
 
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.core.records import Chunk, Persona
 
 CHUNK = Chunk(chunk_id="manual#c0", doc_id="manual", title="清风 X5 空气净化器使用说明书",
               text="复合滤网的建议使用寿命为 2,000 小时。滤网指示灯亮起时请及时更换滤网。", start=0)

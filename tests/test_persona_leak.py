@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from personaqa.programs.persona_leak import leak_problem
-from personaqa.programs.records import Persona
+from personaqa.programs.core.records import Persona
+from personaqa.programs.recipe.checks.persona_leak import leak_problem
 
 STUDENT = Persona(name="graduate_student", description="A graduate student who writes questions in a "
                   "textbook style, clear and concise, and cares about methods.")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from personaqa.programs.errors import InputError
-from personaqa.programs.personas import load_personas
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.corpus.personas import load_personas
 
 
 def write(tmp_path, name, text):
@@ -44,7 +44,7 @@ def test_json_list(tmp_path):
 
 
 def test_shipped_sample_personas_load():
-    from personaqa.programs.generate_cli import sample_dir
+    from personaqa.programs.cli.generate import sample_dir
 
     personas = load_personas(sample_dir() / "personas.yaml")
     assert len(personas) >= 2

@@ -9,9 +9,9 @@ from fakes import (
     INVALID_JSON, BagOfWordsEmbedder, CachingEmbedder, Raise, ScriptedEngine, build_program, lm_context,
     make_lm, run_program,
 )
-from personaqa.programs.errors import LMUnavailableError
-from personaqa.programs.pipeline import question_id
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.core.errors import LMUnavailableError
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.recipe.pipeline import question_id
 
 CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
               text="The break fee is 40 million euros. The review ends on 30 June 2026. Together the two ports "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personaqa.programs.question_form import QUESTION_MARKS, form_problem, word_count
+from personaqa.programs.recipe.checks.question_form import QUESTION_MARKS, form_problem, word_count
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -11,9 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 import pytest
 
-from personaqa.programs.beir import CorpusDoc
-from personaqa.programs.errors import InputError
-from personaqa.programs.retrievers import FusionRetriever, Retriever, build_retriever, load_encoder, top_k
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.evaluation.beir import CorpusDoc
+from personaqa.programs.evaluation.retrievers import FusionRetriever, Retriever, build_retriever, load_encoder, top_k
 
 CORPUS = {
     doc.id: doc

@@ -10,13 +10,14 @@ from pathlib import Path
 import dspy
 import pytest
 
-from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm
-from personaqa.programs import runner
+from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm, patch_run_embedder, patch_run_lms
 from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
-from personaqa.programs.errors import InputError, LMUnavailableError
-from personaqa.programs.records import Persona, QuestionRecord, Rejection
-from personaqa.programs.runner import GenerationJob, run_generation
+from personaqa.programs.core.errors import InputError, LMUnavailableError
+from personaqa.programs.core.records import Persona, QuestionRecord, Rejection
+from personaqa.programs.run import plan
+from personaqa.programs.run.job import GenerationJob
+from personaqa.programs.run.runner import run_generation
 
 PERSONAS = [Persona(name="lawyer", description="A competition lawyer; formal questions."),
             Persona(name="parent", description="A busy parent; short lowercase questions.")]
@@ -69,7 +70,7 @@ def docs(tmp_path) -> Path:
 
 @pytest.fixture
 def engines(monkeypatch):
-    """LM model name -> scripted engine; runner.build_lm hands out a dspy.LM over the named engine."""
+    """LM model name -> scripted engine; a run's build_lm hands out a dspy.LM over the named engine."""
     table: dict[str, ScriptedEngine] = {"fake-task": new_engine()}
     built: list[str] = []
 
@@ -77,8 +78,8 @@ def engines(monkeypatch):
         built.append(config.model)
         return make_lm(table[config.model], config.model)
 
-    monkeypatch.setattr(runner, "build_lm", build_lm)
-    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    patch_run_lms(monkeypatch, build_lm)
+    patch_run_embedder(monkeypatch, lambda name: BagOfWordsEmbedder())
     monkeypatch.setattr(dspy, "cache", dspy.cache)  # run_generation reconfigures the global cache; restore it
     table["built"] = built  # type: ignore[assignment]
     return table
@@ -495,18 +496,18 @@ def test_group_answered_by_one_chunk_is_rejected_not_kept(overlapping_docs, tmp_
 
 
 def test_complex_units_pair_each_group_with_distinct_personas(docs, tmp_path, monkeypatch):
-    from personaqa.programs.overlap import ChunkGroup
-    from personaqa.programs.records import Chunk
+    from personaqa.programs.core.records import Chunk
+    from personaqa.programs.corpus.overlap import ChunkGroup
 
     chunks = [Chunk(chunk_id=f"d#c{i}", doc_id="d", text=f"text {i}", start=0) for i in range(4)]
     groups = [ChunkGroup((chunks[0], chunks[1]), 0.5), ChunkGroup((chunks[2], chunks[3]), 0.4)]
-    monkeypatch.setattr(runner, "find_chunk_groups", lambda *args, **kwargs: groups)
-    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    monkeypatch.setattr(plan, "find_chunk_groups", lambda *args, **kwargs: groups)
+    monkeypatch.setattr(plan, "load_embedder", lambda name: BagOfWordsEmbedder())
     personas = [Persona(name=n, description="someone") for n in ("a", "b", "c")]
     job = GenerationJob(config=RunConfig(complex_ratio=0.9), doc_paths=[docs], personas=personas,
                         out_dir=tmp_path / "out", show_progress=False, mlflow=False)
 
-    units = runner.complex_units(job, total_chunks=2)  # asks for 54 units, capped at 2 groups x 3 personas
+    units = plan.complex_units(job, total_chunks=2)  # asks for 54 units, capped at 2 groups x 3 personas
     pairs = [(g.group_id, p.name) for g, p in units]
     assert len(pairs) == len(set(pairs)) == 6
     assert [p for _, p in pairs[:2]] == ["a", "b"]  # the first round gives the groups different personas

@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from personaqa.programs.scoring import (
+from personaqa.programs.evaluation.scoring import (
     breakdown_fields,
     evaluate_runs,
     headline_metric,

@@ -112,8 +112,8 @@ def test_compile_writes_the_key_nowhere(tmp_path):
 
 def test_compare_writes_the_key_nowhere(tmp_path):
     from personaqa.programs.config import RunConfig
-    from personaqa.programs.program_io import save_program_state
-    from personaqa.programs.runner import build_program
+    from personaqa.programs.recipe.build import build_program
+    from personaqa.programs.recipe.program_io import save_program_state
 
     tuned = tmp_path / "tuned.json"
     save_program_state(build_program(RunConfig()), tuned)
@@ -194,7 +194,7 @@ def test_json_program_that_would_redirect_the_lm_is_refused(smuggled, tmp_path, 
     call arguments, so `{"config": {"api_base": <other server>}}` sent the user's key to that server
     (found by this test; program_io now refuses such files)."""
     from personaqa.programs.config import RunConfig
-    from personaqa.programs.runner import build_program
+    from personaqa.programs.recipe.build import build_program
 
     with FaultEndpoint() as endpoint, FaultEndpoint() as elsewhere:
         state = build_program(RunConfig()).dump_state()
@@ -241,9 +241,9 @@ def follow_injection(body: dict, payload: dict) -> dict:
 
 
 def test_prompt_injection_in_a_document_breaks_neither_outputs_nor_provenance(tmp_path, capsys):
-    from personaqa.programs.chunking import chunk_document
     from personaqa.programs.config import RunConfig
-    from personaqa.programs.documents import iter_documents
+    from personaqa.programs.corpus.chunking import chunk_document
+    from personaqa.programs.corpus.documents import iter_documents
 
     docs = write_docs(tmp_path / "docs")
     (docs / "notice.md").write_text(

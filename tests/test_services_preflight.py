@@ -27,7 +27,7 @@ import pytest
 from fake_tracking import HangingServer, VanishingServer, refused_url
 from robustness_helpers import (REPO, FaultEndpoint, assert_one_error_line, check_complete_outputs,
                                 error_lines, run_cli, write_config, write_docs, write_personas)
-from personaqa.programs import tracking
+from personaqa.programs.tracking import store as tracking
 
 LABELLED = REPO / "experiments" / "labelled"
 COMMANDS = ("generate", "compile", "compare", "evaluate", "validate")
@@ -197,11 +197,12 @@ def test_compile_out_below_a_file_is_one_error_line_before_any_lm_call(inputs, t
 def fake_task_lm(monkeypatch):
     from fakes_judges import JudgingEngine, fake_build_lm
     from personaqa.optimize import compare_run, compile_run
-    from personaqa.programs import runner
+    from fakes import patch_run_lms
 
     build = fake_build_lm({"fake-task": JudgingEngine(name="task")})
-    for module in (compile_run, compare_run, runner):
+    for module in (compile_run, compare_run):
         monkeypatch.setattr(module, "build_lm", build)
+    patch_run_lms(monkeypatch, build)
 
 
 def store_goes_away_after(monkeypatch, module, name: str) -> None:

@@ -9,9 +9,9 @@ import pytest
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from fakes import ScriptedEngine, lm_context, make_lm
-from personaqa.programs.generation import QuestionTypeSelector
-from personaqa.programs.records import Chunk
-from personaqa.programs.structured_output import DEFAULT_MAX_ITEMS, DEFAULT_MAX_STRING, bound_schema
+from personaqa.programs.core.records import Chunk
+from personaqa.programs.lm.structured_output import DEFAULT_MAX_ITEMS, DEFAULT_MAX_STRING, bound_schema
+from personaqa.programs.recipe.generation import QuestionTypeSelector
 from personaqa.signatures import (
     ClassifyGenerality, DescribeWritingStyle, ExtractInterests, GenerateQuestion, JudgeRelevance,
 )
@@ -160,9 +160,9 @@ class CutEngine:
 
 
 def test_in_process_answer_cut_at_max_tokens_is_rejected_not_repaired():
-    from personaqa.programs.lm_calls import StageFailure, call_lm
-    from personaqa.programs.lms import WholeAnswerLM
-    from personaqa.programs.structured_output import BoundedJSONAdapter
+    from personaqa.programs.lm.build import WholeAnswerLM
+    from personaqa.programs.lm.calls import StageFailure, call_lm
+    from personaqa.programs.lm.structured_output import BoundedJSONAdapter
     from personaqa.signatures import GenerateQuestion
 
     lm = WholeAnswerLM("local-cut", engine=CutEngine(), cache=False, num_retries=0)

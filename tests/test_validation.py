@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_endpoint import FakeEndpoint  # noqa: E402
 from personaqa.programs.cli import main  # noqa: E402
-from personaqa.programs.retrievers import BUILT_IN  # noqa: E402
-from personaqa.programs.validation import (  # noqa: E402
+from personaqa.programs.evaluation.retrievers import BUILT_IN  # noqa: E402
+from personaqa.programs.evaluation.validation import (  # noqa: E402
     agreement,
     kendall_tau,
     ranking,
@@ -224,7 +224,7 @@ def test_missing_collection(personas: Path, tmp_path: Path, capsys: pytest.Captu
 def test_generation_chunk_size_defaults_to_whole_abstracts(tmp_path: Path) -> None:
     import argparse
 
-    from personaqa.programs.validate_cli import DEFAULT_CHUNK_SIZE, _generation_config
+    from personaqa.programs.cli.validate import DEFAULT_CHUNK_SIZE, _generation_config
 
     def config_for(chunk_size: int | None, config: Path | None):
         args = argparse.Namespace(config=config, chunk_size=chunk_size, lm=None, api_base=None, api_key_env=None,
@@ -239,15 +239,15 @@ def test_generation_chunk_size_defaults_to_whole_abstracts(tmp_path: Path) -> No
 
 
 def test_text_checks_flag_placeholders_and_repeats() -> None:
-    from personaqa.programs.validation import text_checks
+    from personaqa.programs.evaluation.validation import text_checks
 
     checks = text_checks(["{styled_question}", "{styled_question}", "What is MARC?", "how are titles chosen"])
     assert checks == {"n": 4, "n_distinct": 3, "n_with_placeholder": 2, "n_without_question_mark": 3}
 
 
 def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: Path, collection: Path) -> None:
-    from personaqa.programs.beir import load_beir
-    from personaqa.programs.validate_cli import _read_synthetic
+    from personaqa.programs.cli.validate import _read_synthetic
+    from personaqa.programs.evaluation.beir import load_beir
 
     (tmp_path / "syn" / "beir").mkdir(parents=True)
     (tmp_path / "syn" / "beir" / "corpus.jsonl").write_text(
@@ -269,8 +269,8 @@ def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: P
 @pytest.fixture
 def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the order of human scoring and generation; generation stops the command."""
-    from personaqa.programs import validate_cli
-    from personaqa.programs.errors import InputError
+    from personaqa.programs.cli import validate as validate_cli
+    from personaqa.programs.core.errors import InputError
 
     calls: list[str] = []
     scoring = validate_cli.per_query_values

@@ -1,0 +1,86 @@
+"""The `personaqa` command line: one sub-command per job, errors as one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from personaqa.programs.core.errors import PersonaqaError
+
+# Each command module exposes `register(subparsers)` and sets `func` on its parser.
+COMMAND_MODULES = (
+    "personaqa.programs.cli.generate",
+    "personaqa.programs.cli.compile",
+    "personaqa.programs.cli.compare",
+    "personaqa.programs.cli.evaluate",
+    "personaqa.programs.cli.validate",
+)
+
+
+def _offline_defaults() -> None:
+    """Keep DSPy/LiteLLM from waiting on the network for model metadata."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # judges return typed Judgements, not Predictions; DSPy's per-call notice about that is noise
+    logging.getLogger("dspy.primitives.module").setLevel(logging.ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="personaqa", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def _quiet_progress_bars() -> None:
+    """`--quiet`: no Hugging Face progress bars (model loading, dataset export) on stderr either."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    # Modules imported before this call read the variables already: switch their bars off directly.
+    for module, name in (("huggingface_hub.utils", "disable_progress_bars"),
+                         ("transformers.utils.logging", "disable_progress_bar"),
+                         ("datasets.utils.tqdm", "disable_progress_bars")):
+        if module in sys.modules:
+            try:
+                getattr(sys.modules[module], name)()
+            except Exception:  # noqa: BLE001 - cosmetic only
+                pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    _offline_defaults()
+    args = build_parser().parse_args(argv)
+    if getattr(args, "quiet", False):
+        _quiet_progress_bars()
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args) or 0
+    except PersonaqaError as exc:
+        print(f"personaqa: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        # A path that cannot be read or written (an --out below a file, a full disk, no permission): one line
+        # naming the path, not a traceback. Errors without a path are not the user's input: let them show.
+        if exc.filename is None:
+            raise
+        print(f"personaqa: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("personaqa: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The data that flows through personaqa: documents, chunks, personas, question records."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Stage = Literal[
+    "interests", "question_types", "generation", "language", "dedup", "style", "relevance",
+    "evidence", "generality", "lm_error", "single_chunk_suffices",
+]
+Complexity = Literal["single", "multi"]
+
+
+class Evidence(BaseModel):
+    """A span of a chunk that supports the answer: `text` is `chunk.text[start:end]`."""
+
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+
+
+class Document(BaseModel):
+    """One source document as loaded from the user's files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    title: str = ""
+    text: str
+
+
+class Chunk(BaseModel):
+    """A passage of a document; the unit a question is labelled with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk_id: str
+    doc_id: str
+    title: str = ""
+    text: str
+    start: int = Field(description="character offset of the chunk in its document")
+
+
+class Persona(BaseModel):
+    """A kind of user who asks questions about the documents."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+    @field_validator("name", "description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class Verdict(BaseModel):
+    """A judge's label with the reason it gave."""
+
+    label: str
+    reason: str = ""
+
+
+class QuestionRecord(BaseModel):
+    """One question with its full provenance. `question` is the final, persona-styled text: the one
+    both judges' verdicts are about; `original_question` is what the question writer wrote."""
+
+    question_id: str
+    question: str
+    original_question: str
+    persona: str
+    interest: str
+    question_type: str
+    chunk_id: str
+    doc_id: str
+    relevance: Verdict | None = None
+    generality: Verdict | None = None
+    answer: str = Field(default="", description="the relevance judge's short answer")
+    evidence: list[Evidence] = Field(default_factory=list, description="the spans of the chunk that support "
+                                     "the answer, each found verbatim (within a tolerance) by evidence.locate")
+    complexity: Complexity = "single"
+    chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
+
+    def model_post_init(self, context: object) -> None:
+        if not self.chunk_ids:
+            self.chunk_ids = [self.chunk_id]
+
+
+class Rejection(BaseModel):
+    """A candidate that a stage dropped, with the stage and reason."""
+
+    question_id: str
+    stage: Stage
+    reason: str
+    question: str = ""
+    persona: str
+    interest: str = ""
+    question_type: str = ""
+    chunk_id: str
+    doc_id: str
+    relevance: Verdict | None = None
+    generality: Verdict | None = None
+    complexity: Complexity = "single"
+    chunk_ids: list[str] = Field(default_factory=list)
+
+    def model_post_init(self, context: object) -> None:
+        if not self.chunk_ids:
+            self.chunk_ids = [self.chunk_id]

@@ -1,0 +1,47 @@
+"""Load personas from a YAML or JSON list of {name, description}."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from personaqa.programs.core.errors import InputError
+from personaqa.programs.core.records import Persona
+from personaqa.programs.corpus.documents import read_text
+
+
+def load_personas(path: Path | str) -> list[Persona]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: persona file not found")
+    text = read_text(path)
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f":{line + 1}" if line is not None else (f":{exc.lineno}" if hasattr(exc, "lineno") else "")
+        raise InputError(f"{path}{where}: cannot parse persona file ({type(exc).__name__})") from None
+    if isinstance(data, dict) and "personas" in data:
+        data = data["personas"]
+    if not isinstance(data, list) or not data:
+        raise InputError(f"{path}: expected a non-empty list of personas with 'name' and 'description'")
+    personas: list[Persona] = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise InputError(f"{path}: persona #{index + 1} must be a mapping with 'name' and 'description'")
+        try:
+            personas.append(Persona(**item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "persona"
+            message = "unknown field (a persona has only 'name' and 'description')" \
+                if err["type"] == "extra_forbidden" else err["msg"]
+            raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None
+    names = [p.name for p in personas]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"{path}: duplicate persona name(s): {', '.join(duplicates)}")
+    return personas

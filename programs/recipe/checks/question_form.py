@@ -1,0 +1,60 @@
+"""A deterministic check that an LM's text is a question at all, before any judge sees it.
+
+Small models echo instructions, leave template placeholders ("{styled_question}") or answer
+instead of asking; an LLM judge of the same size lets such text through, so it is caught here.
+
+The check reads any script: a question mark is any of Unicode's (`？` `؟` `;` ...), and words of scripts
+written without spaces (Chinese, Japanese, Thai ...) are counted with ICU's word breaker."""
+
+from __future__ import annotations
+
+import re
+
+from personaqa.programs.corpus.segmentation import UNSPACED, words
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}|\[\[ ## |<[a-z_]+>")
+_ECHO = ("asks for a", "the passage", "this passage", "the text above", "question type", "writing style",
+         "json object")  # the adapter asks for "a JSON object"; seen in styled rewrites on CISI
+# The question marks of Unicode's scripts (the characters named "... QUESTION MARK" that end a question,
+# and the interrobangs); the Greek question mark U+037E looks like, and normalises to, ";".
+QUESTION_MARKS = frozenset("?¿\u037e՞؟፧᥅⁇⁈⁉‽⳺⳻⸮⹔꘏꛷︖﹖？\U00011143")
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+MAX_WORDS = 40  # a search question longer than this is a paragraph (seen: five questions run together)
+# closing question marks (Spanish ¿ opens a question), in runs: "??" ends one question
+_MARK_RUN = "[" + "".join(sorted(QUESTION_MARKS - {"¿"})).replace("?", "\\?") + "]+"
+
+
+def form_problem(text: str, min_words: int = 4, rewrite: bool = False) -> str | None:
+    """Why `text` is not a usable question, or None when it is. Rewrites may drop the question mark:
+    people type search-box queries and casual questions without one."""
+    stripped = text.strip()
+    if _PLACEHOLDER.search(stripped):
+        return "contains a template placeholder"
+    if not rewrite and not has_question_mark(stripped):
+        return "not a question (no question mark)"
+    if word_count(stripped) < min_words:
+        return f"too short (fewer than {min_words} words)"
+    if word_count(stripped) > MAX_WORDS:
+        return f"too long (more than {MAX_WORDS} words)"
+    if len(re.findall(_MARK_RUN, stripped)) > 1:
+        return "asks several questions"
+    lowered = stripped.lower()
+    echo = next((phrase for phrase in _ECHO if phrase in lowered), None)
+    if echo:
+        return f"echoes the instructions ('{echo}')"
+    return None
+
+
+def has_question_mark(text: str) -> bool:
+    """Whether `text` holds a question mark of any script; ";" counts only at the end of Greek text."""
+    if any(ch in QUESTION_MARKS for ch in text):
+        return True
+    return text.rstrip().endswith(";") and bool(_GREEK.search(text))
+
+
+def word_count(text: str) -> int:
+    """Words in `text`: what whitespace separates, except that a piece written in a script without spaces
+    counts its words as ICU's dictionary-based word breaker finds them ("员工每月可以申请多少元" -> 6)."""
+    return sum(len(words(piece)) if UNSPACED.search(piece) else 1 for piece in text.split())

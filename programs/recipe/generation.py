@@ -1,0 +1,102 @@
+"""Generate stage: a persona's interests in a chunk, the question types each supports, the questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+import dspy
+from pydantic import WithJsonSchema
+
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.corpus.embedding import Embedder, semantic_dedup
+from personaqa.programs.corpus.segmentation import UNSPACED
+from personaqa.programs.lm.calls import call_lm
+from personaqa.programs.recipe.text_views import language_label, passage_text, persona_text
+from personaqa.signatures import ExtractInterests, GenerateQuestion, SelectQuestionTypes
+
+
+def clean_interests(raw: Sequence[str]) -> list[str]:
+    """Trimmed, non-empty interests without exact (case-insensitive) repeats, in order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in raw:
+        text = " ".join(str(item).split()).strip(" .,;:-")
+        if text and text.lower() not in seen:
+            seen.add(text.lower())
+            out.append(text)
+    return out
+
+
+def grounded(interest: str, passage: str) -> bool:
+    """Whether the interest names something the passage mentions: one of its words of 4+ letters (its
+    first 5 letters, so "regulations" matches "regulated") occurs in the passage, or, in scripts without
+    spaces, two of its characters in a row do. Small models list the persona's own concerns ("competition
+    law" for a lawyer reading a purifier manual) and then write questions the passage cannot answer."""
+    text = passage.lower()
+    words = re.findall(r"\w+", interest.lower())
+    if any(len(w) >= 4 and w[:5] in text for w in words):
+        return True
+    unspaced = [w for w in words if UNSPACED.search(w)]
+    return any(w[i:i + 2] in text for w in unspaced for i in range(len(w) - 1))
+
+
+class InterestExtractor(dspy.Module):
+    """Points of interest of one persona in one chunk, semantically deduplicated."""
+
+    def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3):
+        super().__init__()
+        self.extract = dspy.Predict(ExtractInterests)
+        self.embedder = embedder
+        self.dedup_threshold = dedup_threshold
+        self.max_interests = max_interests
+
+    def forward(self, chunk: Chunk, persona: Persona) -> list[str]:
+        passage = passage_text(chunk)
+        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage,
+                         language=language_label(chunk.text))
+        interests = [i for i in clean_interests(result.interests) if grounded(i, passage)]
+        kept = semantic_dedup(interests, self.embedder, self.dedup_threshold)
+        return [interests[i] for i in kept][: self.max_interests]
+
+
+class QuestionTypeSelector(dspy.Module):
+    """The configured question types the chunk supports for one interest."""
+
+    def __init__(self, type_descriptions: dict[str, str], max_types: int = 2):
+        super().__init__()
+        if not type_descriptions:
+            raise ValueError("at least one question type is required")
+        self.type_descriptions = dict(type_descriptions)
+        # The schema lists the configured types (constrained decoders obey it); parsing accepts any string,
+        # so an endpoint without constrained decoding that adds an unknown type loses only that type.
+        allowed = Annotated[str, WithJsonSchema({"type": "string", "enum": list(self.type_descriptions)})]
+        signature = SelectQuestionTypes.with_updated_fields("question_types", type_=list[allowed])
+        self.select = dspy.Predict(signature)
+        self.max_types = max_types
+
+    def definitions(self) -> str:
+        return "\n".join(f"- {name}: {desc}" for name, desc in self.type_descriptions.items())
+
+    def forward(self, chunk: Chunk, interest: str) -> list[str]:
+        result = call_lm("question_types", self.select, passage=passage_text(chunk), interest=interest,
+                         type_definitions=self.definitions())
+        chosen = [t for t in dict.fromkeys(result.question_types) if t in self.type_descriptions]
+        return chosen[: self.max_types]
+
+
+class QuestionWriter(dspy.Module):
+    """One question per (chunk, persona, interest, question type)."""
+
+    def __init__(self, type_descriptions: dict[str, str]):
+        super().__init__()
+        self.write = dspy.Predict(GenerateQuestion)
+        self.type_descriptions = dict(type_descriptions)
+
+    def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
+        description = self.type_descriptions.get(question_type, "")
+        result = call_lm("generation", self.write, persona=persona_text(persona), passage=passage_text(chunk),
+                         interest=interest, question_type=f"{question_type}: {description}",
+                         language=language_label(chunk.text))
+        return re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split()))

@@ -1,0 +1,341 @@
+"""SyntheticEvalProgram: the whole recipe for one (chunk, persona), as one optimizable DSPy module."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+import dspy
+
+from personaqa.programs.core.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
+from personaqa.programs.corpus.embedding import Embedder
+from personaqa.programs.corpus.language import language_problem
+from personaqa.programs.lm.build import adapter_for
+from personaqa.programs.lm.calls import StageFailure
+from personaqa.programs.lm.usage import Ledger, collecting
+from personaqa.programs.recipe.checks.evidence import Evidence, locate
+from personaqa.programs.recipe.checks.persona_leak import leak_problem
+from personaqa.programs.recipe.checks.question_form import form_problem
+from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
+from personaqa.programs.recipe.fan_out import fan_out
+from personaqa.programs.recipe.filters import (
+    BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
+)
+from personaqa.programs.recipe.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
+from personaqa.programs.recipe.styling import PersonaStylist
+from personaqa.programs.recipe.text_views import language_label
+from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
+
+
+def question_id(chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
+    """Stable id of a candidate: the same inputs always give the same id (resume, dedup, joins)."""
+    key = "\x1f".join([chunk.chunk_id, persona.name, interest.lower(), question_type])
+    return "q-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Candidate:
+    question_id: str
+    interest: str
+    question_type: str
+    question: str  # as written by the question writer
+    styled_question: str = ""  # the final text: what the judges see and the set keeps
+    relevance: Verdict | None = None
+    generality: Verdict | None = None
+    answer: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    interest_dedup_threshold: float = 0.85
+    question_dedup_threshold: float = 0.92
+    max_interests: int = 3
+    max_types_per_interest: int = 1
+    batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
+    fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
+
+
+class SyntheticEvalProgram(dspy.Module):
+    """chunk + persona → persona-styled questions labelled with the chunk, plus every rejection and why."""
+
+    def __init__(self, embedder: Embedder, question_types: dict[str, str] | None = None,
+                 settings: ProgramSettings | None = None, judge_lm: dspy.LM | None = None):
+        super().__init__()
+        settings = settings or ProgramSettings()
+        types = dict(question_types or QUESTION_TYPE_DESCRIPTIONS)
+        self.settings = settings
+        self.embedder = embedder
+        self.judge_lm = judge_lm
+        self.interests = InterestExtractor(embedder, settings.interest_dedup_threshold, settings.max_interests)
+        self.types = QuestionTypeSelector(types, settings.max_types_per_interest)
+        self.writer = QuestionWriter(types)
+        self.relevance = RelevanceJudge()
+        self.generality = GeneralityJudge()
+        self.stylist = PersonaStylist()
+        self.batched = BatchedFilters()
+        self.multi = MultiChunkQuestions()
+
+    def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
+        ledger = Ledger()
+        rejections: list[Rejection] = []
+        records: list[QuestionRecord] = []
+        with collecting(ledger):
+            try:
+                chosen = self.interests(chunk, persona) if interests is None else interests
+            except StageFailure as failure:
+                rejections.append(self._reject_unit(chunk, persona, failure))
+                chosen = []
+            per_interest = self._each(chosen, rejections, lambda i, own: self._generate(chunk, persona, i, own))
+            candidates = [c for found in per_interest for c in found]
+            unique = self._deduplicate(candidates, chunk, persona, rejections)
+            if self.settings.batched_filters:
+                records = self._filter_batched(unique, chunk, persona, rejections)
+            else:
+                records = self._filter(unique, chunk, persona, rejections)
+        return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
+
+    def _judging(self) -> AbstractContextManager:
+        """Judges run on the judge LM when one is configured, else on the task LM."""
+        if self.judge_lm is None:
+            return nullcontext()
+        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm))
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _each(self, items: list, rejections: list[Rejection], step) -> list:
+        """`step(item, own_rejections)` over items, `fan_out` at once; rejections merged in item order, so
+        the output is the same as one item after the other."""
+        def run(item):
+            own: list[Rejection] = []
+            return step(item, own), own
+
+        results = fan_out(run, items, self.settings.fan_out)
+        for _, own in results:
+            rejections.extend(own)
+        return [result for result, _ in results]
+
+    def _generate(self, chunk: Chunk, persona: Persona, interest: str,
+                  rejections: list[Rejection]) -> list[Candidate]:
+        """The questions of one interest: its question types, then one question per type."""
+        try:
+            question_types = self.types(chunk, interest)
+        except StageFailure as failure:
+            rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
+            return []
+        candidates: list[Candidate] = []
+        for question_type in question_types:
+            qid = question_id(chunk, persona, interest, question_type)
+            try:
+                text = self.writer(chunk, persona, interest, question_type)
+            except StageFailure as failure:
+                rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
+                                                  "lm_error", failure.detail))
+                continue
+            candidate = Candidate(qid, interest, question_type, text)
+            if rejection := self._written_problem(candidate, chunk, persona):
+                rejections.append(rejection)
+                continue
+            candidates.append(candidate)
+        return candidates
+
+    def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
+        """The rejection of a freshly written question that is not one question (stage `generation`) or
+        not in its chunk's language (stage `language`); None when it may go on."""
+        if problem := form_problem(candidate.question):
+            return self._rejection(candidate, chunk, persona, "generation", problem)
+        if problem := language_problem(candidate.question, chunk.text):
+            return self._rejection(candidate, chunk, persona, "language", problem)
+        return None
+
+    def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                     rejections: list[Rejection]) -> list[Candidate]:
+        repeats = near_duplicates([c.question for c in candidates], self.embedder,
+                                  self.settings.question_dedup_threshold)
+        for index, original in repeats.items():
+            rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
+                                              f"near-duplicate of {candidates[original].question_id}"))
+        return [c for i, c in enumerate(candidates) if i not in repeats]
+
+    def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                rejections: list[Rejection]) -> list[QuestionRecord]:
+        """Style every question and check its final text, then judge those texts: relevance, generality.
+        Stage by stage, so the unit's relevance calls, which start with its passage, follow each other and
+        llama.cpp reuses the evaluated passage."""
+        for step in (self._style, self._passes_relevance, self._passes_generality):
+            passed = self._each(candidates, rejections, lambda c, own, step=step: step(c, chunk, persona, own))
+            candidates = [c for c, ok in zip(candidates, passed) if ok]
+        return [self._record(c, chunk, persona) for c in candidates]
+
+    def _passes_relevance(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                          rejections: list[Rejection]) -> bool:
+        try:
+            with self._judging():
+                judged = self.relevance(chunk, candidate.styled_question)
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return False
+        return self._relevant(candidate, judged, chunk, persona, rejections)
+
+    def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
+                  rejections: list[Rejection]) -> bool:
+        """A "fully" verdict whose quoted evidence is found in the chunk (evidence.locate)."""
+        candidate.relevance = judged.verdict
+        if judged.verdict.label != RelevanceJudge.passing:
+            rejections.append(self._rejection(candidate, chunk, persona, "relevance",
+                                              f"{judged.verdict.label}: {judged.verdict.reason}"))
+            return False
+        spans = locate(judged.quote, chunk.chunk_id, chunk.text) if judged.quote else None
+        if spans is None:
+            rejections.append(self._rejection(candidate, chunk, persona, "evidence",
+                                              f"quoted evidence not found in the chunk: '{judged.quote[:200]}'"))
+            return False
+        candidate.answer, candidate.evidence = judged.answer, spans
+        return True
+
+    def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
+        """The persona-styled, conversational text, checked for form and for leaking the persona or
+        its style. The recipe's conversational rewrite and style rewrite are this one call: both ask
+        for the way a person types the question, and the judges then see the text that is kept."""
+        try:
+            styled = self.stylist(candidate.question, persona, language_label(chunk.text))
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return False
+        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona))
+                   or language_problem(styled, chunk.text)
+                   or leak_problem(styled, persona, self.stylist.writing_style(persona)))
+        if problem:
+            rejections.append(self._rejection(candidate, chunk, persona, "style",
+                                              f"styled rewrite {problem}: {styled}"))
+            return False
+        candidate.styled_question = styled
+        return True
+
+    def _passes_generality(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                           rejections: list[Rejection]) -> bool:
+        try:
+            with self._judging():
+                candidate.generality = self.generality(candidate.styled_question)
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return False
+        if candidate.generality.label != GeneralityJudge.passing:
+            rejections.append(self._rejection(candidate, chunk, persona, "generality",
+                                              f"{candidate.generality.label}: {candidate.generality.reason}"))
+            return False
+        return True
+
+    def group(self, chunks: list[Chunk], persona: Persona, question_types: list[str]) -> dspy.Prediction:
+        """Complex questions over a group of chunks that share information: each needs every chunk."""
+        ledger = Ledger()
+        rejections: list[Rejection] = []
+        records: list[QuestionRecord] = []
+        primary = chunks[0]
+        chunk_ids = [c.chunk_id for c in chunks]
+        with collecting(ledger):
+            for question_type in question_types:
+                qid = question_id(primary, persona, "+".join(chunk_ids), question_type)
+                candidate = Candidate(qid, "", question_type, "", chunk_ids=chunk_ids)
+                try:
+                    candidate.question = self.multi.write_question(chunks, persona, question_type)
+                except StageFailure as failure:
+                    rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
+                    continue
+                if rejection := self._written_problem(candidate, primary, persona):
+                    rejections.append(rejection)
+                    continue
+                if not self._style(candidate, primary, persona, rejections):
+                    continue
+                try:
+                    with self._judging():
+                        verdict, single = self.multi.judge(chunks, candidate.styled_question)
+                except StageFailure as failure:
+                    rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
+                    continue
+                candidate.relevance = verdict
+                if verdict.label != RelevanceJudge.passing:
+                    rejections.append(self._rejection(candidate, primary, persona, "relevance",
+                                                      f"{verdict.label}: {verdict.reason}"))
+                elif single:
+                    rejections.append(self._rejection(candidate, primary, persona, "single_chunk_suffices",
+                                                      f"{chunk_ids[single - 1]} alone answers it: {verdict.reason}"))
+                elif self._passes_generality(candidate, primary, persona, rejections):
+                    records.append(self._record(candidate, primary, persona))
+        return dspy.Prediction(records=records, rejections=rejections, interests=[], usage=ledger)
+
+    def _filter_batched(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                        rejections: list[Rejection]) -> list[QuestionRecord]:
+        """The same chain with one relevance and one generality call per batch of styled questions."""
+        styled = [c for c in candidates if self._style(c, chunk, persona, rejections)]
+        if not styled:
+            return []
+        try:
+            with self._judging():
+                relevance = self.batched.judge_relevance(chunk, [c.styled_question for c in styled])
+            kept = [c for i, c in enumerate(styled) if self._batch_relevant(c, relevance.get(i), chunk, persona,
+                                                                          rejections)]
+            with self._judging():
+                generality = self.batched.judge_generality([c.styled_question for c in kept]) if kept else {}
+            kept = self._apply_verdicts(kept, generality, "generality", GeneralityJudge.passing, chunk, persona,
+                                        rejections)
+        except StageFailure as failure:
+            rejections.extend(self._rejection(c, chunk, persona, "lm_error", str(failure)) for c in styled
+                              if not any(r.question_id == c.question_id for r in rejections))
+            return []
+        return [self._record(candidate, chunk, persona) for candidate in kept]
+
+    def _batch_relevant(self, candidate: Candidate, judged: RelevanceVerdict | None, chunk: Chunk,
+                        persona: Persona, rejections: list[Rejection]) -> bool:
+        if judged is None:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error",
+                                              "relevance: the batched judge gave this question no verdict"))
+            return False
+        return self._relevant(candidate, judged, chunk, persona, rejections)
+
+    def _apply_verdicts(self, candidates: list[Candidate], verdicts: dict[int, Verdict], stage: Stage, passing: str,
+                        chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> list[Candidate]:
+        kept = []
+        for i, candidate in enumerate(candidates):
+            verdict = verdicts.get(i)
+            if verdict is None:
+                rejections.append(self._rejection(candidate, chunk, persona, "lm_error",
+                                                  f"{stage}: the batched judge gave this question no verdict"))
+                continue
+            setattr(candidate, stage, verdict)
+            if verdict.label != passing:
+                rejections.append(self._rejection(candidate, chunk, persona, stage, f"{verdict.label}: {verdict.reason}"))
+            else:
+                kept.append(candidate)
+        return kept
+
+    @staticmethod
+    def _record(candidate: Candidate, chunk: Chunk, persona: Persona) -> QuestionRecord:
+        return QuestionRecord(
+            question_id=candidate.question_id, question=candidate.styled_question,
+            original_question=candidate.question, persona=persona.name,
+            interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+            answer=candidate.answer, evidence=candidate.evidence,
+            complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
+        )
+
+    # -- rejections ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _rejection(candidate: Candidate, chunk: Chunk, persona: Persona, stage: Stage, reason: str) -> Rejection:
+        return Rejection(
+            question_id=candidate.question_id, stage=stage, reason=reason,
+            question=candidate.styled_question or candidate.question, persona=persona.name,
+            interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
+            complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
+        )
+
+    @staticmethod
+    def _reject_unit(chunk: Chunk, persona: Persona, failure: StageFailure, interest: str = "") -> Rejection:
+        qid = question_id(chunk, persona, interest or f"<{failure.stage}>", "")
+        return Rejection(question_id=qid, stage="lm_error", reason=str(failure), persona=persona.name,
+                         interest=interest, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id)

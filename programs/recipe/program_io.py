@@ -1,0 +1,87 @@
+"""Save and load a program's compiled state as JSON only: instructions and demos, never pickles or keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dspy
+
+from personaqa.programs.core.errors import InputError
+
+
+def check_program_path(path: Path) -> None:
+    if path.suffix.lower() != ".json":
+        raise InputError(f"--program {path}: only JSON program state is loaded (pickles are refused)")
+    if not path.is_file():
+        raise InputError(f"--program {path}: file not found")
+
+
+def load_program_state(program: dspy.Module, path: Path) -> None:
+    check_program_path(path)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"--program {path}: not valid JSON ({type(exc).__name__})") from None
+    check_program_state(program, state, path)
+    try:
+        program.load_state(state)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"--program {path}: does not match this program ({type(exc).__name__}: {exc})") from None
+
+
+# What `dump_state` writes per predictor. DSPy's Predict.load_state sets *every* other key as an attribute:
+# a `config` key would become LM call arguments (e.g. an `api_base` that sends the user's API key elsewhere)
+# and an `lm` key a model of the file's choosing, so a file holding anything else is refused, not loaded.
+PREDICTOR_KEYS = frozenset({"signature", "demos", "traces", "train", "lm"})
+
+
+def check_program_state(program: dspy.Module, state: object, path: Path) -> None:
+    """Refuse program state that holds more than instructions and demos for this program's predictors."""
+    if not isinstance(state, dict):
+        raise InputError(f"--program {path}: does not match this program "
+                         "(expected a JSON object of predictors)")
+    names = {name for name, _ in program.named_parameters()}
+    unknown = sorted(set(state) - names - {"metadata"})
+    if unknown:
+        raise InputError(f"--program {path}: does not match this program (unknown predictor(s): "
+                         f"{', '.join(unknown[:5])})")
+    for name in sorted(names & set(state)):
+        entry = state[name]
+        if not isinstance(entry, dict):
+            raise InputError(f"--program {path}: does not match this program ('{name}' is not an object)")
+        extra = sorted(set(entry) - PREDICTOR_KEYS)
+        if extra:
+            raise InputError(f"--program {path}: '{name}' holds {', '.join(map(repr, extra))}; compiled "
+                             "programs hold only instructions and demos")
+        if entry.get("lm") is not None:
+            raise InputError(f"--program {path}: '{name}' sets its own LM; compiled programs hold only "
+                             "instructions and demos (the LM comes from --lm / --config)")
+        if not isinstance(entry.get("demos", []), list):
+            raise InputError(f"--program {path}: does not match this program ('{name}.demos' is not a list)")
+
+
+def prompt_ready_demos(program: dspy.Module) -> None:
+    """Keep only the signature's fields in each predictor's demos (as text), and only demos that show an
+    output: optimizers copy whole training examples, whose other fields never reach a prompt."""
+    from personaqa.programs.core.records import Persona
+    from personaqa.programs.recipe.text_views import persona_text
+
+    for _, predictor in program.named_predictors():
+        fields = set(predictor.signature.fields) | {"augmented"}  # `augmented` marks bootstrapped demos
+        outputs = set(predictor.signature.output_fields)
+        kept = []
+        for demo in predictor.demos:
+            values = {k: (persona_text(v) if isinstance(v, Persona) else v)
+                      for k, v in dict(demo.items() if hasattr(demo, "items") else demo).items() if k in fields}
+            if outputs & set(values):
+                kept.append(dspy.Example(**values))
+        predictor.demos = kept
+
+
+def save_program_state(program: dspy.Module, path: Path) -> None:
+    """JSON state (instructions and prompt-ready demos) written atomically; no LM settings, so no keys."""
+    from personaqa.programs.core.atomic import write_json
+
+    prompt_ready_demos(program)
+    write_json(path, program.dump_state())

@@ -1,0 +1,13 @@
+"""MLflow, below every command that logs: where runs go and the start-up check of the store (`store`), and
+logging params, metrics, artifacts and tables (`log`). Generate, compile, compare, evaluate and validate all
+log through here."""
+
+from personaqa.programs.tracking.log import (
+    EXPERIMENT, LateLog, flatten, log_file, log_json, log_metrics, log_params, log_table, mlflow_run,
+)
+from personaqa.programs.tracking.store import check_store, experiment_id, tracking_uri
+
+__all__ = [
+    "tracking_uri", "experiment_id", "check_store", "EXPERIMENT", "LateLog", "mlflow_run", "flatten",
+    "log_params", "log_metrics", "log_json", "log_file", "log_table",
+]
