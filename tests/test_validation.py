@@ -246,8 +246,8 @@ def test_text_checks_flag_placeholders_and_repeats() -> None:
 
 
 def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: Path, collection: Path) -> None:
-    from personaqa.programs.cli.validate import _read_synthetic
     from personaqa.programs.evaluation.beir import load_beir
+    from personaqa.programs.evaluation.validate import _read_synthetic
 
     (tmp_path / "syn" / "beir").mkdir(parents=True)
     (tmp_path / "syn" / "beir" / "corpus.jsonl").write_text(
@@ -269,11 +269,11 @@ def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: P
 @pytest.fixture
 def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the order of human scoring and generation; generation stops the command."""
-    from personaqa.programs.cli import validate as validate_cli
     from personaqa.programs.core.errors import InputError
+    from personaqa.programs.evaluation import validate
 
     calls: list[str] = []
-    scoring = validate_cli.per_query_values
+    scoring = validate.per_query_values
 
     def score(*args, **kwargs):
         calls.append("score")
@@ -283,8 +283,8 @@ def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append("generate")
         raise InputError("generation reached")
 
-    monkeypatch.setattr(validate_cli, "per_query_values", score)
-    monkeypatch.setattr(validate_cli, "_generate", generate)
+    monkeypatch.setattr(validate, "per_query_values", score)
+    monkeypatch.setattr(validate, "_generate", generate)
     return calls
 
 

@@ -10,16 +10,6 @@ from collections.abc import Callable
 
 from personaqa.programs.core.errors import PersonaqaError
 
-# Each command module exposes `register(subparsers)` and sets `func` on its parser.
-COMMAND_MODULES = (
-    "personaqa.programs.cli.generate",
-    "personaqa.programs.cli.compile",
-    "personaqa.programs.cli.compare",
-    "personaqa.programs.cli.evaluate",
-    "personaqa.programs.cli.validate",
-)
-
-
 def _offline_defaults() -> None:
     """Keep DSPy/LiteLLM from waiting on the network for model metadata."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -29,18 +19,14 @@ def _offline_defaults() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
+    # Imported here, after `_offline_defaults`: the commands import DSPy and LiteLLM, which read those variables.
+    from personaqa.programs.cli import compare, compile, evaluate, generate, validate
 
     parser = argparse.ArgumentParser(prog="personaqa", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers)
+    # Each command module exposes `register(subparsers)` and sets `func` on its parser.
+    for command in (generate, compile, compare, evaluate, validate):
+        command.register(subparsers)
     return parser
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from personaqa.optimize.compare_run import BASELINE, CompareJob, run_compare
 from personaqa.optimize.targets import TARGETS
-from personaqa.programs.cli.compile import parse_weights, print_reports, wide_console
+from personaqa.programs.cli.compile import parse_weights
 from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
+from personaqa.programs.cli.tables import print_reports, wide_console
 from personaqa.programs.config import load_config
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from personaqa.optimize.compile_run import CompileJob, run_compile
 from personaqa.optimize.compiler import OPTIMIZERS, Budget
-from personaqa.optimize.evaluation import EvalReport, Interval
 from personaqa.optimize.metrics import Weights
 from personaqa.optimize.targets import TARGETS
 from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
+from personaqa.programs.cli.tables import print_agreement, print_reports, wide_console
 from personaqa.programs.config import LMConfig, load_config
 from personaqa.programs.core.errors import InputError
 
@@ -57,29 +54,6 @@ def parse_weights(text: str) -> Weights:
         raise InputError(f"--weights: {str(exc).splitlines()[0]}; names: relevance, generality, persona_fidelity") from None
 
 
-def wide_console() -> Console:
-    """A console that does not squeeze tables to 80 columns when output is piped to a file or CI log."""
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
-
-
-def _fmt(interval: Interval | None) -> str:
-    if interval is None:
-        return "-"
-    return f"{interval.mean:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
-
-
-def print_reports(reports: list[EvalReport], console: Console) -> None:
-    aspects = sorted({a for r in reports for a in r.aspects})
-    table = Table(title="dev-set scores (mean [95% bootstrap CI])")
-    for column in ["variant", "composite", *aspects, "accepted", "calls/accepted", "tokens/accepted", "wall s"]:
-        table.add_column(column, justify="left" if column == "variant" else "right")
-    for r in reports:
-        table.add_row(r.name, _fmt(r.composite), *(_fmt(r.aspects.get(a)) for a in aspects), str(r.accepted_questions),
-                      f"{r.calls_per_accepted:.1f}", f"{r.tokens_per_accepted:.0f}", f"{r.wall_seconds:.0f}")
-    console.print(table)
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, lm_overrides(args))
     reflection = None
@@ -100,12 +74,6 @@ def run(args: argparse.Namespace) -> int:
     console = wide_console()
     print_reports([result.baseline, result.compiled], console)
     if result.agreement:
-        table = Table(title="judge agreement with human labels (dev set)")
-        for column in ("judge", "n", "accuracy", "Cohen's kappa", "human yes-rate", "judge yes-rate"):
-            table.add_column(column, justify="left" if column == "judge" else "right")
-        for a in result.agreement:
-            table.add_row(a.judge, str(a.n), f"{a.accuracy:.2f}", f"{a.kappa:.2f}", f"{a.human_positive_rate:.2f}",
-                          f"{a.judge_positive_rate:.2f}")
-        console.print(table)
+        print_agreement(result.agreement, console)
     console.print(f"compiled program → {result.out} ({result.wall_seconds:.0f}s)")
     return 0

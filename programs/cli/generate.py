@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
 from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import load_config
 from personaqa.programs.core.errors import NothingKeptError
-from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.corpus.personas import load_personas
 from personaqa.programs.run import GenerationJob, run_generation
+from personaqa.programs.run.summary import why_nothing_kept
 
 
 def sample_dir() -> Path:
@@ -59,17 +58,3 @@ def run(args: argparse.Namespace) -> int:
         raise NothingKeptError(f"no question was kept; {why_nothing_kept(args.out / 'rejected.jsonl')}; "
                                f"every candidate is in {args.out / 'rejected.jsonl'}")
     return 0
-
-
-def why_nothing_kept(rejected: Path, top: int = 3) -> str:
-    """'rejected at relevance 7 (e.g. "partially: ..."), style 3 (...)': the most frequent stages, each
-    with one reason, read from rejected.jsonl."""
-    stages: Counter[str] = Counter()
-    example: dict[str, str] = {}
-    for _, row in json_lines(rejected):
-        stages[row["stage"]] += 1
-        example.setdefault(row["stage"], row["reason"][:120])
-    if not stages:
-        return "no candidate question was written (no interests found, or the LM failed before any question)"
-    return "rejected at " + ", ".join(f"{stage} {n} (e.g. \"{example[stage]}\")"
-                                       for stage, n in stages.most_common(top))

@@ -1,13 +1,16 @@
-"""Counts per stage (overall, per persona, per question type), tallied unit by unit, and the end-of-run table."""
+"""Counts per stage (overall, per persona, per question type), tallied unit by unit, the end-of-run table, and
+why a run kept nothing."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.run.checkpoints import UnitResult
 
 FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
@@ -91,3 +94,17 @@ class RunTally:
                 extra = [str(self.persona_chunks[group]), str(self.interests[group])] if key == "persona" else []
                 table.add_row(group, *extra, *(str(counts[c]) for c in FUNNEL))
             console.print(table)
+
+
+def why_nothing_kept(rejected: Path, top: int = 3) -> str:
+    """'rejected at relevance 7 (e.g. "partially: ..."), style 3 (...)': the most frequent stages, each
+    with one reason, read from rejected.jsonl."""
+    stages: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for _, row in json_lines(rejected):
+        stages[row["stage"]] += 1
+        example.setdefault(row["stage"], row["reason"][:120])
+    if not stages:
+        return "no candidate question was written (no interests found, or the LM failed before any question)"
+    return "rejected at " + ", ".join(f"{stage} {n} (e.g. \"{example[stage]}\")"
+                                       for stage, n in stages.most_common(top))

@@ -1,0 +1,319 @@
+"""`personaqa validate` as a library function: does a synthetic set rank retrievers the way human queries do?
+
+Takes a human-judged BEIR collection, samples documents from it (seeded; documents relevant
+to at least one human query first), runs personaqa generation on them, then scores a panel
+of retrievers twice on the same, full corpus: with the human queries and with the synthetic
+questions. Reports both rankings side by side, Kendall's tau and Spearman's rho between
+them, and the human split-half baseline (tau between two random halves of the human queries).
+
+The two sides are made comparable like this: both search the FULL human corpus (documents,
+not chunks); a human query's relevant documents are its qrels, and a synthetic question's
+relevant document is the source document (`doc_id`) of the chunk it was written from (for a
+multi-chunk question, the documents of all its chunks).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from personaqa.programs.config import RunConfig
+from personaqa.programs.core.atomic import write_jsonl
+from personaqa.programs.core.errors import InputError, NothingKeptError
+from personaqa.programs.corpus.personas import load_personas
+from personaqa.programs.evaluation.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
+from personaqa.programs.evaluation.evaluate import check_out, parse_specs
+from personaqa.programs.evaluation.panel import build_panel, warn_unsearchable_queries
+from personaqa.programs.evaluation.retrievers import BUILT_IN
+from personaqa.programs.evaluation.scoring import per_query_values
+from personaqa.programs.evaluation.validate_report import (
+    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, PerQuery, log_mlflow, print_result, write_outputs,
+)
+from personaqa.programs.evaluation.validation import (
+    SplitHalf,
+    agreement,
+    ranking,
+    ranks,
+    sample_documents,
+    score_matrix,
+    split_half_baseline,
+    system_scores,
+    text_checks,
+)
+from personaqa.programs.run.preflight import check_services
+from personaqa.programs.tracking.log import LateLog
+
+DEFAULT_SAMPLE_DOCS = 30
+DEFAULT_CHUNK_SIZE = 4000
+DEFAULT_SPLITS = 1000
+DEFAULT_METRIC = "ndcg@10"
+MIN_RETRIEVERS = 3
+MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
+METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
+REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
+COMPARABILITY = (
+    "Both sides search the full human corpus ({n_docs} documents, not chunks). A human query's relevant "
+    "documents are its qrels; a synthetic question's relevant document is the source document (doc_id) "
+    "of the chunk it was generated from (for a multi-chunk question, the documents of all its chunks)."
+)
+
+@dataclass
+class ValidateJob:
+    """What `personaqa validate` is asked: the human collection, the personas to generate with, the panel of
+    retrievers and how to compare their rankings. `config` is the generation's (default: RunConfig with
+    `chunk_size` DEFAULT_CHUNK_SIZE, so a short document is one chunk)."""
+
+    beir: Path
+    personas: Path
+    config: RunConfig | None = None
+    out: Path | None = None  # default ./validate_<beir folder name>
+    sample_docs: int = DEFAULT_SAMPLE_DOCS
+    retrievers: list[str] = field(default_factory=lambda: list(BUILT_IN))
+    k: int = 10
+    metric: str = DEFAULT_METRIC
+    splits: int = DEFAULT_SPLITS
+    seed: int = 0
+    split: str = "test"
+    workers: int = 1
+    overwrite: bool = False
+    quiet: bool = False
+    mlflow: bool = True
+    experiment: str = EXPERIMENT
+
+
+def parse_metric(text: str) -> tuple[str, int]:
+    family, sep, cutoff = text.strip().lower().partition("@")
+    if family not in METRIC_FAMILIES or not sep or not cutoff.isdigit() or int(cutoff) < 1:
+        raise InputError(f"--metric must be family@k with family one of {', '.join(METRIC_FAMILIES)}, got {text!r}")
+    return family, int(cutoff)
+
+
+def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
+    """The retriever specs, the ranking metric and every reported metric; a setting out of range is an InputError."""
+    if job.sample_docs < 1:
+        raise InputError(f"--sample-docs must be at least 1, got {job.sample_docs}")
+    if job.splits < 1:
+        raise InputError(f"--splits must be at least 1, got {job.splits}")
+    if job.k < 1:
+        raise InputError(f"--k must be at least 1, got {job.k}")
+    family, cutoff = parse_metric(job.metric)
+    metric = f"{family}@{cutoff}"
+    specs = parse_specs(job.retrievers)
+    if len(specs) < MIN_RETRIEVERS:
+        raise InputError(f"--retrievers: need at least {MIN_RETRIEVERS} retrievers to compare rankings, "
+                         f"got {len(specs)}")
+    metrics = list(dict.fromkeys([metric, *(f"{f}@{job.k}" for f in REPORTED_FAMILIES)]))
+    return specs, metric, metrics
+
+
+def run_validation(job: ValidateJob) -> dict[str, Any]:
+    """Score the panel with the human queries, generate a synthetic set from sampled documents, score the panel
+    with it, and compare the rankings; prints the tables, writes the outputs, logs an MLflow run. Returns the
+    result (what validate.json holds)."""
+    started = time.monotonic()
+    specs, metric, metrics = check_job(job)
+    config = job.config or RunConfig(chunk_size=DEFAULT_CHUNK_SIZE)
+    personas = load_personas(job.personas)
+    collection = load_beir(job.beir, split=job.split)
+    out = check_out(job.out or Path(f"validate_{Path(job.beir).resolve().name}"))
+    check_services(mlflow=job.mlflow, out_dir=out)
+    console = Console()
+
+    # Everything that can fail without the LM fails first: the human side is searched and scored in full
+    # (and its split-half baseline computed) before the first LM call.
+    human = _human_queries(collection)
+    depth = max(job.k, int(metric.split("@")[1]))
+    panel = build_panel(specs, collection.corpus, collection.root, config.embedder)
+    if len(panel.retrievers) < MIN_RETRIEVERS:
+        raise InputError(f"--retrievers: only {len(panel.retrievers)} of {len(specs)} retrievers can index "
+                         f"{collection.root / CORPUS_FILE} (see the warnings above); "
+                         f"need at least {MIN_RETRIEVERS}")
+    warn_unsearchable_queries(human, collection.root / QUERIES_FILE)
+    human_runs = panel.search({q.id: q.text for q in human}, depth, "human_search_s")
+    human_scores = per_query_values({q.id: collection.qrels[q.id] for q in human}, human_runs, metrics)
+    split_half = split_half_baseline(score_matrix(human_scores[metric])[2], job.splits, job.seed)
+
+    sampled, from_relevant = _sample(job, collection, console)
+    sample_path = out / SAMPLE_FILE
+    try:
+        write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
+                                  for d in sampled))
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+
+    generation = _generate(job, config, personas, sample_path, out / SYNTHETIC_DIR)
+    synthetic = _read_synthetic(out / SYNTHETIC_DIR, collection)
+    if len(synthetic) < MIN_SYNTHETIC:
+        raise NothingKeptError(f"generation kept {len(synthetic)} question(s) from the {len(sampled)} sampled "
+                               f"documents, too few to rank retrievers (at least {MIN_SYNTHETIC}; see "
+                               f"{out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
+    synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
+    synthetic_runs = panel.search({row["_id"]: row["text"] for row in synthetic}, depth, "synthetic_search_s")
+    synthetic_scores = per_query_values(synthetic_qrels, synthetic_runs, metrics)
+    result = build_result(
+        job=job, collection=collection, out=out, specs=list(panel.retrievers), metric=metric,
+        metrics=metrics, human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
+        sampled=sampled, from_relevant=from_relevant, config=config, generation=generation,
+        timing=panel.timing, split_half=split_half,
+    )
+    result["retrievers_skipped"] = panel.skipped
+    result["wall_seconds"] = round(time.monotonic() - started, 2)
+    print_result(result, console)
+    artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
+    console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
+    if job.mlflow:
+        late = LateLog(f"the validate run (outputs in {out} are complete)", "rerun the same command once the "
+                       "store is back to log it: the generation resumes without LM calls")
+        late(lambda: log_mlflow(job, result, [*artifacts, sample_path], out))
+    return result
+
+
+def _human_queries(collection: BeirCollection) -> list[Query]:
+    """The judged human queries; the split-half baseline needs two of them."""
+    human = collection.judged_queries()
+    if len(human) < 2:
+        raise InputError(f"{collection.root / QRELS_DIR / (collection.split + '.tsv')}: only {len(human)} query "
+                         "has a relevant document; the human split-half baseline needs at least 2")
+    return human
+
+
+def _sample(job: ValidateJob, collection: BeirCollection, console: Console) -> tuple[list[str], int]:
+    """Documents to generate from: seeded, those relevant to a human query first (see `sample_documents`)."""
+    with_text = [d.id for d in collection.corpus.values() if d.text.strip()]
+    if not with_text:
+        raise InputError(f"{job.beir}: no document has text to generate questions from")
+    relevant = {d for q in collection.judged_queries() for d, s in collection.qrels[q.id].items() if s > 0}
+    sampled, from_relevant = sample_documents(with_text, relevant, job.sample_docs, job.seed)
+    if len(sampled) < job.sample_docs:
+        console.print(f"[yellow]only {len(sampled)} documents have text; sampling all of them[/]")
+    return sampled, from_relevant
+
+
+def _generate(
+    job: ValidateJob, config: RunConfig, personas: list, sample_path: Path, out: Path
+) -> dict[str, Any]:
+    from personaqa.programs.lm.build import describe_lm
+    from personaqa.programs.run import GenerationJob, run_generation
+
+    job = GenerationJob(config=config, doc_paths=[sample_path], personas=personas, out_dir=out,
+                        workers=max(1, job.workers), overwrite=job.overwrite, show_progress=not job.quiet,
+                        mlflow=job.mlflow)
+    report = run_generation(job)
+    run_info = json.loads((out / "run.json").read_text())
+    return {
+        "out_dir": str(out),
+        "lm": describe_lm(config.lm),
+        "judge_lm": describe_lm(config.judge_lm) if config.judge_lm else None,
+        "config": config.model_dump(mode="json"),
+        "personas": [p.name for p in personas],
+        "counts": report.counts,
+        "lm_calls_total": run_info.get("lm_usage_total", {}).get("calls"),
+        "lm_calls_this_session": report.usage_this_session.total().calls,
+        "wall_seconds_this_session": round(report.wall_seconds, 2),
+    }
+
+
+def _read_synthetic(out: Path, collection: BeirCollection) -> list[dict[str, Any]]:
+    """Synthetic questions as {_id, text, doc_ids, persona, question_type, complexity}.
+
+    A question's relevant documents are the source documents of its chunk(s): `doc_id`, plus, for a
+    multi-chunk question, the documents of every chunk in `chunk_ids` (looked up in the run's BEIR corpus,
+    which records each chunk's `doc_id`). Every one must be in the human corpus.
+    """
+    path = out / "questions.jsonl"
+    chunk_docs = _chunk_documents(out / "beir" / "corpus.jsonl")
+    rows = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        doc_ids = list(dict.fromkeys([record["doc_id"], *(chunk_docs[c] for c in record.get("chunk_ids") or []
+                                                         if c in chunk_docs)]))
+        missing = [d for d in doc_ids if d not in collection.corpus]
+        if missing:
+            raise InputError(f"{path}:{line_no}: doc_id {missing[0]!r} is not in the human corpus")
+        rows.append({"_id": record["question_id"], "text": record["question"], "doc_ids": doc_ids,
+                     "persona": record.get("persona", ""), "question_type": record.get("question_type", ""),
+                     "complexity": record.get("complexity", "single")})
+    return rows
+
+
+def _chunk_documents(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {row["_id"]: str(row["doc_id"]) for row in rows if "doc_id" in row}
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def build_result(
+    *, job: ValidateJob, collection: BeirCollection, out: Path, specs: list[str], metric: str,
+    metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
+    sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
+    timing: dict[str, dict[str, float]], split_half: SplitHalf,
+) -> dict[str, Any]:
+    human_means = {m: system_scores(human_scores[m]) for m in metrics}
+    synthetic_means = {m: system_scores(synthetic_scores[m]) for m in metrics}
+    correlations = {}
+    for m in metrics:
+        tau, rho = agreement(human_means[m], synthetic_means[m])
+        correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
+    human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
+    by_persona: dict[str, int] = {}
+    by_complexity: dict[str, int] = {}
+    for row in synthetic:
+        by_persona[row["persona"]] = by_persona.get(row["persona"], 0) + 1
+        by_complexity[row["complexity"]] = by_complexity.get(row["complexity"], 0) + 1
+    return {
+        "beir": str(Path(job.beir).resolve()),
+        "split": job.split,
+        "personas_file": str(Path(job.personas).resolve()),
+        "out_dir": str(out.resolve()),
+        "comparability": COMPARABILITY.format(n_docs=len(collection.corpus)),
+        "metric": metric,
+        "metrics": metrics,
+        "k": job.k,
+        "retrievers": specs,
+        "embedder": config.embedder,
+        "n_docs": len(collection.corpus),
+        "n_human_queries": len(human_scores[metric][specs[0]]),
+        "n_synthetic_questions": len(synthetic),
+        "synthetic_questions_by_persona": dict(sorted(by_persona.items())),
+        "synthetic_questions_by_complexity": dict(sorted(by_complexity.items())),
+        "synthetic_text_checks": text_checks([row["text"] for row in synthetic]),
+        "sample": {
+            "requested": job.sample_docs,
+            "seed": job.seed,
+            "n_docs": len(sampled),
+            "n_relevant_to_a_human_query": from_relevant,
+            "doc_ids": sampled,
+            "n_docs_with_questions": len({d for row in synthetic for d in row["doc_ids"]}),
+        },
+        "human_ranking": ranking(human_means[metric]),
+        "synthetic_ranking": ranking(synthetic_means[metric]),
+        "kendall_tau": correlations[metric]["kendall_tau"],
+        "spearman_rho": correlations[metric]["spearman_rho"],
+        "split_half": {**split_half.as_json(), "metric": metric},
+        "correlations_by_metric": correlations,
+        "per_retriever": [
+            {
+                "name": name,
+                "human": {m: human_means[m][name] for m in metrics},
+                "synthetic": {m: synthetic_means[m][name] for m in metrics},
+                "human_rank": human_rank[name],
+                "synthetic_rank": synthetic_rank[name],
+                "timing": timing.get(name, {}),
+            }
+            for name in specs
+        ],
+        "generation": generation,
+    }
+
+

@@ -1,0 +1,192 @@
+"""What `personaqa validate` shows and leaves behind: the tables and lines on the terminal, validate.json,
+per_query.jsonl, the human-vs-synthetic scatter plot, and the MLflow run."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from personaqa.programs.core.atomic import atomic_write, write_json, write_jsonl
+from personaqa.programs.evaluation.outputs import metric_label
+
+EXPERIMENT = "personaqa"  # the experiment every command logs to
+RESULT_FILE = "validate.json"
+PER_QUERY_FILE = "per_query.jsonl"
+SCATTER_FILE = "human_vs_synthetic.png"
+SAMPLE_FILE = "sampled_docs.jsonl"
+SYNTHETIC_DIR = "synthetic"
+
+PerQuery = dict[str, dict[str, dict[str, float]]]  # metric -> retriever -> query id -> value
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.{digits}f}"
+
+
+def print_result(result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    metric = result["metric"]
+    label = metric_label(metric)
+    rows = {r["name"]: r for r in result["per_retriever"]}
+    table = Table(title=f"Retrievers by {label}: {result['n_human_queries']} human queries vs "
+                        f"{result['n_synthetic_questions']} synthetic questions, {result['n_docs']} documents")
+    table.add_column("retriever", style="bold")
+    for column in (f"human {label}", "rank", f"synthetic {label}", "rank"):
+        table.add_column(column, justify="right")
+    for name in result["human_ranking"]:
+        r = rows[name]
+        table.add_row(name, f"{r['human'][metric]:.3f}", str(r["human_rank"]), f"{r['synthetic'][metric]:.3f}",
+                      str(r["synthetic_rank"]))
+    console.print(table)
+    others = [m for m in result["metrics"] if m != metric]
+    if others:
+        detail = Table(title="Other metrics (human / synthetic)")
+        detail.add_column("retriever", style="bold")
+        for m in others:
+            detail.add_column(f"{metric_label(m)} human", justify="right")
+            detail.add_column(f"{metric_label(m)} synth", justify="right")
+        for name in result["human_ranking"]:
+            r = rows[name]
+            detail.add_row(name, *(f"{r[side][m]:.3f}" for m in others for side in ("human", "synthetic")))
+        console.print(detail)
+    half = result["split_half"]
+    tau, rho = result["kendall_tau"], result["spearman_rho"]
+    lines = [
+        f"human ranking:     {' > '.join(result['human_ranking'])}",
+        f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}",
+        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])})",
+        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])})",
+        f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
+        f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
+        f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}",
+    ]
+    for m in others:
+        c = result["correlations_by_metric"][m]
+        lines.append(f"  by {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
+                     f"rho {_fmt(c['spearman_rho']['value'])}")
+    sample = result["sample"]
+    lines.append(f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} of "
+                 f"{sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} of them relevant "
+                 f"to a human query); by persona: {result['synthetic_questions_by_persona']}")
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False)
+    checks = result["synthetic_text_checks"]
+    if checks["n_distinct"] < checks["n"] or checks["n_with_placeholder"]:
+        console.print(f"[yellow]warning: synthetic questions look degenerate: {checks['n_distinct']} distinct of "
+                      f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
+                      f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
+                      soft_wrap=True, highlight=False)
+    console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def write_outputs(
+    out: Path, result: dict[str, Any], human_scores: PerQuery, synthetic_scores: PerQuery,
+    human: list, synthetic: list[dict[str, str]],
+) -> list[Path]:
+    write_json(out / RESULT_FILE, result)
+    metrics = result["metrics"]
+    texts = {("human", q.id): q.text for q in human} | {("synthetic", r["_id"]): r["text"] for r in synthetic}
+
+    def rows():
+        for side, scores in (("human", human_scores), ("synthetic", synthetic_scores)):
+            for name in result["retrievers"]:
+                for qid in scores[metrics[0]][name]:
+                    yield {"side": side, "query_id": qid, "retriever": name, "text": texts[(side, qid)],
+                           "scores": {m: scores[m][name][qid] for m in metrics}}
+
+    write_jsonl(out / PER_QUERY_FILE, rows())
+    return [out / RESULT_FILE, out / PER_QUERY_FILE, write_scatter(out / SCATTER_FILE, result)]
+
+
+def write_scatter(path: Path, result: dict[str, Any]) -> Path:
+    """Human vs synthetic score per retriever on the ranking metric, with a y = x reference line."""
+    from matplotlib.figure import Figure
+
+    metric = result["metric"]
+    names = [r["name"] for r in result["per_retriever"]]
+    xs = [r["human"][metric] for r in result["per_retriever"]]
+    ys = [r["synthetic"][metric] for r in result["per_retriever"]]
+    figure = Figure(figsize=(6.5, 6.0), layout="constrained")
+    axes = figure.subplots()
+    axes.scatter(xs, ys, s=36, zorder=3)
+    top = max(1e-6, *xs, *ys) * 1.1
+    placed: list[tuple[float, float, int]] = []
+    for name, x, y in zip(names, xs, ys, strict=True):
+        # labels of points close together (ties are common) are stacked instead of printed over each other
+        taken = {slot for px, py, slot in placed if abs(px - x) < 0.15 * top and abs(py - y) < 0.03 * top}
+        slot = next(i for i in range(len(placed) + 1) if i not in taken)
+        placed.append((x, y, slot))
+        axes.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4 - 11 * slot), fontsize="small")
+    axes.plot([0, top], [0, top], linestyle="--", linewidth=0.8, color="grey", label="y = x")
+    axes.set_xlim(0, top)
+    axes.set_ylim(0, top)
+    label = metric_label(metric)
+    axes.set_xlabel(f"{label}, {result['n_human_queries']} human queries")
+    axes.set_ylabel(f"{label}, {result['n_synthetic_questions']} synthetic questions")
+    tau, rho = result["kendall_tau"]["value"], result["spearman_rho"]["value"]
+    half = result["split_half"]["median"]
+    axes.set_title(f"{label}: Kendall tau {_fmt(tau, 2)}, Spearman rho {_fmt(rho, 2)}\n"
+                   f"human split-half tau (median) {_fmt(half, 2)}", fontsize="medium")
+    axes.legend(loc="lower right", fontsize="small")
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=110)
+    return path
+
+
+def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Path) -> str:
+    """`job`: the ValidateJob (its sample size, seed, splits, experiment and collection name)."""
+    import mlflow
+
+    from personaqa.programs.tracking.log import flatten
+    from personaqa.programs.tracking.store import experiment_id, tracking_uri
+
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    generation = result["generation"]
+    params = {
+        "beir": result["beir"], "split": result["split"], "personas": result["personas_file"],
+        "sample_docs": job.sample_docs, "seed": job.seed, "retrievers": ",".join(result["retrievers"]),
+        "k": result["k"], "metric": result["metric"], "splits": job.splits, "embedder": result["embedder"],
+        "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
+        "config": generation["config"],
+    }
+    metrics = {
+        "kendall_tau": result["kendall_tau"]["value"],
+        "spearman_rho": result["spearman_rho"]["value"],
+        "split_half_median_tau": result["split_half"]["median"],
+        "split_half_q1_tau": result["split_half"]["q1"],
+        "split_half_q3_tau": result["split_half"]["q3"],
+        "n_synthetic_questions": result["n_synthetic_questions"],
+        "n_human_queries": result["n_human_queries"],
+        "wall_seconds": result["wall_seconds"],
+    }
+    for r in result["per_retriever"]:
+        for side in ("human", "synthetic"):
+            for m, value in r[side].items():
+                metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
+    with mlflow.start_run(experiment_id=experiment_id(job.experiment, uri),
+                          run_name=f"validate {Path(job.beir).name}",
+                          tags={"personaqa.command": "validate"}) as active:
+        mlflow.log_params({k: ("" if v is None else str(v))[:6000] for k, v in flatten(params).items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and v == v})
+        for path in artifacts:
+            if path.exists():
+                mlflow.log_artifact(str(path))
+        questions = out / SYNTHETIC_DIR / "questions.jsonl"
+        if questions.exists():
+            mlflow.log_artifact(str(questions), artifact_path=SYNTHETIC_DIR)
+    print(f"MLflow run {active.info.run_id} logged to {uri}")
+    return active.info.run_id
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w\-. /]", "_", text.replace("@", "_at_"))
