@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from personaqa.programs.corpus.embedding import load_embedder
     from personaqa.programs.corpus.personas import load_personas
     from personaqa.programs.evaluation.beir import load_beir
+    from personaqa.programs.evaluation.evaluate import EvaluateJob, run_evaluation
     from personaqa.programs.evaluation.retrievers import build_retriever
     from personaqa.programs.evaluation.scoring import evaluate_runs
+    from personaqa.programs.evaluation.validate import ValidateJob, run_validation
     from personaqa.programs.lm.build import build_lm
     from personaqa.programs.lm.structured_output import BoundedJSONAdapter
     from personaqa.programs.recipe.build import build_program
@@ -44,8 +46,10 @@ _EXPORTS = {
     "personaqa.programs.corpus.embedding": ["load_embedder"],
     "personaqa.programs.corpus.personas": ["load_personas"],
     "personaqa.programs.evaluation.beir": ["load_beir"],
+    "personaqa.programs.evaluation.evaluate": ["EvaluateJob", "run_evaluation"],
     "personaqa.programs.evaluation.retrievers": ["build_retriever"],
     "personaqa.programs.evaluation.scoring": ["evaluate_runs"],
+    "personaqa.programs.evaluation.validate": ["ValidateJob", "run_validation"],
     "personaqa.programs.lm.build": ["build_lm"],
     "personaqa.programs.lm.structured_output": ["BoundedJSONAdapter"],
     "personaqa.programs.recipe.build": ["build_program"],

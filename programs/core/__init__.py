@@ -5,10 +5,12 @@ from personaqa.programs.core.errors import (
     InputError, LMUnavailableError, NothingKeptError, PersonaqaError, ServiceError,
 )
 from personaqa.programs.core.records import (
-    Chunk, Complexity, Document, Evidence, Persona, QuestionRecord, Rejection, Stage, Verdict,
+    Chunk, Complexity, Document, Evidence, Persona, QuestionRecord, Rejection, Verdict,
 )
+from personaqa.programs.core.stages import FUNNEL, LM_STAGES, STAGES, Stage
 
 __all__ = [
     "PersonaqaError", "InputError", "LMUnavailableError", "ServiceError", "NothingKeptError",
-    "Document", "Chunk", "Persona", "Evidence", "Verdict", "QuestionRecord", "Rejection", "Stage", "Complexity",
+    "Document", "Chunk", "Persona", "Evidence", "Verdict", "QuestionRecord", "Rejection", "Complexity",
+    "Stage", "STAGES", "LM_STAGES", "FUNNEL",
 ]

@@ -6,10 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Stage = Literal[
-    "interests", "question_types", "generation", "language", "dedup", "style", "relevance",
-    "evidence", "generality", "lm_error", "single_chunk_suffices",
-]
+from personaqa.programs.core.stages import Stage
+
 Complexity = Literal["single", "multi"]
 
 

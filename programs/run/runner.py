@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from personaqa.programs.core.atomic import write_json
 from personaqa.programs.core.errors import InputError
+from personaqa.programs.core.stages import LM_STAGES
 from personaqa.programs.lm.usage import Ledger
 from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
 from personaqa.programs.run.executors import LocalExecutor
@@ -49,7 +50,7 @@ def _prepare_work_dir(job: GenerationJob, fingerprint: str) -> Path:
 
 
 def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
-    names = ["units", "interests", "generation", "relevance", "generality", "style"]
+    names = ["units", *LM_STAGES]
     bars = {}
     for position, name in enumerate(names):
         bars[name] = tqdm(total=total_units if name == "units" else None, initial=done if name == "units" else 0,

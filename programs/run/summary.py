@@ -11,12 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from personaqa.programs.core.jsonl import json_lines
+from personaqa.programs.core import stages
 from personaqa.programs.run.checkpoints import UnitResult
 
-FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
-# A rejection at stage S counts in the funnel columns before S only (the run-wide dedup comes last).
-_KEPT_UNTIL = {"language": 1, "dedup": 1, "style": 2, "relevance": 3, "evidence": 3, "single_chunk_suffices": 3,
-               "generality": 4, "run_dedup": 4}
+FUNNEL = tuple(stages.FUNNEL)  # column names, in order
 
 
 def _columns_passed(rejection) -> int:
@@ -25,7 +23,7 @@ def _columns_passed(rejection) -> int:
     stage = rejection.stage
     if stage == "lm_error":
         stage = rejection.reason.split(":", 1)[0].removeprefix("complex_")
-    return _KEPT_UNTIL.get(stage, 1)
+    return stages.columns_passed(stage)
 
 
 class RunTally:
@@ -54,7 +52,7 @@ class RunTally:
         for record in unit.records:
             if record.question_id in run_duplicates:
                 self.rejected_by_stage["dedup"] += 1
-                self._count(record.persona, record.question_type, FUNNEL[: _KEPT_UNTIL["run_dedup"]])
+                self._count(record.persona, record.question_type, FUNNEL[:-1])  # the run-wide dedup comes last
             else:
                 self._count(record.persona, record.question_type, FUNNEL)
         for rejection in unit.rejections:
