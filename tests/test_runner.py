@@ -511,3 +511,21 @@ def test_complex_units_pair_each_group_with_distinct_personas(docs, tmp_path, mo
     pairs = [(g.group_id, p.name) for g, p in units]
     assert len(pairs) == len(set(pairs)) == 6
     assert [p for _, p in pairs[:2]] == ["a", "b"]  # the first round gives the groups different personas
+
+
+def test_documents_are_read_and_chunked_once_per_run(overlapping_docs, tmp_path, engines, monkeypatch):
+    reads: list[object] = []
+    read_documents = plan.iter_documents
+
+    def counting(paths):
+        reads.append(paths)
+        return read_documents(paths)
+
+    monkeypatch.setattr(plan, "iter_documents", counting)
+    engines["fake-task"] = new_engine(question=both_documents)
+    out = tmp_path / "out"
+    run_generation(make_job(overlapping_docs, out, complex_ratio=0.25, max_interests=1))
+    # fingerprint, chunk groups, units and the BEIR corpus all stream the chunks of one reading
+    assert len(reads) == 1
+    corpus = [json.loads(line)["_id"] for line in (out / "beir" / "corpus.jsonl").read_text().splitlines()]
+    assert len(corpus) == 3  # every chunk, from the spool

@@ -9,6 +9,7 @@ import platform
 from collections.abc import Iterable
 
 from personaqa.programs.core.atomic import write_json
+from personaqa.programs.core.records import Chunk
 from personaqa.programs.corpus.embedding import load_embedder
 from personaqa.programs.lm.build import describe_lm
 from personaqa.programs.lm.usage import Ledger
@@ -22,9 +23,11 @@ from personaqa.programs.tracking import log as tracking_log
 from personaqa.programs.tracking.log import LateLog
 
 
-def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
+def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
+             chunks: Iterable[Chunk] | None = None) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
-    of an earlier unit is moved to the rejections (`dedup`)."""
+    of an earlier unit is moved to the rejections (`dedup`). `chunks`: the run's chunks (default: read from
+    `job.doc_paths`), for the BEIR corpus and the MLflow table."""
     repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
                              load_embedder(job.config.embedder), job.config.question_dedup_threshold)
     tally = RunTally()
@@ -39,7 +42,7 @@ def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) 
                          if r.question_id in repeats)])
     write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
-    write_beir(job.out_dir, iter_chunks(job), records())
+    write_beir(job.out_dir, iter_chunks(job) if chunks is None else chunks, records())
     report.counts = tally.counts()
     kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
@@ -67,10 +70,11 @@ def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) 
         late = LateLog(f"the generate run (outputs in {job.out_dir} are complete)",
                        "rerun the same command once the store is back to log it: finished units are "
                        "not redone, so it makes no LM call")
-        late(lambda: log_generate_run(job, report, records()))
+        late(lambda: log_generate_run(job, report, records(), chunks))
 
 
-def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -> None:
+def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable,
+                     chunks: Iterable[Chunk] | None = None) -> None:
     """Every generate run is findable in MLflow with its inputs, counts, usage and outputs."""
     run_info = json.loads((job.out_dir / "run.json").read_text())
     with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}):
@@ -87,7 +91,7 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
         rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
                  "chunk_id": r.chunk_id} for r in records]
         if rows:
-            passages = {c.chunk_id: c.text for c in iter_chunks(job)}
+            passages = {c.chunk_id: c.text for c in (iter_chunks(job) if chunks is None else chunks)}
             for row in rows:
                 row["passage"] = passages.get(row["chunk_id"], "")
         tracking_log.log_table("questions_table.json", rows)

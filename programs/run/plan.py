@@ -1,11 +1,16 @@
 """Planning a run: the chunks of the documents, the (chunk or chunk group, persona) units in run order, and
-the fingerprint of everything that decides the output (so a resumed run is the same run)."""
+the fingerprint of everything that decides the output (so a resumed run is the same run).
+
+A run reads and chunks its documents once: the first pass (the fingerprint) writes every chunk to a spool
+file (`ChunkSpool`), and every later pass (chunk groups, units, the BEIR corpus, the MLflow table) streams
+that file, so memory stays flat however large the corpus."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
+from pathlib import Path
 
 from personaqa.programs.config import RunConfig
 from personaqa.programs.core.errors import InputError
@@ -29,8 +34,32 @@ def iter_chunks(job: GenerationJob) -> Iterator[Chunk]:
             yield chunk
 
 
-def fingerprint(job: GenerationJob) -> tuple[str, int]:
-    """Hash of everything that decides the output, and the number of chunks (validates all input first)."""
+class ChunkSpool:
+    """The run's chunks, read from the documents once: the first complete pass chunks the documents and writes
+    each chunk to `path` (JSON Lines); every later pass streams `path`. A pass left unfinished spools nothing,
+    so the next one reads the documents again."""
+
+    def __init__(self, job: GenerationJob, path: Path):
+        self.job = job
+        self.path = path
+        self.complete = False
+
+    def __iter__(self) -> Iterator[Chunk]:
+        if self.complete:
+            with self.path.open(encoding="utf-8") as spool:
+                for line in spool:
+                    yield Chunk.model_validate_json(line)
+            return
+        with self.path.open("w", encoding="utf-8") as spool:
+            for chunk in iter_chunks(self.job):
+                spool.write(chunk.model_dump_json() + "\n")
+                yield chunk
+        self.complete = True
+
+
+def fingerprint(job: GenerationJob, chunks: Iterable[Chunk] | None = None) -> tuple[str, int]:
+    """Hash of everything that decides the output, and the number of chunks (validates all input first).
+    `chunks`: the run's chunks (default: read from `job.doc_paths`)."""
     digest = hashlib.sha256()
     # How an endpoint is reached (URL, key variable, timeout, retries, form) does not decide the output:
     # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
@@ -41,13 +70,13 @@ def fingerprint(job: GenerationJob) -> tuple[str, int]:
     if job.program_path is not None:
         check_program_path(job.program_path)
         digest.update(job.program_path.read_bytes())
-    chunks = 0
-    for chunk in iter_chunks(job):
+    count = 0
+    for chunk in iter_chunks(job) if chunks is None else chunks:
         digest.update(chunk.chunk_id.encode() + b"\x00" + chunk.text.encode() + b"\x00")
-        chunks += 1
-    if chunks == 0:
+        count += 1
+    if count == 0:
         raise InputError("no chunks: the documents hold no text")
-    return digest.hexdigest(), chunks
+    return digest.hexdigest(), count
 
 
 def chunk_groups(chunks: list[Chunk], config: RunConfig) -> list[ChunkGroup]:
@@ -57,13 +86,14 @@ def chunk_groups(chunks: list[Chunk], config: RunConfig) -> list[ChunkGroup]:
                              config.complex_cross_document, max_jaccard=config.complex_max_jaccard)
 
 
-def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGroup, Persona]]:
+def complex_units(job: GenerationJob, total_chunks: int,
+                  chunks: Iterable[Chunk] | None = None) -> list[tuple[ChunkGroup, Persona]]:
     """(group, persona) units for multi-chunk questions: `complex_ratio` of all units, personas spread."""
     config = job.config
     if config.complex_ratio <= 0:
         return []
     wanted = round(config.complex_ratio / (1 - config.complex_ratio) * total_chunks * len(job.personas))
-    groups = chunk_groups(list(iter_chunks(job)), config)
+    groups = chunk_groups(list(iter_chunks(job) if chunks is None else chunks), config)
     wanted = min(wanted, len(groups) * len(job.personas))
     # the k-th round over the groups gives group g the persona g + k: distinct pairs, personas spread
     return [(groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])
@@ -71,10 +101,11 @@ def complex_units(job: GenerationJob, total_chunks: int) -> list[tuple[ChunkGrou
 
 
 def pending_units(job: GenerationJob, done: Container[tuple[str, str]],
-                  groups: list[tuple[ChunkGroup, Persona]] = ()) -> Iterator[Unit]:
+                  groups: list[tuple[ChunkGroup, Persona]] = (),
+                  chunks: Iterable[Chunk] | None = None) -> Iterator[Unit]:
     """(order, chunk or group, persona) of every unit not finished yet, in run order: chunks, then groups."""
     order = 0
-    for chunk in iter_chunks(job):
+    for chunk in iter_chunks(job) if chunks is None else chunks:
         for persona in job.personas:
             if (chunk.chunk_id, persona.name) not in done:
                 yield order, chunk, persona

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
 from personaqa.programs.run.executors import LocalExecutor
 from personaqa.programs.run.finalise import finalise
 from personaqa.programs.run.job import WORK_DIR, GenerationJob, RunReport
-from personaqa.programs.run.plan import complex_units, fingerprint, pending_units
+from personaqa.programs.run.plan import ChunkSpool, complex_units, fingerprint, pending_units
 from personaqa.programs.run.preflight import check_out_dir, check_services
 from personaqa.programs.run.ray_executor import RayExecutor
 from personaqa.programs.run.units import UnitRunner
@@ -60,10 +61,17 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
 
 
 def run_generation(job: GenerationJob) -> RunReport:
+    """Generate the evaluation set `job` asks for into `job.out_dir`, resuming an unfinished run there."""
+    # The documents are read and chunked once, into a spool file that every later pass streams.
+    with tempfile.TemporaryDirectory(prefix="personaqa-chunks-") as spool:
+        return _run(job, ChunkSpool(job, Path(spool) / "chunks.jsonl"))
+
+
+def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
     started = time.monotonic()
     check_out_dir(job.out_dir)
-    inputs_hash, total_chunks = fingerprint(job)
-    groups = complex_units(job, total_chunks)
+    inputs_hash, total_chunks = fingerprint(job, chunks)
+    groups = complex_units(job, total_chunks, chunks)
     total_units = total_chunks * len(job.personas) + len(groups)
     _check_previous_run(job, inputs_hash)
     check_services(mlflow=job.mlflow, ray=job.engine == "ray", ray_address=job.ray_address)
@@ -90,15 +98,15 @@ def run_generation(job: GenerationJob) -> RunReport:
     try:
         if job.engine == "ray":
             ray = RayExecutor(job.config, job.program_path, job.workers, job.ray_address, work / "lm_cache")
-            ray.run(pending_units(job, done), record)
+            ray.run(pending_units(job, done, chunks=chunks), record)
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
                 runner = UnitRunner(job.config, job.program_path, job.workers)
         if runner is not None:
-            LocalExecutor(runner, job.workers).run(pending_units(job, frozenset(done), groups), record)
+            LocalExecutor(runner, job.workers).run(pending_units(job, frozenset(done), groups, chunks), record)
     finally:
         for bar in bars.values():
             bar.close()
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
-    finalise(job, report, checkpoints)
+    finalise(job, report, checkpoints, chunks)
     return report
