@@ -153,3 +153,9 @@ print("\\n".join(failed))
                             timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == ""
+
+
+def test_every_module_says_what_it_is_for():
+    undocumented = [name for name, path in _modules().items()
+                    if not ast.get_docstring(ast.parse(path.read_text(), str(path)))]
+    assert undocumented == []

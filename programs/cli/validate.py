@@ -1,16 +1,4 @@
-"""`personaqa validate`: does a synthetic set rank retrievers the way human queries do?
-
-Takes a human-judged BEIR collection, samples documents from it (seeded; documents relevant
-to at least one human query first), runs personaqa generation on them, then scores a panel
-of retrievers twice on the same, full corpus: with the human queries and with the synthetic
-questions. Reports both rankings side by side, Kendall's tau and Spearman's rho between
-them, and the human split-half baseline (tau between two random halves of the human queries).
-
-The two sides are made comparable like this: both search the FULL human corpus (documents,
-not chunks); a human query's relevant documents are its qrels, and a synthetic question's
-relevant document is the source document (`doc_id`) of the chunk it was written from (for a
-multi-chunk question, the documents of all its chunks).
-"""
+"""`personaqa validate`: its flags, parsed into a ValidateJob for `programs.evaluation.validate`."""
 
 from __future__ import annotations
 
@@ -19,6 +7,7 @@ from pathlib import Path
 
 from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
+from personaqa.programs.evaluation import validate as validation
 from personaqa.programs.evaluation.retrievers import BUILT_IN
 from personaqa.programs.evaluation.validate import (
     DEFAULT_CHUNK_SIZE, DEFAULT_METRIC, DEFAULT_SAMPLE_DOCS, DEFAULT_SPLITS, EXPERIMENT, ValidateJob, check_job,
@@ -28,7 +17,7 @@ from personaqa.programs.evaluation.validate import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("validate", help="check that a synthetic set ranks retrievers like human queries",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=validation.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beir", required=True, type=Path, help="human-judged BEIR folder (corpus, queries, qrels/)")
     p.add_argument("--personas", required=True, type=Path, help="YAML/JSON list of {name, description}")
     p.add_argument("--sample-docs", type=int, default=DEFAULT_SAMPLE_DOCS,

@@ -1,4 +1,4 @@
-"""`personaqa validate` as a library function: does a synthetic set rank retrievers the way human queries do?
+"""Does a synthetic set rank retrievers the way human queries do? (`personaqa validate`, `run_validation`)
 
 Takes a human-judged BEIR collection, samples documents from it (seeded; documents relevant
 to at least one human query first), runs personaqa generation on them, then scores a panel
