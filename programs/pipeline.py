@@ -22,6 +22,7 @@ from personaqa.programs.lm_calls import StageFailure
 from personaqa.programs.lms import adapter_for
 from personaqa.programs.persona_leak import leak_problem
 from personaqa.programs.question_form import form_problem
+from personaqa.programs.run_dedup import WrittenQuestions
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.styling import PersonaStylist
 from personaqa.programs.text_views import language_label
@@ -81,6 +82,11 @@ class SyntheticEvalProgram(dspy.Module):
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
         self.multi = MultiChunkQuestions()
+        self.written: WrittenQuestions | None = None  # the run's written questions, set by the runner
+
+    def share_written_questions(self, written: WrittenQuestions | None) -> None:
+        """Drop a candidate that repeats another unit's written question before styling and judging it."""
+        self.written = written
 
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
         ledger = Ledger()
@@ -161,7 +167,14 @@ class SyntheticEvalProgram(dspy.Module):
         for index, original in repeats.items():
             rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
                                               f"near-duplicate of {candidates[original].question_id}"))
-        return [c for i, c in enumerate(candidates) if i not in repeats]
+        unique = [c for i, c in enumerate(candidates) if i not in repeats]
+        if self.written is None:
+            return unique
+        earlier = self.written.claim([c.question_id for c in unique], [c.question for c in unique])
+        for index, original_id in earlier.items():
+            rejections.append(self._rejection(unique[index], chunk, persona, "dedup",
+                                              f"near-duplicate of {original_id} (another unit of the run)"))
+        return [c for i, c in enumerate(unique) if i not in earlier]
 
     def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                 rejections: list[Rejection]) -> list[QuestionRecord]:

@@ -32,7 +32,7 @@ from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
 from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona
-from personaqa.programs.run_dedup import duplicate_rejection, run_duplicates
+from personaqa.programs.run_dedup import WrittenQuestions, duplicate_rejection, run_duplicates
 from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
 
@@ -149,6 +149,7 @@ class UnitRunner:
         # With several workers a unit's questions are judged side by side too, and `workers` slots cap the
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
+        self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 

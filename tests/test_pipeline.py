@@ -453,3 +453,18 @@ def test_the_program_samples_types_by_default_and_records_them(bow):
     assert {r.question_type for r in out.records} <= {"comparative", "extractive"} and out.records
     assert all(t.inputs["question_type"].split(":")[0] == r.question_type
                for t, r in zip(engine.texts("question"), out.records))
+
+
+def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judges(bow):
+    from personaqa.programs.run_dedup import WrittenQuestions
+
+    program = build_program(bow)
+    program.share_written_questions(WrittenQuestions(program.embedder, 0.92))
+    first = run_program(program, engine_for(["break fee"]), CHUNK, LAWYER)
+    engine = engine_for(["break fee", "review deadline"])
+    second = run_program(program, engine, CHUNK, PARENT)  # the same chunk, read by another persona
+    (repeat,) = second.rejections
+    assert repeat.stage == "dedup" and repeat.interest == "break fee"
+    assert repeat.reason == f"near-duplicate of {first.records[0].question_id} (another unit of the run)"
+    assert [r.interest for r in second.records] == ["review deadline"]
+    assert engine.calls["styled_question"] == engine.calls["relevance"] == 1  # no LM work on the repeat
