@@ -107,7 +107,7 @@ class JudgingEngine(ScriptedEngine):
 
 def fake_build_lm(engines: dict[str, JudgingEngine], default: JudgingEngine | None = None,
                   seen: list[LMConfig] | None = None) -> Callable[[LMConfig], dspy.LM]:
-    """A stand-in for `personaqa.programs.lms.build_lm`: picks an engine by `LMConfig.model`.
+    """A stand-in for `personaqa.programs.lm.build.build_lm`: picks an engine by `LMConfig.model`.
 
     Like the real one it reads the key from `api_key_env` (failing if unset). dspy.LM refuses an
     `api_key` next to a custom engine, so the key is held by the engine (`engine.api_key`), as an

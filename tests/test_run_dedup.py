@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fakes import BagOfWordsEmbedder
 from personaqa.programs.core.records import QuestionRecord
-from personaqa.programs.run import run_dedup
-from personaqa.programs.run.run_dedup import duplicate_rejection, run_duplicates
+from personaqa.programs.recipe import run_dedup
+from personaqa.programs.recipe.run_dedup import duplicate_rejection, run_duplicates
 
 
 def record(qid: str, question: str, persona: str = "lawyer") -> QuestionRecord:

@@ -6,10 +6,18 @@ from functools import lru_cache
 
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.corpus.language import detect_language, language_name
+from personaqa.programs.recipe.checks.evidence import numbered
 
 
 def passage_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n\n{chunk.text}" if chunk.title else chunk.text
+
+
+def numbered_passage(chunk: Chunk) -> str:
+    """The chunk as the relevance judge sees it: its title, then one numbered sentence a line
+    (evidence.numbered), so the judge cites sentence numbers instead of copying text."""
+    body = numbered(chunk.text)
+    return f"{chunk.title}\n\n{body}" if chunk.title else body
 
 
 def persona_text(persona: Persona) -> str:

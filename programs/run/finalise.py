@@ -13,11 +13,11 @@ from personaqa.programs.core.records import Chunk
 from personaqa.programs.corpus.embedding import load_embedder
 from personaqa.programs.lm.build import describe_lm
 from personaqa.programs.lm.usage import Ledger
+from personaqa.programs.recipe.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.run.checkpoints import CheckpointLog
 from personaqa.programs.run.export import write_beir, write_dataset, write_questions
 from personaqa.programs.run.job import GenerationJob, RunReport
 from personaqa.programs.run.plan import iter_chunks
-from personaqa.programs.run.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.run.summary import RunTally
 from personaqa.programs.tracking import log as tracking_log
 from personaqa.programs.tracking.log import LateLog

@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.core import stages
+from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.run.checkpoints import UnitResult
 
 FUNNEL = tuple(stages.FUNNEL)  # column names, in order
