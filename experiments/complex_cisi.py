@@ -33,7 +33,7 @@ RETRIEVERS = ("bm25", "dense")
 def main() -> None:
     from personaqa.programs.config import load_config
     from personaqa.programs.core.records import Chunk
-    from personaqa.programs.evaluation.beir import load_beir
+    from personaqa.programs.retrieval.beir import load_beir
     from personaqa.programs.run.plan import chunk_groups
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,8 +97,8 @@ def main() -> None:
 
 def score(collection, rows: list[dict], chunk_doc: dict[str, str]) -> None:
     """Recall@10 and nDCG@10 on the full CISI corpus, per retriever and per complexity."""
-    from personaqa.programs.evaluation.retrievers import build_retriever
     from personaqa.programs.evaluation.scoring import evaluate_runs
+    from personaqa.programs.retrieval.retrievers import build_retriever
 
     print(f"\n== 3. kept questions searched on the full CISI corpus ({len(collection.corpus)} abstracts)")
     if not rows:

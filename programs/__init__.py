@@ -5,7 +5,8 @@
 - `corpus/` — documents, personas, chunking, embeddings, chunk groups, languages;
 - `lm/` — building LMs (embedded, GGUF, endpoints), structured output, LM calls and their usage;
 - `run/` — a generate run: plan units, execute them (threads or Ray), checkpoint, export;
-- `evaluation/` — BEIR folders, retrievers, metrics, validation against human queries;
+- `retrieval/` — BEIR folders, retrievers and the panel that runs them;
+- `evaluation/` — metrics, validation against human queries;
 - `tracking/` — MLflow: where runs go and what is logged;
 - `cli/` — the `personaqa` command line, which only parses arguments and calls the rooms above;
 - `core/` (records, errors, atomic files) and `config.py` (RunConfig), shared by all.
@@ -25,9 +26,7 @@ if TYPE_CHECKING:
     from personaqa.programs.corpus.documents import iter_documents
     from personaqa.programs.corpus.embedding import load_embedder
     from personaqa.programs.corpus.personas import load_personas
-    from personaqa.programs.evaluation.beir import load_beir
     from personaqa.programs.evaluation.evaluate import EvaluateJob, run_evaluation
-    from personaqa.programs.evaluation.retrievers import build_retriever
     from personaqa.programs.evaluation.scoring import evaluate_runs
     from personaqa.programs.evaluation.validate import ValidateJob, run_validation
     from personaqa.programs.lm.build import build_lm
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
     from personaqa.programs.recipe.build import build_program
     from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
     from personaqa.programs.recipe.program_io import load_program_state, save_program_state
+    from personaqa.programs.retrieval.beir import load_beir
+    from personaqa.programs.retrieval.retrievers import build_retriever
     from personaqa.programs.run.job import GenerationJob, RunReport
     from personaqa.programs.run.runner import run_generation
 
@@ -45,9 +46,9 @@ _EXPORTS = {
     "personaqa.programs.corpus.documents": ["iter_documents"],
     "personaqa.programs.corpus.embedding": ["load_embedder"],
     "personaqa.programs.corpus.personas": ["load_personas"],
-    "personaqa.programs.evaluation.beir": ["load_beir"],
+    "personaqa.programs.retrieval.beir": ["load_beir"],
     "personaqa.programs.evaluation.evaluate": ["EvaluateJob", "run_evaluation"],
-    "personaqa.programs.evaluation.retrievers": ["build_retriever"],
+    "personaqa.programs.retrieval.retrievers": ["build_retriever"],
     "personaqa.programs.evaluation.scoring": ["evaluate_runs"],
     "personaqa.programs.evaluation.validate": ["ValidateJob", "run_validation"],
     "personaqa.programs.lm.build": ["build_lm"],

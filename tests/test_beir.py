@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.beir import CorpusDoc, load_beir
+from personaqa.programs.retrieval.beir import CorpusDoc, load_beir
 
 DOCS = [
     {"_id": "d1", "title": "Cats", "text": "Cats purr.", "url": "https://example.org/cats"},

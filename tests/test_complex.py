@@ -11,10 +11,10 @@ from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from personaqa.programs.core.records import Chunk, Persona, QuestionRecord
 from personaqa.programs.corpus.overlap import find_chunk_groups, semantic_jaccard
-from personaqa.programs.evaluation.beir import load_beir
 from personaqa.programs.evaluation.scoring import evaluate_runs
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+from personaqa.programs.retrieval.beir import load_beir
 from personaqa.programs.run.export import write_beir
 
 

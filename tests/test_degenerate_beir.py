@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.beir import load_beir
-from personaqa.programs.evaluation.panel import build_panel
-from personaqa.programs.evaluation.retrievers import BUILT_IN
 from personaqa.programs.evaluation.scoring import evaluate_runs, metric_names, per_query_values
 from personaqa.programs.evaluation.validate import METRIC_FAMILIES
+from personaqa.programs.retrieval.beir import load_beir
+from personaqa.programs.retrieval.panel import build_panel
+from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 SETTINGS = settings(max_examples=20, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

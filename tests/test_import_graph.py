@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"signatures": "personaqa.signatures", "programs": "personaqa.programs", "optimize": "personaqa.optimize"}
 # The rooms of programs/, lowest first: a room imports only from rooms before it (and from signatures).
-ROOMS = ["core", "corpus", "config", "lm", "tracking", "recipe", "run", "evaluation", "cli"]
+ROOMS = ["core", "corpus", "config", "lm", "tracking", "retrieval", "recipe", "run", "evaluation", "cli"]
 
 
 def _modules() -> dict[str, Path]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
 from personaqa.programs.corpus.documents import id_problem, iter_documents
-from personaqa.programs.evaluation.beir import load_beir
+from personaqa.programs.retrieval.beir import load_beir
 from personaqa.programs.run.export import BEIR_QUERY_FIELDS, write_beir, write_questions
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.beir import CorpusDoc
-from personaqa.programs.evaluation.retrievers import FusionRetriever, Retriever, build_retriever, load_encoder, top_k
+from personaqa.programs.retrieval.beir import CorpusDoc
+from personaqa.programs.retrieval.retrievers import FusionRetriever, Retriever, build_retriever, load_encoder, top_k
 
 CORPUS = {
     doc.id: doc

@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_endpoint import FakeEndpoint  # noqa: E402
 from personaqa.programs.cli import main  # noqa: E402
-from personaqa.programs.evaluation.retrievers import BUILT_IN  # noqa: E402
 from personaqa.programs.evaluation.validation import (  # noqa: E402
     agreement,
     kendall_tau,
@@ -27,6 +26,7 @@ from personaqa.programs.evaluation.validation import (  # noqa: E402
     split_half_taus,
     system_scores,
 )
+from personaqa.programs.retrieval.retrievers import BUILT_IN  # noqa: E402
 
 # ---------------------------------------------------------------- pure functions
 
@@ -246,8 +246,8 @@ def test_text_checks_flag_placeholders_and_repeats() -> None:
 
 
 def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: Path, collection: Path) -> None:
-    from personaqa.programs.evaluation.beir import load_beir
     from personaqa.programs.evaluation.validate import _read_synthetic
+    from personaqa.programs.retrieval.beir import load_beir
 
     (tmp_path / "syn" / "beir").mkdir(parents=True)
     (tmp_path / "syn" / "beir" / "corpus.jsonl").write_text(

@@ -13,8 +13,8 @@ from pathlib import Path
 from personaqa.programs.evaluation.evaluate import (
     DEFAULT_K, DEFAULT_RETRIEVERS, EXPERIMENT, EvaluateJob, parse_by, parse_ks, run_evaluation,
 )
-from personaqa.programs.evaluation.retrievers import BUILT_IN
 from personaqa.programs.evaluation.scoring import STAT_TESTS
+from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.evaluation import validate as validation
-from personaqa.programs.evaluation.retrievers import BUILT_IN
 from personaqa.programs.evaluation.validate import (
     DEFAULT_CHUNK_SIZE, DEFAULT_METRIC, DEFAULT_SAMPLE_DOCS, DEFAULT_SPLITS, EXPERIMENT, ValidateJob, check_job,
     run_validation,
 )
+from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

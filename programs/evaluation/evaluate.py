@@ -14,11 +14,11 @@ from typing import Any
 from personaqa.programs.core.atomic import write_json, write_jsonl
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
-from personaqa.programs.evaluation.beir import QUERIES_FILE, BeirCollection, load_beir
 from personaqa.programs.evaluation.outputs import print_report, write_charts
-from personaqa.programs.evaluation.panel import build_panel, warn_unsearchable_queries
-from personaqa.programs.evaluation.retrievers import Hit, check_spec
 from personaqa.programs.evaluation.scoring import EvaluationReport, evaluate_runs, headline_metric
+from personaqa.programs.retrieval.beir import QUERIES_FILE, BeirCollection, load_beir
+from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
+from personaqa.programs.retrieval.retrievers import Hit, check_spec
 from personaqa.programs.run.preflight import check_services
 from personaqa.programs.tracking.log import LateLog
 
@@ -140,7 +140,7 @@ def _check_by(fields: list[str] | None, metadata: dict[str, dict[str, str]]) -> 
 def retrieve_all(
     collection: BeirCollection, specs: list[str], depth: int, embedder: str | None
 ) -> tuple[dict[str, dict[str, list[Hit]]], dict[str, dict[str, float]]]:
-    """Each retriever's top `depth` per judged query, plus build/search seconds (policy: `programs.evaluation.panel`)."""
+    """Each retriever's top `depth` per judged query, plus build/search seconds (policy: `programs.retrieval.panel`)."""
     queries = collection.judged_queries()
     panel = build_panel(specs, collection.corpus, collection.root, embedder)
     warn_unsearchable_queries(queries, collection.root / QUERIES_FILE)

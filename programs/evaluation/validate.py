@@ -26,10 +26,7 @@ from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import write_jsonl
 from personaqa.programs.core.errors import InputError, NothingKeptError
 from personaqa.programs.corpus.personas import load_personas
-from personaqa.programs.evaluation.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.evaluation.evaluate import check_out, parse_specs
-from personaqa.programs.evaluation.panel import build_panel, warn_unsearchable_queries
-from personaqa.programs.evaluation.retrievers import BUILT_IN
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_report import (
     EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, PerQuery, log_mlflow, print_result, write_outputs,
@@ -45,6 +42,9 @@ from personaqa.programs.evaluation.validation import (
     system_scores,
     text_checks,
 )
+from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
+from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
+from personaqa.programs.retrieval.retrievers import BUILT_IN
 from personaqa.programs.run.preflight import check_services
 from personaqa.programs.tracking.log import LateLog
 

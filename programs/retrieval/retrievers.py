@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.dense import DenseRetriever, load_encoder
-from personaqa.programs.evaluation.lexical import BM25Retriever, OverlapRetriever, TfidfRetriever
-from personaqa.programs.evaluation.plugins import CheckedRetriever, load_plugin
-from personaqa.programs.evaluation.ranking import Corpus, Hit, Retriever, top_k
+from personaqa.programs.retrieval.dense import DenseRetriever, load_encoder
+from personaqa.programs.retrieval.lexical import BM25Retriever, OverlapRetriever, TfidfRetriever
+from personaqa.programs.retrieval.plugins import CheckedRetriever, load_plugin
+from personaqa.programs.retrieval.ranking import Corpus, Hit, Retriever, top_k
 
 if TYPE_CHECKING:
     from personaqa.programs.corpus.embedding import Embedder

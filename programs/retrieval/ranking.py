@@ -11,7 +11,7 @@ import numpy as np
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.documents import warn_once
 from personaqa.programs.corpus.segmentation import spaced
-from personaqa.programs.evaluation.beir import CorpusDoc
+from personaqa.programs.retrieval.beir import CorpusDoc
 
 Hit = tuple[str, float]
 Corpus = Mapping[str, CorpusDoc]

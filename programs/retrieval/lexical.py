@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.ranking import Corpus, Hit, doc_texts, lexical_texts, top_k, warn_unmatched
+from personaqa.programs.retrieval.ranking import Corpus, Hit, doc_texts, lexical_texts, top_k, warn_unmatched
 
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from personaqa.programs.core.errors import InputError, PersonaqaError
 from personaqa.programs.corpus.documents import warn_once
-from personaqa.programs.evaluation.beir import CORPUS_FILE, CorpusDoc, Query
-from personaqa.programs.evaluation.retrievers import BUILT_IN, CheckedRetriever, Hit, Retriever, build_retriever
+from personaqa.programs.retrieval.beir import CORPUS_FILE, CorpusDoc, Query
+from personaqa.programs.retrieval.retrievers import BUILT_IN, CheckedRetriever, Hit, Retriever, build_retriever
 
 TITLE_ONLY = ("bm25-title", "dense-title")
 SHOWN_IDS = 5

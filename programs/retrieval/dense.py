@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.ranking import Corpus, Hit, doc_texts, top_k
+from personaqa.programs.retrieval.ranking import Corpus, Hit, doc_texts, top_k
 
 if TYPE_CHECKING:
     from personaqa.programs.corpus.embedding import Embedder

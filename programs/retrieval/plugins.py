@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.evaluation.ranking import Corpus, Hit, Retriever
+from personaqa.programs.retrieval.ranking import Corpus, Hit, Retriever
 
 
 def load_plugin(spec: str, corpus: Corpus) -> Retriever:
