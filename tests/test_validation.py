@@ -344,6 +344,38 @@ def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: P
         ("s1", ["d1", "d3"], "multi"), ("s2", ["d3"], "single")]
 
 
+def test_diagnosis_hook_reads_qrels_and_synthetic_records(tmp_path: Path, collection: Path) -> None:
+    from personaqa.programs.beir import load_beir
+    from personaqa.programs.validate_cli import _diagnosis, _read_synthetic
+
+    (collection / "qrels" / "test.tsv").write_text("q1\td1\t1\nq1\td12\t0\nq3\td3\t2\n")  # d12 judged not relevant
+    beir = load_beir(collection)
+    (tmp_path / "syn").mkdir()
+    (tmp_path / "syn" / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [
+        {"question_id": "s1", "question": "Which deadline does the regulator set for remedies?", "doc_id": "d1",
+         "chunk_id": "d1#c0", "persona": "analyst", "question_type": "factoid"},
+        {"question_id": "s2", "question": "Is the parking fee raised near the ports?", "doc_id": "d3",
+         "chunk_id": "d3#c0", "persona": "resident", "question_type": "yes-no"},
+    ]))
+    synthetic = _read_synthetic(tmp_path / "syn", beir)
+    scores = {"bm25": (0.6, 0.9), "dense": (0.7, 0.8), "overlap": (0.1, 0.5)}
+    result = {"metric": "ndcg@10", "per_retriever": [
+        {"name": n, "human": {"ndcg@10": h}, "synthetic": {"ndcg@10": s}} for n, (h, s) in scores.items()]}
+    diagnosis = _diagnosis(beir, beir.judged_queries(), synthetic, result)
+    human, synth = diagnosis["human"], diagnosis["synthetic"]
+    # q1 "deadline for remedies in a ports merger" (7 words): {deadline, remedies, ports, merger}, all in d1
+    # ("Port merger review: ... ports ... a deadline for remedies"); q3 "parking fee near the harbour" (5
+    # words): {parking, fee, near, harbour}, 3 of 4 in d3 -> medians 6 words and (1 + 3/4) / 2
+    assert human["n_queries"] == 2 and human["relevant_mean"] == 1.0 and human["words"] == 6.0
+    assert human["term_overlap_best"] == pytest.approx(0.875)
+    # s1 {does, deadline, regulator, set, remedies}: 3 of 5 in d1 ("sets" is not "set"); s2 {parking, fee,
+    # raised, near, ports}: 4 of 5 in d3 ("raises" is not "raised") -> median (3/5 + 4/5) / 2
+    assert synth["term_overlap_best"] == pytest.approx(0.7)
+    assert synth["question_types"] == {"factoid": 1, "yes-no": 1} and synth["words"] == 8.0
+    assert [(g["name"], g["difference"]) for g in diagnosis["retrievers"]] == [
+        ("dense", pytest.approx(0.1)), ("bm25", pytest.approx(0.3)), ("overlap", pytest.approx(0.4))]
+
+
 # ---------------------------------------------------------------- fail before the LM
 
 
