@@ -9,8 +9,8 @@ from personaqa.programs.cli.options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.evaluation import validate as validation
 from personaqa.programs.evaluation.validate import (
-    DEFAULT_CHUNK_SIZE, DEFAULT_METRIC, DEFAULT_SAMPLE_DOCS, DEFAULT_SPLITS, EXPERIMENT, ValidateJob, check_job,
-    run_validation,
+    DEFAULT_CHUNK_SIZE, DEFAULT_METRIC, DEFAULT_RESAMPLES, DEFAULT_SAMPLE_DOCS, DEFAULT_SPLITS, EXPERIMENT,
+    ValidateJob, check_job, run_validation,
 )
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
@@ -31,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"metric that ranks the retrievers, family@k (default {DEFAULT_METRIC})")
     p.add_argument("--splits", type=int, default=DEFAULT_SPLITS,
                    help=f"random halvings of the human queries for the split-half baseline (default {DEFAULT_SPLITS})")
-    p.add_argument("--seed", type=int, default=0, help="seed for the document sample and the splits (default 0)")
+    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
+                   help=f"bootstrap resamples of the synthetic questions for the tau and rho intervals "
+                        f"(default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for the document sample, the splits and the bootstrap (default 0)")
     p.add_argument("--split", default="test", help="qrels split of --beir: qrels/<split>.tsv (default test)")
     p.add_argument("--chunk-size", type=int, help=f"characters per chunk (default {DEFAULT_CHUNK_SIZE} unless "
                    "--config sets chunk_size): large, so a short document is one chunk")
@@ -45,9 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     job = ValidateJob(beir=args.beir, personas=args.personas, out=args.out, sample_docs=args.sample_docs,
-                      retrievers=args.retrievers, k=args.k, metric=args.metric, splits=args.splits, seed=args.seed,
-                      split=args.split, workers=args.workers, overwrite=args.overwrite, quiet=args.quiet,
-                      mlflow=not args.no_mlflow, experiment=args.experiment)
+                      retrievers=args.retrievers, k=args.k, metric=args.metric, splits=args.splits,
+                      resamples=args.resamples, seed=args.seed, split=args.split, workers=args.workers,
+                      overwrite=args.overwrite, quiet=args.quiet, mlflow=not args.no_mlflow,
+                      experiment=args.experiment)
     check_job(job)  # the flags first, then the configuration
     job.config = _generation_config(args)
     run_validation(job)

@@ -49,6 +49,8 @@ class Persona(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
+    own_wording_share: float | None = Field(default=None, ge=0, le=1, description="share of this persona's "
+                                            "questions written in their own words (default: the run's setting)")
 
     @field_validator("name", "description")
     @classmethod
@@ -84,6 +86,10 @@ class QuestionRecord(BaseModel):
                                      "the answer: the sentences the judge cited (evidence.cited)")
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
+    wording: Literal["passage", "own"] = Field(default="passage", description="asked for in the passage's "
+                                               "words, or in the person's own (wording.py)")
+    lexical_overlap: float = Field(default=0.0, description="share of the question's content words found "
+                                   "in its chunk (wording.lexical_overlap)")
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:

@@ -4,7 +4,9 @@ Takes a human-judged BEIR collection, samples documents from it (seeded; documen
 to at least one human query first), runs personaqa generation on them, then scores a panel
 of retrievers twice on the same, full corpus: with the human queries and with the synthetic
 questions. Reports both rankings side by side, Kendall's tau and Spearman's rho between
-them, and the human split-half baseline (tau between two random halves of the human queries).
+them with a bootstrap 95 % interval over the synthetic questions, the human split-half baseline
+(tau between two random halves of the human queries), and a diagnosis of how the two query sets
+differ (`programs.evaluation.diagnosis`).
 
 The two sides are made comparable like this: both search the FULL human corpus (documents,
 not chunks); a human query's relevant documents are its qrels, and a synthetic question's
@@ -26,6 +28,7 @@ from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import write_jsonl
 from personaqa.programs.core.errors import InputError, NothingKeptError
 from personaqa.programs.corpus.personas import load_personas
+from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, parse_specs
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_report import (
@@ -34,6 +37,7 @@ from personaqa.programs.evaluation.validate_report import (
 from personaqa.programs.evaluation.validation import (
     SplitHalf,
     agreement,
+    bootstrap_agreement,
     ranking,
     ranks,
     sample_documents,
@@ -51,6 +55,7 @@ from personaqa.programs.tracking.log import LateLog
 DEFAULT_SAMPLE_DOCS = 30
 DEFAULT_CHUNK_SIZE = 4000
 DEFAULT_SPLITS = 1000
+DEFAULT_RESAMPLES = 1000
 DEFAULT_METRIC = "ndcg@10"
 MIN_RETRIEVERS = 3
 MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
@@ -77,6 +82,7 @@ class ValidateJob:
     k: int = 10
     metric: str = DEFAULT_METRIC
     splits: int = DEFAULT_SPLITS
+    resamples: int = DEFAULT_RESAMPLES  # bootstrap resamples of the synthetic questions (tau, rho intervals)
     seed: int = 0
     split: str = "test"
     workers: int = 1
@@ -99,6 +105,8 @@ def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
         raise InputError(f"--sample-docs must be at least 1, got {job.sample_docs}")
     if job.splits < 1:
         raise InputError(f"--splits must be at least 1, got {job.splits}")
+    if job.resamples < 1:
+        raise InputError(f"--resamples must be at least 1, got {job.resamples}")
     if job.k < 1:
         raise InputError(f"--k must be at least 1, got {job.k}")
     family, cutoff = parse_metric(job.metric)
@@ -162,6 +170,7 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
         timing=panel.timing, split_half=split_half,
     )
     result["retrievers_skipped"] = panel.skipped
+    result["diagnosis"] = _diagnosis(collection, human, synthetic, result)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
     print_result(result, console)
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
@@ -171,6 +180,23 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
                        "store is back to log it: the generation resumes without LM calls")
         late(lambda: log_mlflow(job, result, [*artifacts, sample_path], out))
     return result
+
+
+def _diagnosis(
+    collection: BeirCollection, human: list[Query], synthetic: list[dict[str, Any]], result: dict[str, Any]
+) -> dict[str, Any]:
+    """`programs.evaluation.diagnosis` on both sides, as JSON: relevant documents are qrels resp. source
+    documents."""
+    metric = result["metric"]
+    qrels = collection.qrels
+    return diagnose(
+        collection.corpus,
+        [JudgedQuery(q.id, q.text, tuple(d for d, s in qrels[q.id].items() if s > 0)) for q in human],
+        [JudgedQuery(r["_id"], r["text"], tuple(r["doc_ids"]), r["question_type"]) for r in synthetic],
+        {r["name"]: r["human"][metric] for r in result["per_retriever"]},
+        {r["name"]: r["synthetic"][metric] for r in result["per_retriever"]},
+        metric,
+    ).as_json()
 
 
 def _human_queries(collection: BeirCollection) -> list[Query]:
@@ -266,6 +292,7 @@ def build_result(
         tau, rho = agreement(human_means[m], synthetic_means[m])
         correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
+    bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], job.resamples, job.seed)
     by_persona: dict[str, int] = {}
     by_complexity: dict[str, int] = {}
     for row in synthetic:
@@ -300,6 +327,7 @@ def build_result(
         "synthetic_ranking": ranking(synthetic_means[metric]),
         "kendall_tau": correlations[metric]["kendall_tau"],
         "spearman_rho": correlations[metric]["spearman_rho"],
+        "bootstrap": {**bootstrap.as_json(), "metric": metric},
         "split_half": {**split_half.as_json(), "metric": metric},
         "correlations_by_metric": correlations,
         "per_retriever": [

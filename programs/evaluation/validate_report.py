@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from personaqa.programs.core.atomic import atomic_write, write_json, write_jsonl
+from personaqa.programs.evaluation.diagnosis import mlflow_metrics, print_diagnosis
 from personaqa.programs.evaluation.outputs import metric_label
 
 EXPERIMENT = "personaqa"  # the experiment every command logs to
@@ -54,15 +55,21 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
             r = rows[name]
             detail.add_row(name, *(f"{r[side][m]:.3f}" for m in others for side in ("human", "synthetic")))
         console.print(detail)
-    half = result["split_half"]
+    half, boot = result["split_half"], result["bootstrap"]
     tau, rho = result["kendall_tau"], result["spearman_rho"]
+    ci = f"{boot['confidence']:.0%} CI"
     lines = [
         f"human ranking:     {' > '.join(result['human_ranking'])}",
         f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}",
-        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])})",
-        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])})",
+        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])}), "
+        f"{ci} {_interval(boot['kendall_tau'])}",
+        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])}), "
+        f"{ci} {_interval(boot['spearman_rho'])}",
+        f"  (percentile bootstrap: {boot['n_resamples']} resamples of the {result['n_synthetic_questions']} "
+        f"synthetic questions with replacement, {boot['n_defined']} defined, seed {boot['seed']})",
         f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
-        f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
+        f"{half['half_size']} queries, {half['n_defined']} defined, seed {half['seed']}): median "
+        f"{_fmt(half['median'])}, 5-95 % range {_fmt(half['p5'])} .. {_fmt(half['p95'])}, "
         f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}",
     ]
     for m in others:
@@ -81,11 +88,16 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
                       f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
                       f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
                       soft_wrap=True, highlight=False)
+    print_diagnosis(result["diagnosis"], console)
     console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
 
 
 def _p(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _interval(bounds: list[float | None]) -> str:
+    return f"{_fmt(bounds[0])} .. {_fmt(bounds[1])}"
 
 
 def write_outputs(
@@ -155,7 +167,8 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
     params = {
         "beir": result["beir"], "split": result["split"], "personas": result["personas_file"],
         "sample_docs": job.sample_docs, "seed": job.seed, "retrievers": ",".join(result["retrievers"]),
-        "k": result["k"], "metric": result["metric"], "splits": job.splits, "embedder": result["embedder"],
+        "k": result["k"], "metric": result["metric"], "splits": job.splits, "resamples": job.resamples,
+        "embedder": result["embedder"],
         "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
         "config": generation["config"],
     }
@@ -165,6 +178,12 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         "split_half_median_tau": result["split_half"]["median"],
         "split_half_q1_tau": result["split_half"]["q1"],
         "split_half_q3_tau": result["split_half"]["q3"],
+        "split_half_p5_tau": result["split_half"]["p5"],
+        "split_half_p95_tau": result["split_half"]["p95"],
+        "kendall_tau_ci_low": result["bootstrap"]["kendall_tau"][0],
+        "kendall_tau_ci_high": result["bootstrap"]["kendall_tau"][1],
+        "spearman_rho_ci_low": result["bootstrap"]["spearman_rho"][0],
+        "spearman_rho_ci_high": result["bootstrap"]["spearman_rho"][1],
         "n_synthetic_questions": result["n_synthetic_questions"],
         "n_human_queries": result["n_human_queries"],
         "wall_seconds": result["wall_seconds"],
@@ -173,6 +192,7 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         for side in ("human", "synthetic"):
             for m, value in r[side].items():
                 metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
+    metrics.update(mlflow_metrics(result["diagnosis"]))
     with mlflow.start_run(experiment_id=experiment_id(job.experiment, uri),
                           run_name=f"validate {Path(job.beir).name}",
                           tags={"personaqa.command": "validate"}) as active:

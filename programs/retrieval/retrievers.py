@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.dense import DenseRetriever, load_encoder
-from personaqa.programs.retrieval.lexical import BM25Retriever, OverlapRetriever, TfidfRetriever
+from personaqa.programs.retrieval.lexical import BM25Retriever, OverlapRetriever, TfidfRetriever, overlap_terms
 from personaqa.programs.retrieval.plugins import CheckedRetriever, load_plugin
 from personaqa.programs.retrieval.ranking import Corpus, Hit, Retriever, top_k
 
@@ -46,8 +46,8 @@ FUSION_DEPTH = 100
 
 __all__ = [
     "BUILT_IN", "Hit", "Corpus", "Retriever", "build_retriever", "check_spec", "top_k", "load_encoder",
-    "BM25Retriever", "TfidfRetriever", "OverlapRetriever", "DenseRetriever", "FusionRetriever", "CheckedRetriever",
-    "load_plugin",
+    "BM25Retriever", "TfidfRetriever", "OverlapRetriever", "overlap_terms", "DenseRetriever", "FusionRetriever",
+    "CheckedRetriever", "load_plugin",
 ]
 
 

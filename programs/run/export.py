@@ -11,7 +11,7 @@ from pathlib import Path
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, scratch_directory, write_jsonl
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
 
-BEIR_QUERY_FIELDS = ("persona", "question_type", "complexity", "interest", "chunk_id", "doc_id")
+BEIR_QUERY_FIELDS = ("persona", "question_type", "wording", "complexity", "interest", "chunk_id", "doc_id")
 VERDICTS = ("relevance", "generality")
 
 
