@@ -32,20 +32,9 @@ from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, parse_specs
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_report import (
-    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, PerQuery, log_mlflow, print_result, write_outputs,
+    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, print_result, write_outputs,
 )
-from personaqa.programs.evaluation.validation import (
-    SplitHalf,
-    agreement,
-    bootstrap_agreement,
-    ranking,
-    ranks,
-    sample_documents,
-    score_matrix,
-    split_half_baseline,
-    system_scores,
-    text_checks,
-)
+from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
 from personaqa.programs.retrieval.retrievers import BUILT_IN
@@ -61,11 +50,6 @@ MIN_RETRIEVERS = 3
 MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
 METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
 REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
-COMPARABILITY = (
-    "Both sides search the full human corpus ({n_docs} documents, not chunks). A human query's relevant "
-    "documents are its qrels; a synthetic question's relevant document is the source document (doc_id) "
-    "of the chunk it was generated from (for a multi-chunk question, the documents of all its chunks)."
-)
 
 @dataclass
 class ValidateJob:
@@ -277,71 +261,3 @@ def _chunk_documents(path: Path) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- scoring
-
-
-def build_result(
-    *, job: ValidateJob, collection: BeirCollection, out: Path, specs: list[str], metric: str,
-    metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
-    sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
-    timing: dict[str, dict[str, float]], split_half: SplitHalf,
-) -> dict[str, Any]:
-    human_means = {m: system_scores(human_scores[m]) for m in metrics}
-    synthetic_means = {m: system_scores(synthetic_scores[m]) for m in metrics}
-    correlations = {}
-    for m in metrics:
-        tau, rho = agreement(human_means[m], synthetic_means[m])
-        correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
-    human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
-    bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], job.resamples, job.seed)
-    by_persona: dict[str, int] = {}
-    by_complexity: dict[str, int] = {}
-    for row in synthetic:
-        by_persona[row["persona"]] = by_persona.get(row["persona"], 0) + 1
-        by_complexity[row["complexity"]] = by_complexity.get(row["complexity"], 0) + 1
-    return {
-        "beir": str(Path(job.beir).resolve()),
-        "split": job.split,
-        "personas_file": str(Path(job.personas).resolve()),
-        "out_dir": str(out.resolve()),
-        "comparability": COMPARABILITY.format(n_docs=len(collection.corpus)),
-        "metric": metric,
-        "metrics": metrics,
-        "k": job.k,
-        "retrievers": specs,
-        "embedder": config.embedder,
-        "n_docs": len(collection.corpus),
-        "n_human_queries": len(human_scores[metric][specs[0]]),
-        "n_synthetic_questions": len(synthetic),
-        "synthetic_questions_by_persona": dict(sorted(by_persona.items())),
-        "synthetic_questions_by_complexity": dict(sorted(by_complexity.items())),
-        "synthetic_text_checks": text_checks([row["text"] for row in synthetic]),
-        "sample": {
-            "requested": job.sample_docs,
-            "seed": job.seed,
-            "n_docs": len(sampled),
-            "n_relevant_to_a_human_query": from_relevant,
-            "doc_ids": sampled,
-            "n_docs_with_questions": len({d for row in synthetic for d in row["doc_ids"]}),
-        },
-        "human_ranking": ranking(human_means[metric]),
-        "synthetic_ranking": ranking(synthetic_means[metric]),
-        "kendall_tau": correlations[metric]["kendall_tau"],
-        "spearman_rho": correlations[metric]["spearman_rho"],
-        "bootstrap": {**bootstrap.as_json(), "metric": metric},
-        "split_half": {**split_half.as_json(), "metric": metric},
-        "correlations_by_metric": correlations,
-        "per_retriever": [
-            {
-                "name": name,
-                "human": {m: human_means[m][name] for m in metrics},
-                "synthetic": {m: synthetic_means[m][name] for m in metrics},
-                "human_rank": human_rank[name],
-                "synthetic_rank": synthetic_rank[name],
-                "timing": timing.get(name, {}),
-            }
-            for name in specs
-        ],
-        "generation": generation,
-    }
-
-

@@ -1,5 +1,5 @@
-"""What `personaqa validate` shows and leaves behind: the tables and lines on the terminal, validate.json,
-per_query.jsonl, the human-vs-synthetic scatter plot, and the MLflow run."""
+"""What `personaqa validate` reports: the result (what validate.json holds), the tables and lines on the
+terminal, per_query.jsonl, the human-vs-synthetic scatter plot, and the MLflow run."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.evaluation.diagnosis import mlflow_metrics, print_diagnosis
 from personaqa.programs.evaluation.outputs import metric_label
+from personaqa.programs.evaluation.validation import (
+    SplitHalf, agreement, bootstrap_agreement, ranking, ranks, system_scores, text_checks,
+)
+from personaqa.programs.retrieval.beir import BeirCollection
 
 EXPERIMENT = "personaqa"  # the experiment every command logs to
 RESULT_FILE = "validate.json"
@@ -23,6 +28,78 @@ SAMPLE_FILE = "sampled_docs.jsonl"
 SYNTHETIC_DIR = "synthetic"
 
 PerQuery = dict[str, dict[str, dict[str, float]]]  # metric -> retriever -> query id -> value
+COMPARABILITY = (
+    "Both sides search the full human corpus ({n_docs} documents, not chunks). A human query's relevant "
+    "documents are its qrels; a synthetic question's relevant document is the source document (doc_id) "
+    "of the chunk it was generated from (for a multi-chunk question, the documents of all its chunks)."
+)
+
+
+def build_result(
+    *, job: Any, collection: BeirCollection, out: Path, specs: list[str], metric: str,
+    metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
+    sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
+    timing: dict[str, dict[str, float]], split_half: SplitHalf,
+) -> dict[str, Any]:
+    """The validate result (what validate.json holds); `job` is the ValidateJob."""
+    human_means = {m: system_scores(human_scores[m]) for m in metrics}
+    synthetic_means = {m: system_scores(synthetic_scores[m]) for m in metrics}
+    correlations = {}
+    for m in metrics:
+        tau, rho = agreement(human_means[m], synthetic_means[m])
+        correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
+    human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
+    bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], job.resamples, job.seed)
+    by_persona: dict[str, int] = {}
+    by_complexity: dict[str, int] = {}
+    for row in synthetic:
+        by_persona[row["persona"]] = by_persona.get(row["persona"], 0) + 1
+        by_complexity[row["complexity"]] = by_complexity.get(row["complexity"], 0) + 1
+    return {
+        "beir": str(Path(job.beir).resolve()),
+        "split": job.split,
+        "personas_file": str(Path(job.personas).resolve()),
+        "out_dir": str(out.resolve()),
+        "comparability": COMPARABILITY.format(n_docs=len(collection.corpus)),
+        "metric": metric,
+        "metrics": metrics,
+        "k": job.k,
+        "retrievers": specs,
+        "embedder": config.embedder,
+        "n_docs": len(collection.corpus),
+        "n_human_queries": len(human_scores[metric][specs[0]]),
+        "n_synthetic_questions": len(synthetic),
+        "synthetic_questions_by_persona": dict(sorted(by_persona.items())),
+        "synthetic_questions_by_complexity": dict(sorted(by_complexity.items())),
+        "synthetic_text_checks": text_checks([row["text"] for row in synthetic]),
+        "sample": {
+            "requested": job.sample_docs,
+            "seed": job.seed,
+            "n_docs": len(sampled),
+            "n_relevant_to_a_human_query": from_relevant,
+            "doc_ids": sampled,
+            "n_docs_with_questions": len({d for row in synthetic for d in row["doc_ids"]}),
+        },
+        "human_ranking": ranking(human_means[metric]),
+        "synthetic_ranking": ranking(synthetic_means[metric]),
+        "kendall_tau": correlations[metric]["kendall_tau"],
+        "spearman_rho": correlations[metric]["spearman_rho"],
+        "bootstrap": {**bootstrap.as_json(), "metric": metric},
+        "split_half": {**split_half.as_json(), "metric": metric},
+        "correlations_by_metric": correlations,
+        "per_retriever": [
+            {
+                "name": name,
+                "human": {m: human_means[m][name] for m in metrics},
+                "synthetic": {m: synthetic_means[m][name] for m in metrics},
+                "human_rank": human_rank[name],
+                "synthetic_rank": synthetic_rank[name],
+                "timing": timing.get(name, {}),
+            }
+            for name in specs
+        ],
+        "generation": generation,
+    }
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
