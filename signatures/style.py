@@ -15,7 +15,7 @@ class DescribeWritingStyle(dspy.Signature):
 
     persona: str = dspy.InputField()
     # The usual choice first. Letter case is not asked: a 1.5B model chose "all lowercase" for a formal
-    # lawyer as for a parent on a phone (programs/styling.py reads it from the description instead).
+    # lawyer as for a parent on a phone (programs/recipe/styling.py reads it from the description instead).
     length: Literal["one full sentence", "short", "a few keywords", "detailed"] = dspy.OutputField()
     tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
     wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
