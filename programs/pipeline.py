@@ -11,7 +11,7 @@ import dspy
 
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.fan_out import fan_out
-from personaqa.programs.evidence import Evidence, cited, unsupported
+from personaqa.programs.evidence import Evidence, supporting
 from personaqa.programs.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
 )
@@ -204,14 +204,15 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
                   rejections: list[Rejection]) -> bool:
-        """A "fully" verdict whose cited sentences hold its answer (evidence.unsupported)."""
+        """A "fully" verdict whose answer the cited sentences, or else one sentence of the chunk, hold
+        (evidence.supporting)."""
         candidate.relevance = judged.verdict
         if judged.verdict.label != RelevanceJudge.passing:
             rejections.append(self._rejection(candidate, chunk, persona, "relevance",
                                               f"{judged.verdict.label}: {judged.verdict.reason}"))
             return False
-        spans = cited(judged.sentences, chunk.chunk_id, chunk.text)
-        if problem := unsupported(judged.answer, spans):
+        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text)
+        if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "evidence",
                                               f"{problem}: answer '{judged.answer}', sentences {judged.sentences}"))
             return False
