@@ -45,6 +45,11 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
+def normalised(text: str) -> str:
+    """`text` as quotes and chunks are compared: NFKC, lower case, whitespace runs as one space, trimmed."""
+    return _normalised(text)[0].strip()
+
+
 def _fuzzy(haystack: str, needle: str) -> tuple[int, int] | None:
     """(start, length) of the region of `haystack` around the longest block shared with `needle` whose
     matching characters cover at least TOLERANCE of `needle`; None when no region does."""

@@ -79,10 +79,16 @@ class QuestionRecord(BaseModel):
                                      "the answer, each found verbatim (within a tolerance) by evidence.locate")
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
+    duplicate_chunk_ids: list[str] = Field(default_factory=list, description="other chunks, copies of one in "
+                                           "chunk_ids, that answer the question as well (programs/chunk_copies.py)")
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:
             self.chunk_ids = [self.chunk_id]
+
+    def relevant_chunk_ids(self) -> list[str]:
+        """Every chunk a retriever should find for this question: the BEIR qrels."""
+        return [*self.chunk_ids, *self.duplicate_chunk_ids]
 
 
 class Rejection(BaseModel):

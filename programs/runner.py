@@ -19,19 +19,22 @@ from tqdm import tqdm
 
 from personaqa.programs.atomic import write_json
 from personaqa.programs.checkpoints import CheckpointLog, UnitResult
+from personaqa.programs.chunk_copies import ChunkCopies, find_chunk_copies
 from personaqa.programs.chunking import chunk_document
 from personaqa.programs.config import RunConfig
-from personaqa.programs.documents import iter_documents
+from personaqa.programs.documents import iter_documents, warn_once
 from personaqa.programs.embedding import load_embedder
 from personaqa.programs.errors import InputError
-from personaqa.programs.export import write_beir, write_dataset, write_questions
+from personaqa.programs.export import (
+    MLFLOW_EVAL_FILE, RAGAS_FILE, write_beir, write_dataset, write_questions, write_rag_datasets,
+)
 from personaqa.programs.lm_calls import sharing_call_slots
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
 from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.records import Chunk, Persona, QuestionRecord
 from personaqa.programs.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
@@ -283,24 +286,41 @@ def _drain(finished: set[Future[UnitResult]], record: Callable[[UnitResult], Non
         raise failure
 
 
+def chunk_texts(job: GenerationJob, records: Iterable[QuestionRecord]) -> dict[str, str]:
+    """chunk id → text of every chunk the records are labelled with (not the whole corpus)."""
+    wanted = {c for r in records for c in r.chunk_ids}
+    return {c.chunk_id: c.text for c in iter_chunks(job) if c.chunk_id in wanted}
+
+
+def _chunk_copies(job: GenerationJob) -> ChunkCopies:
+    """Copies among the run's chunks, with one warning line when there are any."""
+    copies = find_chunk_copies(lambda: iter_chunks(job), load_embedder(job.config.embedder))
+    if copies.chunks_with_copies():
+        warn_once(copies.warning())
+    return copies
+
+
 def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
-    of an earlier unit is moved to the rejections (`dedup`)."""
+    of an earlier unit is moved to the rejections (`dedup`), and every question is labelled with the copies
+    of its chunks too (`duplicate_chunk_ids`)."""
     repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
                              load_embedder(job.config.embedder), job.config.question_dedup_threshold)
+    copies = _chunk_copies(job)
     tally = RunTally()
     total = Ledger()
     for unit in checkpoints.iter_ordered():
         tally.add(unit, repeats)
         total.merge(unit.usage)
-    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records  # noqa: E731
-                       if r.question_id not in repeats)
+    records = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
+                       for u in checkpoints.iter_ordered() for r in u.records if r.question_id not in repeats)
     rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
         *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
                          if r.question_id in repeats)])
     write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
     write_beir(job.out_dir, iter_chunks(job), records())
+    write_rag_datasets(job.out_dir, records(), chunk_texts(job, records()))
     report.counts = tally.counts()
     kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
@@ -338,7 +358,7 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
     from personaqa.optimize import tracking_log
 
     run_info = json.loads((job.out_dir / "run.json").read_text())
-    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}):
+    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}) as run:
         tracking_log.log_params({"config": run_info["config"], "documents": run_info["documents"],
                                  "personas": run_info["personas"], "program": run_info["program"],
                                  "out_dir": str(job.out_dir.resolve()), "workers": job.workers})
@@ -347,7 +367,7 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
         tracking_log.log_metrics({f"{s}.calls": u["calls"] for s, u in run_info["lm_usage"].items()}, "lm.")
         tracking_log.log_metrics({"wall_seconds": report.wall_seconds,
                                   "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
-        for name in ("run.json", "questions.jsonl", "rejected.jsonl"):
+        for name in ("run.json", "questions.jsonl", "rejected.jsonl", RAGAS_FILE, MLFLOW_EVAL_FILE):
             tracking_log.log_file(job.out_dir / name)
         rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
                  "chunk_id": r.chunk_id} for r in records]
@@ -356,6 +376,8 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
             for row in rows:
                 row["passage"] = passages.get(row["chunk_id"], "")
         tracking_log.log_table("questions_table.json", rows)
+        tracking_log.log_evaluation_dataset(f"personaqa-{job.out_dir.resolve().name}-{run.info.run_id[:8]}",
+                                            job.out_dir / MLFLOW_EVAL_FILE)
 
 
 def session_usage(ledger: Ledger) -> dict:
