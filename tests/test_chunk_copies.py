@@ -20,7 +20,8 @@ from test_runner import engines  # noqa: F401
 
 SHARED = ("Every employee receives twenty-eight days of paid leave each year. Unused leave of up to five days "
           "carries over to the next year.")
-HANDBOOK = ("The office opens at eight and closes at six on working days. Visitors sign in at the front desk "
+HANDBOOK = ("The office opens at eight in the morning and closes at six in the evening on every working day of the "
+            "week. Visitors sign in at the front desk "
             "and wear a badge. Parking permits are issued by the facilities team on request. The canteen serves "
             "lunch from noon to two.")
 
@@ -50,7 +51,7 @@ def test_identical_after_case_and_whitespace_are_copies():
 
 def test_near_identical_copy_is_labelled_only_when_it_holds_the_evidence():
     this_year = chunk("h2026#c0", HANDBOOK + " " + SHARED)
-    last_year = chunk("h2025#c0", HANDBOOK.replace("eight and", "half past eight and") + " " + SHARED)
+    last_year = chunk("h2025#c0", HANDBOOK.replace("at eight in", "at half past eight in") + " " + SHARED)
     changed = chunk("h2024#c0", HANDBOOK + " " + SHARED.replace("twenty-eight", "twenty-five"))
     copies = find_chunk_copies(lambda: [this_year, last_year, changed], BagOfWordsEmbedder())
     assert copies.identical == {}
@@ -96,7 +97,9 @@ def test_duplicate_paragraph_is_labelled_with_both_copies_and_ranking_both_first
     about_shared = [qid for qid, docs in labelled.items() if docs & set(shared)]
     assert about_shared and all(labelled[qid] == set(shared) for qid in about_shared)
     records = [json.loads(line) for line in (out / "questions.jsonl").open()]
-    assert {tuple(r["duplicate_chunk_ids"]) for r in records if r["chunk_id"] in shared} == {("policy#c1",)}
+    on_shared = [r for r in records if r["chunk_id"] in shared]
+    assert on_shared and all(r["duplicate_chunk_ids"] == [c for c in shared if c != r["chunk_id"]]
+                             for r in on_shared)
 
     # a retriever that ranks both copies first (either order), then the rest
     def both_copies_first(qid: str) -> list[tuple[str, float]]:
