@@ -73,7 +73,8 @@ def main() -> None:
                "--out", str(run_dir), "--quiet", *generate_args]
     print(f"\n== 2. generate on {len(picked)} abstracts: {' '.join(command[3:])}")
     tick = time.monotonic()
-    subprocess.run(command, check=True)
+    if subprocess.run(command).returncode not in (0, 4):  # 4: the run finished but kept nothing
+        raise SystemExit("personaqa generate failed")
     run = json.loads((run_dir / "run.json").read_text())
     counts = run["counts"]
     rows = [json.loads(line) for line in (run_dir / "questions.jsonl").read_text().splitlines()]

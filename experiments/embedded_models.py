@@ -49,7 +49,7 @@ def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode not in (0, 4):  # 4: the run kept nothing, which is a result here
-        raise SystemExit(f"{model}: generate failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+        return {"failed": f"generate exited {done.returncode}: {done.stderr.strip()[-300:]}"}
     return summarise(out, wall, args.personas or sample_dir() / "personas.yaml")
 
 
@@ -63,7 +63,8 @@ def summarise(out: Path, wall: float, personas_file: Path) -> dict:
         "distinct": len({r["question"].strip().lower() for r in rows}),
         "echoes": sum(1 for r in rows if form_problem(r["question"], rewrite=True)),
         "leaks": sum(1 for r in rows if r["persona"] in personas and leak_problem(r["question"], personas[r["persona"]])),
-        "styled_differs": sum(1 for r in rows if r["question"].strip() != r["original_question"].strip()),
+        # differs in more than letter case: lowercasing alone is not a style
+        "styled_differs": sum(1 for r in rows if r["question"].strip().lower() != r["original_question"].strip().lower()),
         "units": run["counts"]["units"],
         "calls": total["calls"],
         "prompt_tokens_per_call": total["input_tokens"] / max(total["calls"], 1),
@@ -84,12 +85,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="personaqa-models-")))
     args = parser.parse_args()
     print(f"runs in {args.out}")
-    header = (f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'styled≠orig':>11} "
+    header = (f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'restyled':>11} "
               f"{'units':>5} {'s/unit':>6} {'calls':>5} {'prompt tok/call':>15} {'kept/min':>8}  per persona")
     print(header)
     for model in args.models:
         for form in args.prompt_form:
             r = run_one(model, form, args, args.out / f"{model}-{form}")
+            if "failed" in r:
+                print(f"{model:<20} {form:<5} {r['failed']}", flush=True)
+                continue
             differs = f"{r['styled_differs']}/{r['kept']}"
             print(f"{model:<20} {form:<5} {r['kept']:>4} {r['distinct']:>8} {r['echoes']:>4} {r['leaks']:>4} "
                   f"{differs:>11} {r['units']:>5} {r['wall'] / max(r['units'], 1):>6.1f} {r['calls']:>5} "

@@ -97,10 +97,10 @@ class StylistTarget(dspy.Module):
     @staticmethod
     def example(labelled: LabelledExample) -> dspy.Example:
         """Inputs are (question, persona); a faithful human rewrite, when there is one, is the label, with the
-        persona's description standing in for the derived writing style, so labelled demos reach the prompt."""
+        persona's description standing in for the derived style, so labelled demos reach the prompt."""
         faithful = next((s for s in labelled.styled if s.faithful), None)
         question = faithful.question if faithful else labelled.question or next((s.question for s in labelled.styled), "")
-        labels = {"writing_style": labelled.persona.description, "styled_question": faithful.styled_question} \
+        labels = {"style": labelled.persona.description, "styled_question": faithful.styled_question} \
             if faithful else {}
         return dspy.Example(question=question, persona=labelled.persona, labelled=labelled, **labels
                             ).with_inputs("question", "persona")

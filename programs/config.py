@@ -60,7 +60,8 @@ class RunConfig(BaseModel):
     chunk_overlap: int = Field(default=150, ge=0, description="characters repeated between chunks")
     limit_chunks: int | None = Field(default=None, ge=1)
     max_interests: int = Field(default=3, ge=1, le=5, description="interests kept per (chunk, persona)")
-    max_types_per_interest: int = Field(default=2, ge=1, le=6)
+    max_types_per_interest: int = Field(default=1, ge=1, le=6, description="question types per interest "
+                                        "(1 keeps the sample within minutes on the embedded model, 2 CPU cores)")
     interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
     question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
     batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")

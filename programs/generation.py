@@ -53,9 +53,10 @@ class InterestExtractor(dspy.Module):
         self.max_interests = max_interests
 
     def forward(self, chunk: Chunk, persona: Persona) -> list[str]:
-        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage_text(chunk),
+        passage = passage_text(chunk)
+        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage,
                          language=language_label(chunk.text))
-        interests = [i for i in clean_interests(result.interests) if grounded(i, passage_text(chunk))]
+        interests = [i for i in clean_interests(result.interests) if grounded(i, passage)]
         kept = semantic_dedup(interests, self.embedder, self.dedup_threshold)
         return [interests[i] for i in kept][: self.max_interests]
 

@@ -15,15 +15,18 @@ from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from personaqa.programs.structured_output import bound_schema
 
-PREFIX_CACHE_BYTES = 2 << 30  # states of earlier prompts kept for prefix reuse (llama.cpp's KV cache copies)
-
-
 def _message_text(message: Any) -> str:
     return "".join(getattr(part, "text", "") or "" for part in message.parts)
 
 
 class LlamaCppEngine:
-    """dspy engine over `llama_cpp.Llama`; one model per engine, calls serialised by a lock."""
+    """dspy engine over `llama_cpp.Llama`; one model per engine, calls serialised by a lock.
+
+    llama.cpp reuses the evaluated prefix a prompt shares with the previous one, so consecutive calls
+    about one chunk (whose prompts start with its passage) skip evaluating it again. llama-cpp-python's
+    LlamaRAMCache, which would keep earlier prefixes too, is not used: each state it keeps holds the
+    logits of every prompt token (a 600-token prompt with a 152k vocabulary is 360 MB), which its size
+    accounting leaves out; a run of the sample grew to 24 GB and was killed."""
 
     supports_response_schema = True
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed", "top_p", "stop"})
@@ -41,16 +44,14 @@ class LlamaCppEngine:
 
     def _model(self) -> Any:
         if self._llama is None:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
 
             threads = self.n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
             self._llama = Llama(
                 model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed,
                 n_threads=threads, n_threads_batch=threads, verbose=False,
             )
-            # Evaluated prompt prefixes are kept in memory: a call that starts like an earlier one (the calls
-            # about one chunk start with its passage) resumes from that state instead of evaluating it again.
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=PREFIX_CACHE_BYTES))
+
         return self._llama
 
     def complete(self, request: Any) -> Response:

@@ -24,8 +24,8 @@ def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
 
 def leak_problem(text: str, persona: Persona, style: str = "") -> str | None:
     """Why `text` leaks the persona or its style, or None. Checked: the persona's name (underscores as
-    spaces), "as a <word of the name>", a run of SHARED_RUN words from its description, and any
-    multi-word choice of the style instruction (e.g. "all lowercase")."""
+    spaces), "as a <word of the name>", a run of SHARED_RUN words from its description or from the
+    style instruction."""
     words = _words(text)
     joined = " ".join(words)
     name = " ".join(_words(persona.name.replace("_", " ")))
@@ -37,7 +37,7 @@ def leak_problem(text: str, persona: Persona, style: str = "") -> str | None:
     shared = _runs(words, SHARED_RUN) & _runs(_words(persona.description), SHARED_RUN)
     if shared:
         return f"repeats the persona description ('{' '.join(sorted(shared)[0])}')"
-    for choice in (c.strip() for c in style.split(",")):
-        if len(choice.split()) > 1 and choice.lower() in joined:
-            return f"repeats the style instruction ('{choice}')"
+    shared = _runs(words, SHARED_RUN) & _runs(_words(style), SHARED_RUN)
+    if shared:
+        return f"repeats the style instruction ('{' '.join(sorted(shared)[0])}')"
     return None

@@ -53,7 +53,7 @@ class ProgramSettings:
     interest_dedup_threshold: float = 0.85
     question_dedup_threshold: float = 0.92
     max_interests: int = 3
-    max_types_per_interest: int = 2
+    max_types_per_interest: int = 1
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
     fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 
@@ -94,13 +94,14 @@ class SyntheticEvalProgram(dspy.Module):
             if self.settings.batched_filters:
                 records = self._filter_batched(unique, chunk, persona, rejections)
             else:
-                kept = self._each(unique, rejections, lambda c, own: self._filter_and_style(c, chunk, persona, own))
-                records = [r for r in kept if r is not None]
+                records = self._filter(unique, chunk, persona, rejections)
         return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""
-        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm)) if self.judge_lm else nullcontext()
+        if self.judge_lm is None:
+            return nullcontext()
+        return dspy.context(lm=self.judge_lm, adapter=adapter_for(self.judge_lm))
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -134,14 +135,20 @@ class SyntheticEvalProgram(dspy.Module):
                                                   "lm_error", failure.detail))
                 continue
             candidate = Candidate(qid, interest, question_type, text)
-            if problem := form_problem(text):
-                rejections.append(self._rejection(candidate, chunk, persona, "generation", problem))
-                continue
-            if problem := language_problem(text, chunk.text):
-                rejections.append(self._rejection(candidate, chunk, persona, "language", problem))
+            if rejection := self._written_problem(candidate, chunk, persona):
+                rejections.append(rejection)
                 continue
             candidates.append(candidate)
         return candidates
+
+    def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
+        """The rejection of a freshly written question that is not one question (stage `generation`) or
+        not in its chunk's language (stage `language`); None when it may go on."""
+        if problem := form_problem(candidate.question):
+            return self._rejection(candidate, chunk, persona, "generation", problem)
+        if problem := language_problem(candidate.question, chunk.text):
+            return self._rejection(candidate, chunk, persona, "language", problem)
+        return None
 
     def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                      rejections: list[Rejection]) -> list[Candidate]:
@@ -152,20 +159,25 @@ class SyntheticEvalProgram(dspy.Module):
                                               f"near-duplicate of {candidates[original].question_id}"))
         return [c for i, c in enumerate(candidates) if i not in repeats]
 
-    def _filter_and_style(self, candidate: Candidate, chunk: Chunk, persona: Persona,
-                          rejections: list[Rejection]) -> QuestionRecord | None:
-        """Style the question, check its final text, then judge that text: relevance, generality."""
-        if not self._style(candidate, chunk, persona, rejections):
-            return None
+    def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
+                rejections: list[Rejection]) -> list[QuestionRecord]:
+        """Style every question and check its final text, then judge those texts: relevance, generality.
+        Stage by stage, so the unit's relevance calls, which start with its passage, follow each other and
+        llama.cpp reuses the evaluated passage."""
+        for step in (self._style, self._passes_relevance, self._passes_generality):
+            passed = self._each(candidates, rejections, lambda c, own, step=step: step(c, chunk, persona, own))
+            candidates = [c for c, ok in zip(candidates, passed) if ok]
+        return [self._record(c, chunk, persona) for c in candidates]
+
+    def _passes_relevance(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                          rejections: list[Rejection]) -> bool:
         try:
             with self._judging():
                 judged = self.relevance(chunk, candidate.styled_question)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
-            return None
-        if not self._relevant(candidate, judged, chunk, persona, rejections):
-            return None
-        return self._judge_generality(candidate, chunk, persona, rejections)
+            return False
+        return self._relevant(candidate, judged, chunk, persona, rejections)
 
     def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
                   rejections: list[Rejection]) -> bool:
@@ -192,7 +204,8 @@ class SyntheticEvalProgram(dspy.Module):
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        problem = (form_problem(styled, rewrite=True) or language_problem(styled, chunk.text)
+        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona))
+                   or language_problem(styled, chunk.text)
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "style",
@@ -201,19 +214,19 @@ class SyntheticEvalProgram(dspy.Module):
         candidate.styled_question = styled
         return True
 
-    def _judge_generality(self, candidate: Candidate, chunk: Chunk, persona: Persona,
-                          rejections: list[Rejection]) -> QuestionRecord | None:
+    def _passes_generality(self, candidate: Candidate, chunk: Chunk, persona: Persona,
+                           rejections: list[Rejection]) -> bool:
         try:
             with self._judging():
                 candidate.generality = self.generality(candidate.styled_question)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
-            return None
+            return False
         if candidate.generality.label != GeneralityJudge.passing:
             rejections.append(self._rejection(candidate, chunk, persona, "generality",
                                               f"{candidate.generality.label}: {candidate.generality.reason}"))
-            return None
-        return self._record(candidate, chunk, persona)
+            return False
+        return True
 
     def group(self, chunks: list[Chunk], persona: Persona, question_types: list[str]) -> dspy.Prediction:
         """Complex questions over a group of chunks that share information: each needs every chunk."""
@@ -231,8 +244,8 @@ class SyntheticEvalProgram(dspy.Module):
                 except StageFailure as failure:
                     rejections.append(self._rejection(candidate, primary, persona, "lm_error", str(failure)))
                     continue
-                if problem := form_problem(candidate.question):
-                    rejections.append(self._rejection(candidate, primary, persona, "generation", problem))
+                if rejection := self._written_problem(candidate, primary, persona):
+                    rejections.append(rejection)
                     continue
                 if not self._style(candidate, primary, persona, rejections):
                     continue
@@ -249,8 +262,8 @@ class SyntheticEvalProgram(dspy.Module):
                 elif single:
                     rejections.append(self._rejection(candidate, primary, persona, "single_chunk_suffices",
                                                       f"{chunk_ids[single - 1]} alone answers it: {verdict.reason}"))
-                elif record := self._judge_generality(candidate, primary, persona, rejections):
-                    records.append(record)
+                elif self._passes_generality(candidate, primary, persona, rejections):
+                    records.append(self._record(candidate, primary, persona))
         return dspy.Prediction(records=records, rejections=rejections, interests=[], usage=ledger)
 
     def _filter_batched(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,

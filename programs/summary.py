@@ -12,8 +12,8 @@ from personaqa.programs.checkpoints import UnitResult
 
 FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
 # A rejection at stage S counts in the funnel columns before S only (the run-wide dedup comes last).
-_KEPT_UNTIL = {"language": 1, "dedup": 1, "style": 2, "relevance": 3, "evidence": 3, "single_chunk_suffices": 3, "generality": 4,
-               "run_dedup": 4}
+_KEPT_UNTIL = {"language": 1, "dedup": 1, "style": 2, "relevance": 3, "evidence": 3, "single_chunk_suffices": 3,
+               "generality": 4, "run_dedup": 4}
 
 
 def _columns_passed(rejection) -> int:

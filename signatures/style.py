@@ -11,12 +11,13 @@ from personaqa.signatures.types import QuestionText
 
 class DescribeWritingStyle(dspy.Signature):
     """How does this person type questions into a search box or a chat assistant? Pick the length,
-    tone, letter case and wording that fit them."""
+    tone and wording that fit them."""
 
     persona: str = dspy.InputField()
-    length: Literal["a few keywords", "short", "one full sentence", "detailed"] = dspy.OutputField()
-    tone: Literal["casual", "neutral", "formal"] = dspy.OutputField()
-    letter_case: Literal["all lowercase", "normal"] = dspy.OutputField()
+    # The usual choice first. Letter case is not asked: a 1.5B model chose "all lowercase" for a formal
+    # lawyer as for a parent on a phone (programs/styling.py reads it from the description instead).
+    length: Literal["one full sentence", "short", "a few keywords", "detailed"] = dspy.OutputField()
+    tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
     wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
 
 

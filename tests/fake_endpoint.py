@@ -91,13 +91,17 @@ _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.D
 
 
 def quote_passage(answer: Any, prompt: str) -> Any:
-    """An `evidence` field (at any depth) quotes the last line of the prompt's passage, as a judge would."""
+    """An `evidence` field (at any depth) quotes the last line of the prompt's passage, as a judge would,
+    and `interests` are words of the passage (personaqa drops interests the passage does not mention)."""
     found = _PASSAGE.findall(prompt)
     if not found:
         return answer
     line = next((l for l in reversed(found[-1].splitlines()) if l.strip()), "")
     if isinstance(answer, dict):
-        return {k: line if k == "evidence" else quote_passage(v, prompt) for k, v in answer.items()}
+        words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{5,}", found[-1])))
+        topics = words[: len(answer.get("interests", []))] or answer.get("interests")
+        return {k: line if k == "evidence" else topics if k == "interests" else quote_passage(v, prompt)
+                for k, v in answer.items()}
     if isinstance(answer, list):
         return [quote_passage(item, prompt) for item in answer]
     return answer

@@ -83,8 +83,7 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     # (verdict, reason, number of a passage that alone answers fully or 0)
     "complex_relevance": ("fully", "each passage holds part of the answer", 0),
     "generality": ("insightful", "specific and self-contained"),
-    "writing_style": {"length": "short", "tone": "casual", "letter_case": "normal",
-                      "wording": "everyday words"},
+    "writing_style": {"length": "short", "tone": "casual", "wording": "everyday words"},
     "styled_question": lambda text: "styled: " + text.inputs["question"],
 }
 
@@ -115,7 +114,7 @@ def request_key(request: Any) -> str:
         if "insightful" in allowed:
             return "generality"
         raise AssertionError(f"unknown verdict enum {allowed}")
-    if names == {"length", "tone", "letter_case", "wording"}:
+    if names == {"length", "tone", "wording"}:
         return "writing_style"
     if len(names) == 1:
         (name,) = names

@@ -158,7 +158,7 @@ def _generate(tmp_path: Path, program: Path | None) -> tuple[list[dict], dict]:
     docs = tmp_path / "docs"
     docs.mkdir(exist_ok=True)
     (docs / "widget.md").write_text("# X widget\nThe X widget ships in March 2026 and costs 40 euros. It has a "
-                                    "two-year warranty that covers the motor but not the battery.\n")
+                                    "two-year warranty that covers the motor but not the battery. There is no break fee for returns.\n")
     out = tmp_path / ("gen-compiled" if program else "gen-baseline")
     report = run_generation(GenerationJob(config=config(), doc_paths=[docs], out_dir=out, program_path=program,
                                           personas=[Persona(name="buyer", description="A careful buyer.")],
@@ -222,4 +222,4 @@ def test_labeled_stylist_demos_reach_the_rewrite_prompt(tmp_path: Path, engines)
     human_rewrites = {s.styled_question for e in load_labelled(TRAIN) for s in e.styled if s.faithful}
     demos = json.loads(compiled.read_text())["stylist.rewrite"]["demos"]
     assert demos and all(d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos)
-    assert all(set(d) <= {"question", "writing_style", "styled_question", "augmented"} for d in demos)
+    assert all(set(d) <= {"question", "style", "styled_question", "augmented"} for d in demos)

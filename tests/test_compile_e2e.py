@@ -1,4 +1,4 @@
-"""`personaqa compile` end to end on the real embedded SmolLM2 model and MiniLM embedder (no fakes).
+"""`personaqa compile` end to end on the real embedded SmolLM2 model (the smallest, for speed) and MiniLM embedder (no fakes).
 
 About 18 LM calls (baseline, bootstrap and compiled evaluation of 2 dev examples: writer + 2 judges each),
 each with a 300-950 token prompt; the LM response cache is fresh so the model really runs."""
@@ -40,7 +40,7 @@ def test_compile_writer_with_bootstrap_on_the_embedded_model(tmp_path: Path, cap
     code = main(["compile", "--trainset", str(REPO / "experiments/labelled/train.jsonl"),
                  "--devset", str(REPO / "experiments/labelled/dev.jsonl"), "--stage", "writer",
                  "--optimizer", "bootstrap", "--limit-train", "1", "--limit-dev", "1", "--max-demos", "1",
-                 "--no-agreement", "--out", str(out), "--max-tokens", "96"])
+                 "--no-agreement", "--out", str(out), "--max-tokens", "96", "--lm", "embedded:smollm2-135m"])
 
     elapsed = time.monotonic() - started
     captured = capsys.readouterr()

@@ -82,8 +82,8 @@ class GroupEngine:
                       "single_passage": self.single_passage}
         elif "verdict" in props:
             answer = {"reason": "specific", "verdict": "insightful"}
-        elif "letter_case" in props:
-            answer = {"length": "short", "tone": "neutral", "letter_case": "normal", "wording": "numbers first"}
+        elif "wording" in props:
+            answer = {"length": "short", "tone": "neutral", "wording": "numbers first"}
         else:
             answer = {name: question for name in props}
         return Response(id=None, model="group", message=Message.assistant([TextPart(json.dumps(answer))]),

@@ -202,7 +202,7 @@ def test_compare_child_runs_are_in_the_personaqa_experiment(tmp_path: Path, engi
 def test_generate_logs_a_run_with_the_questions_table(tmp_path: Path, engine, client) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "widget.md").write_text("# X widget\nThe X widget ships in March 2026 and costs 40 euros. It has a "
+    (docs / "widget.md").write_text("# X widget\nThe X widget has no break fee; it ships in March 2026 and costs 40 euros. It has a "
                                     "two-year warranty that covers the motor but not the battery.\n")
     before = run_ids(client)
     out = tmp_path / "out"

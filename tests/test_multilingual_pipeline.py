@@ -16,7 +16,6 @@ def test_chinese_questions_pass_every_stage_and_are_kept():
     engine = ScriptedEngine({
         "interests": ["滤网寿命"],
         "question": "复合滤网的建议使用寿命是多少小时？",
-        "conversational_question": lambda text: "滤网能用多少小时",  # a rewrite may drop the question mark
         "styled_question": lambda text: "请问这个滤网一般能用多少小时？",
     })
     out = run_program(build_program(BagOfWordsEmbedder()), engine, CHUNK, BUYER)

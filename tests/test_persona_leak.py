@@ -9,7 +9,7 @@ from personaqa.programs.records import Persona
 
 STUDENT = Persona(name="graduate_student", description="A graduate student who writes questions in a "
                   "textbook style, clear and concise, and cares about methods.")
-STYLE = "one full sentence, neutral, normal, technical terms"
+STYLE = "one complete question; plain and neutral; the field's technical terms"
 
 
 @pytest.mark.parametrize("text, problem", [
@@ -17,8 +17,8 @@ STYLE = "one full sentence, neutral, normal, technical terms"
      "textbook style", "names the persona"),
     ("As a student, what recall does indexing depth give?", "says who is asking ('a student')"),
     ("Who writes questions in a textbook style about recall?", "repeats the persona description"),
-    ("one full sentence, neutral, normal, technical terms", "repeats the style instruction"),
-    ("How does indexing depth change recall, in technical terms?", "repeats the style instruction"),
+    ("one complete question; plain and neutral", "repeats the style instruction"),
+    ("How does indexing depth change recall, in the field's technical terms?", "repeats the style instruction"),
 ])
 def test_leaks_are_caught(text, problem):
     assert problem in leak_problem(text, STUDENT, STYLE)

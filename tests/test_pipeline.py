@@ -194,7 +194,7 @@ def test_kept_record_has_complete_provenance(bow):
         question_types=["extractive"],
         relevance=("fully", "the first sentence gives 40 million euros"),
         generality=("insightful", "specific to the merger"),
-        writing_style={"length": "one full sentence", "tone": "formal", "letter_case": "normal",
+        writing_style={"length": "one full sentence", "tone": "formal",
                        "wording": "legal terms"},
         styled_question=lambda t: "Kindly state how big the harbor break fee is?",
     )
@@ -214,7 +214,8 @@ def test_kept_record_has_complete_provenance(bow):
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
     assert rewrite.inputs == {"question": QUESTIONS["break fee"],
-                              "style": "one full sentence, formal, normal, legal terms", "language": "English"}
+                              "style": "one complete question; formal and precise; legal terms",
+                              "language": "English"}
     # the judge's answer and quote, the quote located in the chunk text
     assert record.answer == "the first sentence gives 40 million euros"
     (span,) = record.evidence
@@ -234,15 +235,16 @@ def test_question_ids_are_stable_across_program_instances(bow):
 
 
 def test_writing_style_is_derived_once_per_persona(bow):
-    choices = {"lawyer": {"length": "detailed", "tone": "formal", "letter_case": "normal", "wording": "legal terms"},
-               "parent": {"length": "short", "tone": "casual", "letter_case": "all lowercase",
+    choices = {"lawyer": {"length": "detailed", "tone": "formal", "wording": "legal terms"},
+               "parent": {"length": "short", "tone": "casual",
                           "wording": "everyday words"}}
-    styles = {"lawyer": "detailed (one long sentence with context), formal, normal, legal terms",
-              "parent": "short (at most 10 words), casual, all lowercase, everyday words"}
+    styles = {"lawyer": "one long question that also says why the person asks; formal and precise; legal terms",
+              "parent": "at most 10 words, dropping every word that is not needed; casual, as typed on a phone; "
+                        "everyday words instead of technical terms"}
     engine = engine_for(
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
-        styled_question=lambda t: f"[{t.inputs['style'].split(',')[0]}] {t.inputs['question']}",
+        styled_question=lambda t: f"[{t.inputs['style'].split()[0]}] {t.inputs['question']}",
     )
     program = build_program(bow)
     records = []
@@ -254,7 +256,7 @@ def test_writing_style_is_derived_once_per_persona(bow):
     assert engine.calls["writing_style"] == 2
     assert engine.calls["styled_question"] == len(records)
     for record in records:
-        assert record.question.startswith(f"[{styles[record.persona].split(',')[0]}] ")
+        assert record.question.startswith(f"[{styles[record.persona].split()[0]}] ")
         assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
@@ -349,7 +351,7 @@ def test_usage_ledger_matches_engine_calls_per_stage(bow):
                              "relevance": relevance_by_question}, input_tokens=13, output_tokens=4)
     engine.fail("generality", "invalid_json", when=lambda t: "market share" in t.inputs["question"]
                 and "compa" in t.inputs["question"])
-    program = build_program(bow)
+    program = build_program(bow, max_types_per_interest=2)
     with lm_context(make_lm(engine)):
         outs = [program(chunk=CHUNK, persona=p) for p in (LAWYER, PARENT)]
     ledger = outs[0].usage
@@ -393,3 +395,24 @@ def test_interests_the_chunk_does_not_mention_are_dropped(bow):
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.interests == ["break fee", "review deadline"]
     assert engine.calls["question_types"] == 2
+
+
+def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
+    answer = lambda t: "if the purifier rattles, check the filter and replace it"  # noqa: E731
+    engine = engine_for(["break fee"], styled_question=answer)
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.records == [] and [r.stage for r in out.rejections] == ["style"]
+    assert "not a question" in out.rejections[0].reason
+    keywords = {"length": "a few keywords", "tone": "casual", "wording": "everyday words"}
+    engine = engine_for(["break fee"], writing_style=keywords, styled_question=lambda t: "harbor break fee amount")
+    (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
+    assert record.question == "harbor break fee amount"
+
+
+def test_style_that_repeats_the_persona_is_rejected_not_kept(bow):
+    leaked = lambda t: t.inputs["question"] + " The lawyer asks formal questions."  # noqa: E731
+    engine = engine_for(["break fee"], styled_question=leaked)
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.records == []
+    (rejection,) = out.rejections
+    assert rejection.stage == "style" and "names the persona ('lawyer')" in rejection.reason
