@@ -54,7 +54,7 @@ def write_dataset(out_dir: Path, records: Iterable[QuestionRecord]) -> None:
 
 
 def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[QuestionRecord]) -> None:
-    """BEIR layout: chunks as the corpus, questions as queries, each query relevant to its chunk(s)."""
+    """BEIR layout: chunks as the corpus, questions as queries, qrels graded 0-2 (`QuestionRecord.qrels`)."""
     with atomic_directory(out_dir / "beir") as staging:
         write_jsonl(staging / "corpus.jsonl",
                     ({"_id": c.chunk_id, "title": c.title, "text": c.text, "doc_id": c.doc_id} for c in chunks))
@@ -64,8 +64,9 @@ def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[Questio
                 row = {"_id": r.question_id, "text": r.question, **{k: getattr(r, k) for k in BEIR_QUERY_FIELDS},
                        "evidence": [e.model_dump() for e in r.evidence]}
                 queries.write(json.dumps(row, ensure_ascii=False) + "\n")
-                for chunk_id in r.relevant_chunk_ids():  # each chunk of a multi-chunk question, and every copy
-                    qrels.write(f"{r.question_id}\t{chunk_id}\t1\n")
+                # each chunk of a multi-chunk question and every copy (grade 2), then the pooled judgements
+                for chunk_id, grade in r.qrels().items():
+                    qrels.write(f"{r.question_id}\t{chunk_id}\t{grade}\n")
 
 
 def reference_contexts(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> list[str]:

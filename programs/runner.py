@@ -32,6 +32,9 @@ from personaqa.programs.lm_calls import sharing_call_slots
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
+from personaqa.programs.pooled_judging import (
+    POOL_FILE, PoolJudge, PoolLog, PoolOutcome, PoolQuestion, judge_pools,
+)
 from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona, QuestionRecord
@@ -97,7 +100,9 @@ def _fingerprint(job: GenerationJob) -> tuple[str, int]:
     # How an endpoint is reached (URL, key variable, timeout, retries, form) does not decide the output:
     # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
     transport = {"api_base", "api_key_env", "timeout", "num_retries", "structured_output"}
-    config = job.config.model_dump(mode="json", exclude={"lm": transport, "judge_lm": transport})
+    # Pooled judging comes after the units and is checkpointed apart: a finished run may be pooled later.
+    config = job.config.model_dump(mode="json",
+                                   exclude={"lm": transport, "judge_lm": transport, "pool_depth": True})
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:
@@ -248,7 +253,7 @@ def run_generation(job: GenerationJob) -> RunReport:
             bar.close()
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
-    _finalise(job, report, checkpoints)
+    _finalise(job, report, checkpoints, runner)
     return report
 
 
@@ -300,10 +305,25 @@ def _chunk_copies(job: GenerationJob) -> ChunkCopies:
     return copies
 
 
-def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
+def _pooled_judging(job: GenerationJob, records: Iterable[QuestionRecord],
+                    runner: UnitRunner | None) -> PoolOutcome:
+    """Pooled judgements for the kept questions (programs/pooled_judging.py), on this session's program and LM
+    when units ran, else on ones built only if some judgement is still to be made."""
+    def judge() -> PoolJudge:
+        program = runner.program if runner else build_program(job.config, job.program_path)
+        lm = program.judge_lm or (runner.lm if runner else build_lm(job.config.lm))
+        return PoolJudge(program.relevance, lm)
+
+    return judge_pools(map(PoolQuestion.of, records), list(iter_chunks(job)), job.config.pool_depth,
+                       load_embedder(job.config.embedder), PoolLog(job.out_dir / WORK_DIR / POOL_FILE), judge,
+                       job.out_dir / "beir", job.workers, job.show_progress)
+
+
+def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
+              runner: UnitRunner | None = None) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
-    of an earlier unit is moved to the rejections (`dedup`), and every question is labelled with the copies
-    of its chunks too (`duplicate_chunk_ids`)."""
+    of an earlier unit is moved to the rejections (`dedup`), every question is labelled with the copies
+    of its chunks too (`duplicate_chunk_ids`) and, with `pool_depth`, with its pooled judgements."""
     repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
                              load_embedder(job.config.embedder), job.config.question_dedup_threshold)
     copies = _chunk_copies(job)
@@ -312,8 +332,14 @@ def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog)
     for unit in checkpoints.iter_ordered():
         tally.add(unit, repeats)
         total.merge(unit.usage)
-    records = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
-                       for u in checkpoints.iter_ordered() for r in u.records if r.question_id not in repeats)
+    labelled = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
+                        for u in checkpoints.iter_ordered() for r in u.records
+                        if r.question_id not in repeats)
+    pooled = _pooled_judging(job, labelled(), runner) if job.config.pool_depth else PoolOutcome(0, {})
+    total.merge(pooled.usage)
+    report.usage_this_session.merge(pooled.usage_this_session)
+    records = lambda: (r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})  # noqa: E731
+                       for r in labelled())
     rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
         *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
                          if r.question_id in repeats)])
@@ -322,6 +348,8 @@ def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog)
     write_beir(job.out_dir, iter_chunks(job), records())
     write_rag_datasets(job.out_dir, records(), chunk_texts(job, records()))
     report.counts = tally.counts()
+    if job.config.pool_depth:
+        report.counts["pooled"] = pooled.counts()
     kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),

@@ -67,7 +67,7 @@ def test_qrels_have_header_and_point_at_each_records_chunk(tmp_path):
     lines = (tmp_path / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "query-id\tcorpus-id\tscore"
     rows = [line.split("\t") for line in lines[1:]]
-    assert rows == [[r.question_id, r.chunk_id, "1"] for r in RECORDS]
+    assert rows == [[r.question_id, r.chunk_id, "2"] for r in RECORDS]
     corpus_ids = {c["_id"] for c in read_jsonl(tmp_path / "beir" / "corpus.jsonl")}
     assert all(row[1] in corpus_ids for row in rows)
 
@@ -92,7 +92,7 @@ def test_beir_export_loads_with_beir_style_reader(tmp_path):
         qrels: dict[str, dict[str, int]] = {}
         for qid, cid, score in reader:
             qrels.setdefault(qid, {})[cid] = int(score)
-    assert qrels == {r.question_id: {r.chunk_id: 1} for r in RECORDS}
+    assert qrels == {r.question_id: {r.chunk_id: 2} for r in RECORDS}
 
 
 def answered(rec: QuestionRecord, copies: list[str] = ()) -> QuestionRecord:
@@ -107,7 +107,7 @@ def test_qrels_label_every_copy_and_queries_carry_answer_and_evidence(tmp_path):
     records = [answered(RECORDS[0], copies=["policy#c0"]), answered(RECORDS[1])]
     write_beir(tmp_path, CHUNKS, records)
     lines = (tmp_path / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    assert lines == ["q-1\tmerger#c0\t1", "q-1\tpolicy#c0\t1", "q-2\tmerger#c1\t1"]
+    assert lines == ["q-1\tmerger#c0\t2", "q-1\tpolicy#c0\t2", "q-2\tmerger#c1\t2"]
     queries = read_jsonl(tmp_path / "beir" / "queries.jsonl")
     assert queries[0]["answer"] == "answer q-1"
     assert queries[0]["evidence"] == [{"chunk_id": "merger#c0", "start": 0, "end": 28,
