@@ -335,7 +335,9 @@ def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
     labelled = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
                         for u in checkpoints.iter_ordered() for r in u.records
                         if r.question_id not in repeats)
+    pooling_started = time.monotonic()
     pooled = _pooled_judging(job, labelled(), runner) if job.config.pool_depth else PoolOutcome(0, {})
+    report.wall_seconds += time.monotonic() - pooling_started
     total.merge(pooled.usage)
     report.usage_this_session.merge(pooled.usage_this_session)
     records = lambda: (r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})  # noqa: E731
