@@ -94,14 +94,15 @@ class StylistTarget(dspy.Module):
         except StageFailure:
             return dspy.Prediction(styled_question="")
 
-    @staticmethod
-    def example(labelled: LabelledExample) -> dspy.Example:
-        """Inputs are (question, persona); a faithful human rewrite, when there is one, is the label, with the
-        persona's description standing in for the derived style, so labelled demos reach the prompt."""
+    def example(self, labelled: LabelledExample) -> dspy.Example:
+        """Inputs are (question, persona); a faithful human rewrite, when there is one, is the label, with
+        the persona's writing style as the rewrite sees it at generate time (`PersonaStylist.writing_style`,
+        derived by the LM once per persona) and the question's language, so labelled demos show the
+        rewrite step exactly the inputs it gets in a run."""
         faithful = next((s for s in labelled.styled if s.faithful), None)
         question = faithful.question if faithful else labelled.question or next((s.question for s in labelled.styled), "")
-        labels = {"style": labelled.persona.description, "styled_question": faithful.styled_question} \
-            if faithful else {}
+        labels = {"style": self.stylist.writing_style(labelled.persona), "language": language_label(question),
+                  "styled_question": faithful.styled_question} if faithful else {}
         return dspy.Example(question=question, persona=labelled.persona, labelled=labelled, **labels
                             ).with_inputs("question", "persona")
 

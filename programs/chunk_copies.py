@@ -5,7 +5,7 @@ At export every question is also labelled with the copies of its chunk(s) that a
 (`QuestionRecord.duplicate_chunk_ids`, one more qrels line each), and the run warns how many chunks have copies.
 
 The rule, measurable without an LM:
-- identical: the same text after NFKC, lower-casing and collapsing whitespace (`evidence.normalised`);
+- identical: the same text after NFKC, lower-casing and collapsing whitespace (`normalised`);
   an identical copy is always labelled;
 - near-identical: embedding cosine ≥ `NEAR_COPY_COSINE` (0.95 with MiniLM); such a copy is labelled for a
   question only when it contains each of the question's evidence spans verbatim (same normalisation), so the
@@ -16,17 +16,22 @@ Memory: one hash and one float32 vector (1.5 kB with MiniLM) per distinct chunk 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from personaqa.programs.embedding import Embedder
-from personaqa.programs.evidence import normalised
 from personaqa.programs.records import Chunk, QuestionRecord
 
 NEAR_COPY_COSINE = 0.95
 BATCH = 256
+
+
+def normalised(text: str) -> str:
+    """`text` as copies and evidence are compared: NFKC, lower case, whitespace runs as one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 @dataclass

@@ -66,6 +66,12 @@ class RunConfig(BaseModel):
     question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
     batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")
     question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
+    question_type_selection: Literal["sampled", "lm"] = Field(
+        default="sampled", description="sampled: each interest's types drawn from question_type_weights (no LM "
+        "call; the mix is what you set); lm: the LM picks the types the chunk supports (one call per interest)")
+    question_type_weights: dict[str, float] = Field(
+        default_factory=dict, description="target proportions of the sampled types, e.g. {extractive: 3, "
+        "comparative: 1}; unlisted built-in types keep their default weight, custom types weigh 1")
     custom_question_types: dict[str, str] = Field(default_factory=dict,
                                                   description="extra types: name -> what the question asks for")
     complex_ratio: float = Field(default=0.0, ge=0, le=0.9,
@@ -101,6 +107,11 @@ class RunConfig(BaseModel):
                              "(define new ones under custom_question_types)")
         if not self.question_types:
             raise ValueError("question_types must not be empty")
+        stray = [t for t in self.question_type_weights if t not in self.question_types]
+        if stray:
+            raise ValueError(f"question_type_weights: {stray} not in question_types {self.question_types}")
+        if any(w < 0 for w in self.question_type_weights.values()):
+            raise ValueError("question_type_weights: weights must not be negative")
         return self
 
     def type_descriptions(self) -> dict[str, str]:

@@ -1,24 +1,24 @@
-"""Evidence a judge quotes, found in the chunk without an LM.
+"""Evidence for an answer, checked without an LM.
 
-The relevance judge copies the sentence(s) that answer a question. A "fully" verdict whose quote cannot
-be found in the chunk is not kept (stage `evidence`): a small judge that says "fully" about a question
-on something the chunk never mentions usually cannot quote it either.
-
-Matching ignores case and runs of whitespace. A quote is found when it occurs verbatim, or when the
-characters it shares, in order, with one region of the chunk cover at least `TOLERANCE` of it (a judge
-that drops a word or changes punctuation); a quote joined by an ellipsis is matched part by part."""
+The relevance judge sees its passage as numbered sentences and cites the numbers of those that answer
+the question; the evidence is those sentences, cut from the chunk with their offsets, so it cannot be
+invented. (Asked to copy sentences, the 1.5B judge paraphrased them: "The monthly internet stipend for
+remote workers at Northwind Labs is 30 euros." for "... and a monthly internet stipend of 30 euros.", and
+quoted a price the manual never gives.) The judge's short answer must then be supported by the cited
+sentences (`unsupported`): every number it holds is in them, and most of its words are. A "fully"
+verdict that cites nothing, or whose answer the cited sentences do not hold, is not kept (stage
+`evidence`)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from difflib import SequenceMatcher
 
 from pydantic import BaseModel
 
-TOLERANCE = 0.9  # share of a quote (in characters, normalised) that one verbatim block must cover
-MIN_PART = 12  # characters: shorter pieces between ellipses are not matched on their own
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\n)+\s*")
+from personaqa.programs.segmentation import sentence_ends, words
+
+SUPPORT = 0.6  # share of an answer's words (of 4+ characters, or any non-Latin word) the cited sentences must hold
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 class Evidence(BaseModel):
@@ -30,59 +30,53 @@ class Evidence(BaseModel):
     text: str
 
 
-def _normalised(text: str) -> tuple[str, list[int]]:
-    """Lower-cased NFKC text with whitespace runs as one space, and the original offset of each character."""
-    chars: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        for piece in unicodedata.normalize("NFKC", char).lower():
-            if piece.isspace():
-                if chars and chars[-1] == " ":
-                    continue
-                piece = " "
-            chars.append(piece)
-            offsets.append(index)
-    return "".join(chars), offsets
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the sentences of `text` (segmentation.sentence_ends), without
+    their surrounding whitespace; empty sentences dropped."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in sentence_ends(text):
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        start = end
+    return spans
 
 
-def normalised(text: str) -> str:
-    """`text` as quotes and chunks are compared: NFKC, lower case, whitespace runs as one space, trimmed."""
-    return _normalised(text)[0].strip()
+def numbered(text: str) -> str:
+    """`text` as one numbered sentence a line: "[1] The AeroFlow 300 has three fan speeds.\n[2] ..."."""
+    return "\n".join(f"[{i}] {' '.join(text[a:b].split())}" for i, (a, b) in enumerate(sentence_spans(text), 1))
 
 
-def _fuzzy(haystack: str, needle: str) -> tuple[int, int] | None:
-    """(start, length) of the region of `haystack` around the longest block shared with `needle` whose
-    matching characters cover at least TOLERANCE of `needle`; None when no region does."""
-    block = SequenceMatcher(None, haystack, needle, autojunk=False).find_longest_match(
-        0, len(haystack), 0, len(needle))
-    if block.size == 0:
-        return None
-    low = max(0, block.a - block.b - len(needle) // 10)
-    window = haystack[low: block.a - block.b + len(needle) + len(needle) // 10]
-    blocks = [b for b in SequenceMatcher(None, window, needle, autojunk=False).get_matching_blocks() if b.size]
-    if sum(b.size for b in blocks) < TOLERANCE * len(needle):
-        return None
-    first, last = blocks[0], blocks[-1]
-    return low + first.a, last.a + last.size - first.a
+def cited(numbers: list[int], chunk_id: str, chunk_text: str) -> list[Evidence]:
+    """The sentences of `chunk_text` with the given 1-based numbers (as `numbered` shows them), in order,
+    once each; numbers out of range are ignored."""
+    spans = sentence_spans(chunk_text)
+    chosen = sorted({n for n in numbers if 1 <= n <= len(spans)})
+    return [Evidence(chunk_id=chunk_id, start=spans[n - 1][0], end=spans[n - 1][1],
+                     text=chunk_text[spans[n - 1][0]:spans[n - 1][1]]) for n in chosen]
 
 
-def locate(quote: str, chunk_id: str, chunk_text: str) -> list[Evidence] | None:
-    """The spans of `chunk_text` that `quote` copies, or None when some part of it is not there."""
-    haystack, offsets = _normalised(chunk_text)
-    parts = [p for p in _ELLIPSIS.split(quote.strip().strip('"“”')) if len(p.strip()) >= MIN_PART] \
-        or [quote.strip()]
-    found: list[Evidence] = []
-    for part in parts:
-        needle = _normalised(part.strip())[0].strip()
-        if not needle:
-            return None
-        start = haystack.find(needle)
-        length = len(needle)
-        if start < 0:
-            span = _fuzzy(haystack, needle)
-            if span is None:
-                return None
-            start, length = span
-        begin, end = offsets[start], offsets[start + length - 1] + 1
-        found.append(Evidence(chunk_id=chunk_id, start=begin, end=end, text=chunk_text[begin:end]))
-    return found
+def _content_words(text: str) -> set[str]:
+    return {w.lower() for w in words(text) if len(w) >= 4 or not w.isascii()}
+
+
+def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
+    """Why the cited sentences do not hold `answer`, or None when they do: each number of the answer
+    occurs in them, and at least `SUPPORT` of its content words (4+ characters, or non-Latin) do too
+    (compared on their first 5 characters, so "remotely" holds "remote")."""
+    if not evidence:
+        return "cites no sentence of the chunk"
+    held = " ".join(e.text for e in evidence)
+    numbers = set(_NUMBER.findall(held))
+    missing = [n for n in _NUMBER.findall(answer) if n not in numbers]
+    if missing:
+        return f"the answer's {missing[0]} is not in the cited sentences"
+    asked = {w[:5] for w in _content_words(answer)}
+    if not asked:
+        return None if answer.strip() else "gives no answer"
+    found = asked & {w[:5] for w in _content_words(held)}
+    if len(found) < SUPPORT * len(asked):
+        return f"the cited sentences hold {len(found)} of the answer's {len(asked)} content words"
+    return None

@@ -10,7 +10,7 @@ import dspy
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Verdict
-from personaqa.programs.text_views import passage_text
+from personaqa.programs.text_views import numbered_passage
 from personaqa.signatures import ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch
 from personaqa.signatures.filters import MAX_BATCH
 
@@ -34,16 +34,17 @@ def near_duplicates(texts: Sequence[str], embedder: Embedder, threshold: float) 
 
 @dataclass(frozen=True)
 class RelevanceVerdict:
-    """The relevance judge's verdict (its reason is the answer, or what is missing) and the quote it gave."""
+    """The relevance judge's verdict (its reason is the answer, or what is missing) and the numbers of the
+    sentences it cites (1-based, as `text_views.numbered_passage` shows them)."""
 
     verdict: Verdict
     answer: str
-    quote: str
+    sentences: list[int]
 
 
 class RelevanceJudge(dspy.Module):
-    """Is the question fully answerable from its chunk? Only "fully" passes; the judge also quotes the
-    evidence and answers the question (one call)."""
+    """Is the question fully answerable from its chunk? Only "fully" passes; the judge also cites the
+    sentences that answer it and gives the answer (one call)."""
 
     passing = "fully"
 
@@ -53,7 +54,7 @@ class RelevanceJudge(dspy.Module):
 
     def forward(self, chunk: Chunk, question: str, stage: str = "relevance") -> RelevanceVerdict:
         """The verdict on `question` against `chunk`; LM usage counted under `stage` (or `pool`)."""
-        result = call_lm(stage, self.judge, passage=passage_text(chunk), question=question)
+        result = call_lm(stage, self.judge, passage=numbered_passage(chunk), question=question)
         return _relevance(result)
 
 
@@ -90,7 +91,7 @@ class BatchedFilters(dspy.Module):
 
     def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, RelevanceVerdict]:
         return _per_question("relevance", self.relevance, "verdicts", _relevance, questions,
-                             passage=passage_text(chunk))
+                             passage=numbered_passage(chunk))
 
     def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
         return _per_question("generality", self.generality, "verdicts", _verdict, questions)
@@ -102,7 +103,7 @@ def _verdict(item) -> Verdict:
 
 def _relevance(item) -> RelevanceVerdict:
     answer = " ".join(item.answer.split())
-    return RelevanceVerdict(Verdict(label=item.verdict, reason=answer), answer, item.evidence.strip())
+    return RelevanceVerdict(Verdict(label=item.verdict, reason=answer), answer, list(item.sentences))
 
 
 def _per_question(stage: str, predictor: dspy.Predict, field: str, convert, questions: list[str],

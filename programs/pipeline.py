@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Literal
 
 import dspy
 
 from personaqa.programs.embedding import Embedder
 from personaqa.programs.fan_out import fan_out
-from personaqa.programs.evidence import Evidence, locate
+from personaqa.programs.evidence import Evidence, cited, unsupported
 from personaqa.programs.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
 )
@@ -21,6 +22,7 @@ from personaqa.programs.lm_calls import StageFailure
 from personaqa.programs.lms import adapter_for
 from personaqa.programs.persona_leak import leak_problem
 from personaqa.programs.question_form import form_problem
+from personaqa.programs.run_dedup import WrittenQuestions
 from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.styling import PersonaStylist
 from personaqa.programs.text_views import language_label
@@ -54,6 +56,8 @@ class ProgramSettings:
     question_dedup_threshold: float = 0.92
     max_interests: int = 3
     max_types_per_interest: int = 1
+    type_selection: Literal["sampled", "lm"] = "sampled"  # question types drawn from type_weights, or LM-chosen
+    type_weights: tuple[tuple[str, float], ...] = ()  # (type, weight); unlisted types: generation.DEFAULT_TYPE_WEIGHTS
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
     fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 
@@ -70,13 +74,19 @@ class SyntheticEvalProgram(dspy.Module):
         self.embedder = embedder
         self.judge_lm = judge_lm
         self.interests = InterestExtractor(embedder, settings.interest_dedup_threshold, settings.max_interests)
-        self.types = QuestionTypeSelector(types, settings.max_types_per_interest)
+        self.types = QuestionTypeSelector(types, settings.max_types_per_interest, settings.type_selection,
+                                          dict(settings.type_weights))
         self.writer = QuestionWriter(types)
         self.relevance = RelevanceJudge()
         self.generality = GeneralityJudge()
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
         self.multi = MultiChunkQuestions()
+        self.written: WrittenQuestions | None = None  # the run's written questions, set by the runner
+
+    def share_written_questions(self, written: WrittenQuestions | None) -> None:
+        """Drop a candidate that repeats another unit's written question before styling and judging it."""
+        self.written = written
 
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
         ledger = Ledger()
@@ -121,7 +131,7 @@ class SyntheticEvalProgram(dspy.Module):
                   rejections: list[Rejection]) -> list[Candidate]:
         """The questions of one interest: its question types, then one question per type."""
         try:
-            question_types = self.types(chunk, interest)
+            question_types = self.types(chunk, interest, persona.name)
         except StageFailure as failure:
             rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
             return []
@@ -157,7 +167,14 @@ class SyntheticEvalProgram(dspy.Module):
         for index, original in repeats.items():
             rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
                                               f"near-duplicate of {candidates[original].question_id}"))
-        return [c for i, c in enumerate(candidates) if i not in repeats]
+        unique = [c for i, c in enumerate(candidates) if i not in repeats]
+        if self.written is None:
+            return unique
+        earlier = self.written.claim([c.question_id for c in unique], [c.question for c in unique])
+        for index, original_id in earlier.items():
+            rejections.append(self._rejection(unique[index], chunk, persona, "dedup",
+                                              f"near-duplicate of {original_id} (another unit of the run)"))
+        return [c for i, c in enumerate(unique) if i not in earlier]
 
     def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                 rejections: list[Rejection]) -> list[QuestionRecord]:
@@ -181,16 +198,16 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
                   rejections: list[Rejection]) -> bool:
-        """A "fully" verdict whose quoted evidence is found in the chunk (evidence.locate)."""
+        """A "fully" verdict whose cited sentences hold its answer (evidence.unsupported)."""
         candidate.relevance = judged.verdict
         if judged.verdict.label != RelevanceJudge.passing:
             rejections.append(self._rejection(candidate, chunk, persona, "relevance",
                                               f"{judged.verdict.label}: {judged.verdict.reason}"))
             return False
-        spans = locate(judged.quote, chunk.chunk_id, chunk.text) if judged.quote else None
-        if spans is None:
+        spans = cited(judged.sentences, chunk.chunk_id, chunk.text)
+        if problem := unsupported(judged.answer, spans):
             rejections.append(self._rejection(candidate, chunk, persona, "evidence",
-                                              f"quoted evidence not found in the chunk: '{judged.quote[:200]}'"))
+                                              f"{problem}: answer '{judged.answer}', sentences {judged.sentences}"))
             return False
         candidate.answer, candidate.evidence = judged.answer, spans
         return True

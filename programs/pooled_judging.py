@@ -5,11 +5,11 @@ too, and a retriever that ranks that chunk first is then scored as wrong. With `
 question searches the run's chunks with BM25 and with dense retrieval (the run's embedder); the union of
 both top-K lists (the pool: how TREC chooses what to judge), less the question's own chunks and their
 copies, is judged by the run's relevance judge (compiled state included; the judge LM if one is set), one
-LM call per pooled chunk, with the answer and evidence checked as for kept questions (programs/evidence.py):
+LM call per pooled chunk, its cited sentences checked as for kept questions (programs/evidence.py):
 
-    grade 2  "fully", its quoted evidence found in the chunk
-    grade 1  "partially", its quoted evidence found in the chunk
-    grade 0  "not", or a quote that is not in the chunk (`reason` says so)
+    grade 2  "fully", and the cited sentences hold the answer (`evidence.unsupported`)
+    grade 1  "partially", citing at least one sentence of the chunk (its answer may say what is missing)
+    grade 0  "not", or a relevant verdict whose citation fails that check (`reason` says why)
     None     the judge's answer could not be used (`verdict` "lm_error"): the chunk stays unjudged
 
 The grades go to `QuestionRecord.pooled` and the BEIR qrels (the question's own chunks stay grade 2), so
@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from personaqa.programs.beir import CorpusDoc
 from personaqa.programs.embedding import Embedder
-from personaqa.programs.evidence import locate
+from personaqa.programs.evidence import cited, unsupported
 from personaqa.programs.fan_out import fan_out
 from personaqa.programs.filters import RelevanceJudge, RelevanceVerdict
 from personaqa.programs.lm_calls import StageFailure
@@ -86,15 +86,16 @@ def pools(questions: Sequence[PoolQuestion], chunks: Sequence[Chunk], depth: int
 
 
 def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str]) -> PooledJudgement:
-    """The judge's verdict as a qrels grade; a relevant verdict needs its quote found in `chunk`."""
+    """The judge's verdict as a qrels grade (see the module docstring), with the sentences it cites."""
     grade = GRADES[judged.verdict.label]
-    spans = locate(judged.quote, chunk.chunk_id, chunk.text) if grade and judged.quote else None
+    spans = cited(judged.sentences, chunk.chunk_id, chunk.text) if grade else []
     common = {"chunk_id": chunk.chunk_id, "verdict": judged.verdict.label, "answer": judged.answer,
               "retrievers": retrievers}
-    if grade and spans is None:
-        missing = f"quoted evidence not found in the chunk: '{judged.quote[:200]}'"
-        return PooledJudgement(grade=0, reason=missing, **common)
-    return PooledJudgement(grade=grade, evidence=spans or [], **common)
+    problem = (unsupported(judged.answer, spans) if grade == 2
+               else "cites no sentence of the chunk" if grade and not spans else None)
+    if problem:
+        return PooledJudgement(grade=0, reason=f"{problem}: sentences {judged.sentences}", **common)
+    return PooledJudgement(grade=grade, evidence=spans, **common)
 
 
 class PoolJudge:

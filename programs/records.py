@@ -94,7 +94,7 @@ class QuestionRecord(BaseModel):
     generality: Verdict | None = None
     answer: str = Field(default="", description="the relevance judge's short answer")
     evidence: list[Evidence] = Field(default_factory=list, description="the spans of the chunk that support "
-                                     "the answer, each found verbatim (within a tolerance) by evidence.locate")
+                                     "the answer: the sentences the judge cited (evidence.cited)")
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
     duplicate_chunk_ids: list[str] = Field(default_factory=list, description="other chunks, copies of one in "

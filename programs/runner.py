@@ -38,7 +38,7 @@ from personaqa.programs.pooled_judging import (
 from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
 from personaqa.programs.records import Chunk, Persona, QuestionRecord
-from personaqa.programs.run_dedup import duplicate_rejection, run_duplicates
+from personaqa.programs.run_dedup import WrittenQuestions, duplicate_rejection, run_duplicates
 from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
 
@@ -85,6 +85,8 @@ def build_program(config: RunConfig, program_path: Path | None = None, fan_out: 
         interest_dedup_threshold=config.interest_dedup_threshold,
         question_dedup_threshold=config.question_dedup_threshold,
         max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
+        type_selection=config.question_type_selection,
+        type_weights=tuple(config.question_type_weights.items()),
         batched_filters=config.batched_filters, fan_out=fan_out,
     )
     judge = build_lm(config.judge_lm) if config.judge_lm else None
@@ -155,6 +157,7 @@ class UnitRunner:
         # With several workers a unit's questions are judged side by side too, and `workers` slots cap the
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
+        self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from personaqa.programs.evidence import numbered
 from personaqa.programs.language import detect_language, language_name
 from personaqa.programs.records import Chunk, Persona
 
 
 def passage_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n\n{chunk.text}" if chunk.title else chunk.text
+
+
+def numbered_passage(chunk: Chunk) -> str:
+    """The chunk as the relevance judge sees it: its title, then one numbered sentence a line
+    (evidence.numbered), so the judge cites sentence numbers instead of copying text."""
+    body = numbered(chunk.text)
+    return f"{chunk.title}\n\n{body}" if chunk.title else body
 
 
 def persona_text(persona: Persona) -> str:

@@ -7,21 +7,21 @@ from typing import Literal
 import dspy
 from pydantic import BaseModel, Field
 
-from personaqa.signatures.types import AnswerText, EvidenceText, ShortReason
+from personaqa.signatures.types import AnswerText, SentenceNumber, ShortReason
 
 MAX_BATCH = 12  # candidates judged in one batched call
 
 
 class JudgeRelevance(dspy.Signature):
-    """Can the question be answered from the passage alone? First copy, word for word, the
-    sentence or sentences of the passage that answer it, then give the answer in a few words.
-    "fully": the passage states the answer or it follows directly from what the passage says (a
-    cause, a step, a figure). "partially": the passage gives only part of what is asked. "not":
-    the passage does not answer it."""
+    """Can the question be answered from the passage alone? First give the numbers of the sentences
+    that answer it, then the answer in a few words. "fully": the passage states the answer or it
+    follows directly from what the passage says (a cause, a step, a figure). "partially": the
+    passage gives only part of what is asked. "not": the passage does not answer it."""
 
-    passage: str = dspy.InputField()
+    passage: str = dspy.InputField(desc="numbered sentences")
     question: str = dspy.InputField()
-    evidence: EvidenceText = dspy.OutputField(desc="one or two sentences copied exactly from the passage, or empty")
+    sentences: list[SentenceNumber] = dspy.OutputField(desc="numbers of the 1 to 3 sentences that answer it",
+                                                       max_length=3)
     answer: AnswerText = dspy.OutputField(desc="the answer in a few words, or what is missing")
     verdict: Literal["fully", "partially", "not"] = dspy.OutputField()
 
@@ -40,7 +40,7 @@ class ClassifyGenerality(dspy.Signature):
 
 class RelevanceItem(BaseModel):
     number: int = Field(ge=1, le=MAX_BATCH, description="the question's number in the list")
-    evidence: EvidenceText
+    sentences: list[SentenceNumber] = Field(max_length=3, description="numbers of the sentences that answer it")
     answer: AnswerText
     verdict: Literal["fully", "partially", "not"]
 
@@ -52,8 +52,8 @@ class GeneralityItem(BaseModel):
 
 
 class JudgeRelevanceBatch(dspy.Signature):
-    """For each numbered question: can it be answered from the passage alone? Copy, word for word,
-    the passage's sentences that answer it, give the answer in a few words, then the verdict.
+    """For each numbered question: can it be answered from the passage alone? Give the numbers of the
+    passage's sentences that answer it, the answer in a few words, then the verdict.
     "fully": the passage states the answer or it follows directly from what the passage says.
     "partially": the passage gives only part of what is asked. "not": the passage does not answer
     it. One entry per question, with its number."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 QuestionText = Annotated[str, StringConstraints(min_length=5, max_length=300)]
@@ -15,7 +15,7 @@ ASKED_QUESTION_PATTERN = r'^[^"\\\n]{4,299}[?]$'
 AskedQuestion = Annotated[str, StringConstraints(min_length=5, max_length=300, pattern=ASKED_QUESTION_PATTERN)]
 ReasonText = Annotated[str, StringConstraints(max_length=240)]
 ShortReason = Annotated[str, StringConstraints(max_length=100)]
-EvidenceText = Annotated[str, StringConstraints(max_length=300)]
+SentenceNumber = Annotated[int, Field(ge=1, le=200)]  # of a passage shown as numbered sentences
 AnswerText = Annotated[str, StringConstraints(max_length=120)]
 
 QuestionType = Literal["extractive", "abstractive", "diagnostic", "sentiment", "aggregative", "comparative"]

@@ -91,8 +91,9 @@ _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.D
 
 
 def quote_passage(answer: Any, prompt: str) -> Any:
-    """An `evidence` field (at any depth) quotes the last line of the prompt's passage, as a judge would,
-    and `interests` are words of the passage (personaqa drops interests the passage does not mention)."""
+    """A relevance answer (at any depth) cites sentence 1 of a numbered passage and answers with its first
+    words, as a judge would, and `interests` are words of the passage (personaqa drops interests the
+    passage does not mention)."""
     found = _PASSAGE.findall(prompt)
     if not found:
         return answer
@@ -100,8 +101,10 @@ def quote_passage(answer: Any, prompt: str) -> Any:
     if isinstance(answer, dict):
         words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{5,}", found[-1])))
         topics = words[: len(answer.get("interests", []))] or answer.get("interests")
-        return {k: line if k == "evidence" else topics if k == "interests" else quote_passage(v, prompt)
-                for k, v in answer.items()}
+        cited = "sentences" in answer
+        first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)
+        return {k: [1] if k == "sentences" else " ".join(first.split()[:4]) if (cited and k == "answer")
+                else topics if k == "interests" else quote_passage(v, prompt) for k, v in answer.items()}
     if isinstance(answer, list):
         return [quote_passage(item, prompt) for item in answer]
     return answer

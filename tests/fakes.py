@@ -88,10 +88,10 @@ DEFAULT_ANSWERS: dict[str, Any] = {
 }
 
 
-def first_line(passage: str) -> str:
-    """The first line of a passage's text (after its title): what the scripted relevance judge quotes."""
-    lines = [line for line in passage.splitlines() if line.strip()]
-    return lines[-1] if len(lines) == 1 else next((l for l in lines[1:] if l.strip()), "")
+def first_sentence(passage: str) -> str:
+    """Sentence [1] of a numbered passage (text_views.numbered_passage): what the scripted relevance judge
+    cites, and the start of the answer it gives unless a test scripts one."""
+    return next((line[4:] for line in passage.splitlines() if line.startswith("[1] ")), "")
 
 
 def _message_text(message: Any) -> str:
@@ -107,7 +107,7 @@ def request_key(request: Any) -> str:
     names = set(properties)
     if names == {"reason", "verdict", "single_passage"}:
         return "complex_relevance"
-    if names == {"evidence", "answer", "verdict"}:
+    if names == {"sentences", "answer", "verdict"}:
         return "relevance"
     if names == {"reason", "verdict"}:
         allowed = set(properties["verdict"].get("enum", ()))
@@ -215,9 +215,12 @@ class ScriptedEngine:
     def _payload(key: str, answer: Any, text: UserText) -> dict:
         if isinstance(answer, dict):
             return answer
-        if key == "relevance":  # (verdict, answer): the evidence quoted is the passage's first line
-            verdict, said = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
-            return {"evidence": first_line(text.inputs.get("passage", "")), "answer": said, "verdict": verdict}
+        if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
+            # words (what the evidence check accepts); a dict scripts every field
+            verdict, said = (answer, "") if isinstance(answer, str) else answer
+            if verdict == "fully":
+                said = " ".join(first_sentence(text.inputs.get("passage", "")).split()[:4])
+            return {"sentences": [1], "answer": said or f"scripted {verdict}", "verdict": verdict}
         if key == "generality":
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
             return {"reason": reason, "verdict": verdict}

@@ -1,40 +1,52 @@
-"""Evidence spans: quoted sentences are found in the chunk with their offsets, invented ones are not."""
+"""Evidence: the judge cites numbered sentences, which are cut from the chunk with their offsets; its
+answer must be held by them (numbers exactly, most content words)."""
 
 from __future__ import annotations
 
-from personaqa.programs.evidence import locate
+from personaqa.programs.evidence import cited, numbered, sentence_spans, unsupported
 
 CHUNK = ("The AeroFlow 300 has three fan speeds.  A rattling noise\nmeans the filter is blocked: "
          "replace it.\nThe warranty lasts 24 months from purchase.")
 
 
-def test_a_verbatim_quote_is_found_with_its_offsets():
-    (span,) = locate("The warranty lasts 24 months from purchase.", "c", CHUNK)
-    assert CHUNK[span.start:span.end] == span.text == "The warranty lasts 24 months from purchase."
+def test_sentences_cover_the_chunk_in_order_without_their_spaces():
+    texts = [CHUNK[a:b] for a, b in sentence_spans(CHUNK)]
+    assert texts == ["The AeroFlow 300 has three fan speeds.",
+                     "A rattling noise\nmeans the filter is blocked: replace it.",
+                     "The warranty lasts 24 months from purchase."]
 
 
-def test_case_and_whitespace_do_not_matter():
-    (span,) = locate("a rattling noise means the filter is blocked", "c", CHUNK)
-    assert span.text == "A rattling noise\nmeans the filter is blocked"
+def test_the_numbered_view_is_one_sentence_a_line():
+    assert numbered(CHUNK).splitlines() == ["[1] The AeroFlow 300 has three fan speeds.",
+                                            "[2] A rattling noise means the filter is blocked: replace it.",
+                                            "[3] The warranty lasts 24 months from purchase."]
 
 
-def test_a_small_slip_is_within_tolerance():
-    (span,) = locate("A rattling noise means that the filter is blocked, replace it", "c", CHUNK)
-    assert span.text == "A rattling noise\nmeans the filter is blocked: replace it"
-    assert locate("The AeroFlow 300 has five fan speed settings.", "c", CHUNK) is None  # not a slip
+def test_cited_numbers_give_the_chunks_own_text_with_offsets():
+    spans = cited([3, 1, 3, 9, 0], "c", CHUNK)  # repeats and numbers out of range dropped, in order
+    assert [(s.chunk_id, CHUNK[s.start:s.end]) for s in spans] == [
+        ("c", "The AeroFlow 300 has three fan speeds."), ("c", "The warranty lasts 24 months from purchase.")]
+    assert all(s.text == CHUNK[s.start:s.end] for s in spans)
 
 
-def test_ellipsis_joins_parts_that_are_each_found():
-    spans = locate("The AeroFlow 300 has three fan speeds. ... The warranty lasts 24 months", "c", CHUNK)
-    assert [s.text for s in spans] == ["The AeroFlow 300 has three fan speeds.", "The warranty lasts 24 months"]
+def test_an_answer_the_cited_sentences_hold_is_supported():
+    assert unsupported("24 months", cited([3], "c", CHUNK)) is None
+    assert unsupported("the filter is blocked", cited([2], "c", CHUNK)) is None
 
 
-def test_an_invented_quote_is_not_found():
-    assert locate("Port operators must clean 200 square meters a day.", "c", CHUNK) is None
-    assert locate("The AeroFlow 300 has three fan speeds. ... Refunds take 90 days.", "c", CHUNK) is None
+def test_a_number_not_in_the_cited_sentences_is_caught():
+    assert "120" in unsupported("€120", cited([1], "c", CHUNK))
+    assert "24" in unsupported("24 months", cited([1], "c", CHUNK))  # right answer, wrong sentence
 
 
-def test_chinese_text_is_matched_too():
+def test_an_answer_of_other_words_or_without_citation_is_caught():
+    assert "content words" in unsupported("flexibility and convenience for employees", cited([1], "c", CHUNK))
+    assert unsupported("24 months", []) == "cites no sentence of the chunk"
+    assert unsupported("", cited([1], "c", CHUNK)) == "gives no answer"
+
+
+def test_chinese_sentences_and_words_are_found_too():
     chunk = "清风净化器有三个档位。滤网每六个月更换一次。"
-    (span,) = locate("滤网每六个月更换一次", "c", chunk)
-    assert span.text == "滤网每六个月更换一次"
+    assert numbered(chunk).splitlines() == ["[1] 清风净化器有三个档位。", "[2] 滤网每六个月更换一次。"]
+    assert unsupported("每六个月更换", cited([2], "c", chunk)) is None
+    assert unsupported("每六个月更换", cited([1], "c", chunk)) is not None

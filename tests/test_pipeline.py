@@ -60,7 +60,7 @@ def stages(prediction) -> dict[str, str]:
 
 def test_near_identical_interests_are_merged(minilm):
     engine = engine_for(["break fee", "the break fee", "Break Fee", "review deadline"])
-    out = run_program(build_program(minilm), engine, CHUNK, LAWYER)
+    out = run_program(build_program(minilm, type_selection="lm"), engine, CHUNK, LAWYER)
     assert out.interests == ["break fee", "review deadline"]
     assert engine.calls["question_types"] == 2
     assert sorted(engine.texts("question_types")[i].inputs["interest"] for i in range(2)) == [
@@ -86,7 +86,7 @@ def test_question_types_are_restricted_deduplicated_and_capped(bow):
              "howto": "asks for steps"}
     engine = engine_for(["break fee"], question_types=["howto", "howto", "comparative", "extractive"],
                         question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question?")
-    program = build_program(bow, question_types=types, max_types_per_interest=2)
+    program = build_program(bow, question_types=types, max_types_per_interest=2, type_selection="lm")
     out = run_program(program, engine, CHUNK, LAWYER)
     # the schema offers only the configured types
     enum = engine.schema("question_types")["properties"]["question_types"]["items"]["enum"]
@@ -192,7 +192,7 @@ def test_kept_record_has_complete_provenance(bow):
     engine = engine_for(
         ["break fee"],
         question_types=["extractive"],
-        relevance=("fully", "the first sentence gives 40 million euros"),
+        relevance={"sentences": [1], "answer": "40 million euros", "verdict": "fully"},
         generality=("insightful", "specific to the merger"),
         writing_style={"length": "one full sentence", "tone": "formal",
                        "wording": "legal terms"},
@@ -208,7 +208,7 @@ def test_kept_record_has_complete_provenance(bow):
     assert record.question_type == "extractive"
     assert (record.chunk_id, record.doc_id) == ("merger#c0", "merger")
     assert (record.relevance.label, record.relevance.reason) == (
-        "fully", "the first sentence gives 40 million euros")
+        "fully", "40 million euros")
     assert (record.generality.label, record.generality.reason) == ("insightful", "specific to the merger")
     assert out.rejections == []
     # each stage saw what the previous one produced
@@ -216,13 +216,14 @@ def test_kept_record_has_complete_provenance(bow):
     assert rewrite.inputs == {"question": QUESTIONS["break fee"],
                               "style": "one complete question; formal and precise; legal terms",
                               "language": "English"}
-    # the judge's answer and quote, the quote located in the chunk text
-    assert record.answer == "the first sentence gives 40 million euros"
+    # the judge's answer and the sentence it cited, cut from the chunk text with its offsets
+    assert record.answer == "40 million euros"
     (span,) = record.evidence
-    assert CHUNK.text[span.start:span.end] == span.text and span.chunk_id == CHUNK.chunk_id and span.text
+    assert CHUNK.text[span.start:span.end] == span.text == "The break fee is 40 million euros."
+    assert span.chunk_id == CHUNK.chunk_id
     (judged,) = engine.texts("relevance")
     assert judged.inputs["question"] == "Kindly state how big the harbor break fee is?"
-    assert CHUNK.text in judged.inputs["passage"] and CHUNK.title in judged.inputs["passage"]
+    assert judged.inputs["passage"].startswith(CHUNK.title + "\n\n[1] The break fee is 40 million euros.\n[2] ")
 
 
 def test_question_ids_are_stable_across_program_instances(bow):
@@ -292,7 +293,7 @@ def test_failed_question_writing_is_rejected_without_a_question(bow):
     engine = engine_for(["break fee", "market share"])
     engine.set("question",
                lambda t: INVALID_JSON if t.inputs["interest"] == "market share" else question_for(t))
-    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    out = run_program(build_program(bow, question_types={"extractive": "a fact"}), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     (error,) = out.rejections
     assert (error.stage, error.interest, error.question_type, error.question) == (
@@ -304,7 +305,7 @@ def test_failed_type_selection_rejects_that_interest_only(bow):
     engine = engine_for(["break fee", "market share"])
     engine.set("question_types", lambda t: Raise(RuntimeError("server hiccup"))
                if t.inputs["interest"] == "break fee" else ["extractive"])
-    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    out = run_program(build_program(bow, type_selection="lm"), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["market share"]
     (error,) = out.rejections
     assert (error.stage, error.interest) == ("lm_error", "break fee")
@@ -394,7 +395,7 @@ def test_interests_the_chunk_does_not_mention_are_dropped(bow):
     engine = engine_for(["break fee", "competition law", "review deadline"])
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.interests == ["break fee", "review deadline"]
-    assert engine.calls["question_types"] == 2
+    assert engine.calls["question"] == 2
 
 
 def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
@@ -416,3 +417,54 @@ def test_style_that_repeats_the_persona_is_rejected_not_kept(bow):
     assert out.records == []
     (rejection,) = out.rejections
     assert rejection.stage == "style" and "names the persona ('lawyer')" in rejection.reason
+
+
+@pytest.mark.parametrize("judged, problem", [
+    ({"sentences": [2], "answer": "40 million euros", "verdict": "fully"}, "the answer's 40 is not in the cited"),
+    ({"sentences": [1], "answer": "a modest fee agreed between friendly parties", "verdict": "fully"},
+     "content words"),
+    ({"sentences": [], "answer": "40 million euros", "verdict": "fully"}, "cites no sentence"),
+])
+def test_a_fully_verdict_whose_cited_sentences_do_not_hold_the_answer_is_rejected_at_evidence(bow, judged, problem):
+    out = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER)
+    assert out.records == []
+    (rejection,) = out.rejections
+    assert rejection.stage == "evidence" and problem in rejection.reason
+
+
+def test_sampled_question_types_follow_the_target_proportions_without_an_lm_call():
+    from personaqa.programs.generation import sample_types
+
+    weights = {"extractive": 3.0, "comparative": 1.0, "sentiment": 0.0}
+    draws = [sample_types(weights, 1, f"chunk-{i}") for i in range(4000)]
+    share = sum(d == ["extractive"] for d in draws) / len(draws)
+    assert abs(share - 0.75) < 0.03 and ["sentiment"] not in draws  # weight 0 is never drawn
+    assert sample_types(weights, 1, "chunk-7") == draws[7]  # the same seed, the same types (resume)
+    assert sorted(sample_types(weights, 5, "x")) == ["comparative", "extractive"]  # distinct, capped by the pool
+
+
+def test_the_program_samples_types_by_default_and_records_them(bow):
+    engine = engine_for(["break fee", "review deadline", "market share"])
+    out = run_program(build_program(bow, type_weights=(("comparative", 1.0),),
+                                    question_types={"comparative": "how two things differ",
+                                                    "extractive": "a fact"}), engine, CHUNK, LAWYER)
+    assert engine.calls["question_types"] == 0
+    # extractive has no built-in weight override here: its default weight 3 still applies
+    assert {r.question_type for r in out.records} <= {"comparative", "extractive"} and out.records
+    assert all(t.inputs["question_type"].split(":")[0] == r.question_type
+               for t, r in zip(engine.texts("question"), out.records))
+
+
+def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judges(bow):
+    from personaqa.programs.run_dedup import WrittenQuestions
+
+    program = build_program(bow)
+    program.share_written_questions(WrittenQuestions(program.embedder, 0.92))
+    first = run_program(program, engine_for(["break fee"]), CHUNK, LAWYER)
+    engine = engine_for(["break fee", "review deadline"])
+    second = run_program(program, engine, CHUNK, PARENT)  # the same chunk, read by another persona
+    (repeat,) = second.rejections
+    assert repeat.stage == "dedup" and repeat.interest == "break fee"
+    assert repeat.reason == f"near-duplicate of {first.records[0].question_id} (another unit of the run)"
+    assert [r.interest for r in second.records] == ["review deadline"]
+    assert engine.calls["styled_question"] == engine.calls["relevance"] == 1  # no LM work on the repeat

@@ -101,27 +101,32 @@ def test_pool_is_both_top_k_lists_without_the_labelled_chunks(tmp_path):
     assert set(everything) == {"summary#c0", "notes#c0", "policy#c0"}  # depth above the corpus: all others
 
 
-def verdict(label: str, quote: str) -> RelevanceVerdict:
-    return RelevanceVerdict(Verdict(label=label, reason="said"), "said", quote)
+def verdict(label: str, answer: str, sentences: list[int]) -> RelevanceVerdict:
+    return RelevanceVerdict(Verdict(label=label, reason=answer), answer, sentences)
 
 
-@pytest.mark.parametrize(("label", "quote", "grade"), [
-    ("fully", "the Harbor break fee is 40 million euros", 2),
-    ("partially", "Deal summary", 1),
-    ("not", "", 0),
+@pytest.mark.parametrize(("label", "answer", "grade"), [
+    ("fully", "40 million euros", 2),
+    ("partially", "the amount, not when it is paid", 1),  # a partial answer may say what is missing
+    ("not", "nothing about that", 0),
 ])
-def test_grades_follow_the_verdict_with_evidence_located(label, quote, grade):
-    summary = CHUNKS[1]
-    judged = graded(verdict(label, quote), summary, ["bm25"])
-    assert (judged.grade, judged.verdict, judged.retrievers) == (grade, label, ["bm25"])
-    assert [summary.text[e.start:e.end] for e in judged.evidence] == ([quote] if grade else [])
+def test_grades_follow_the_verdict_with_the_cited_sentences_as_evidence(label, answer, grade):
+    summary = CHUNKS[1]  # one sentence
+    judged = graded(verdict(label, answer, [1]), summary, ["bm25"])
+    assert (judged.grade, judged.verdict, judged.answer) == (grade, label, answer)
+    assert judged.retrievers == ["bm25"]
+    assert [e.text for e in judged.evidence] == ([summary.text] if grade else [])
 
 
-@pytest.mark.parametrize("quote", ["The break fee is 99 million dollars in cash.", ""])
-def test_a_relevant_verdict_without_its_evidence_in_the_chunk_is_grade_0(quote):
-    judged = graded(verdict("fully", quote), CHUNKS[1], ["dense"])
-    assert (judged.grade, judged.verdict, judged.evidence) == (0, "fully", [])
-    assert "not found" in judged.reason
+@pytest.mark.parametrize(("label", "answer", "sentences", "why"), [
+    ("fully", "99 million dollars", [1], "the answer's 99 is not in the cited sentences"),
+    ("fully", "40 million euros", [], "cites no sentence"),
+    ("partially", "the amount only", [7], "cites no sentence"),  # out of range: nothing cited
+])
+def test_a_relevant_verdict_whose_citation_fails_the_evidence_check_is_grade_0(label, answer, sentences, why):
+    judged = graded(verdict(label, answer, sentences), CHUNKS[1], ["dense"])
+    assert (judged.grade, judged.verdict, judged.evidence) == (0, label, [])
+    assert why in judged.reason
 
 
 def test_record_qrels_keep_the_source_at_grade_2_and_leave_unjudged_chunks_out():
@@ -150,8 +155,8 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     grades = {j.chunk_id: j.grade for j in merger.pooled}
     assert grades == {"summary#c0": 2, "notes#c0": 1, "policy#c0": 0}
     summary_judged = next(j for j in merger.pooled if j.chunk_id == "summary#c0")
-    assert summary_judged.answer == "40 million euros" and summary_judged.evidence
-    assert all(CHUNKS[1].text[e.start:e.end] == e.text for e in summary_judged.evidence)
+    assert [(e.chunk_id, e.text) for e in summary_judged.evidence] == [("summary#c0", CHUNKS[1].text)]
+    assert summary_judged.answer == "Deal summary: the Harbor"  # the fake judge: sentence 1's start
     assert {j.chunk_id: j.grade for j in records["notes#c0"].pooled} == {
         "merger#c0": 1, "summary#c0": 1, "policy#c0": 0}
 

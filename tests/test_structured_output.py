@@ -39,7 +39,7 @@ def test_interests_schema_has_max_items_5_and_short_strings():
 
 def test_question_types_schema_has_max_items_3_and_configured_enum():
     engine = ScriptedEngine()
-    selector = QuestionTypeSelector({"extractive": "a fact", "howto": "steps"}, max_types=2)
+    selector = QuestionTypeSelector({"extractive": "a fact", "howto": "steps"}, max_types=2, selection="lm")
     with lm_context(make_lm(engine)):
         selector(CHUNK, "break fee")
     prop = engine.schema("question_types")["properties"]["question_types"]
@@ -63,7 +63,9 @@ def test_judge_schemas_keep_verdict_enum_and_bound_reason():
     relevance = schema_for(JudgeRelevance, engine, "relevance", passage="x", question="q?")["properties"]
     assert relevance["verdict"]["enum"] == ["fully", "partially", "not"]
     assert "maxLength" not in relevance["verdict"]
-    assert (relevance["evidence"]["maxLength"], relevance["answer"]["maxLength"]) == (300, 120)
+    # sentence numbers, not copied text: at most 3, each a positive integer; a short answer
+    assert relevance["sentences"]["maxItems"] == 3 and relevance["sentences"]["items"]["minimum"] == 1
+    assert relevance["sentences"]["items"]["type"] == "integer" and relevance["answer"]["maxLength"] == 120
     generality = schema_for(ClassifyGenerality, engine, "generality", question="q?")["properties"]
     assert generality["verdict"]["enum"] == ["insightful", "pedantic_or_general", "missing_context"]
     assert generality["reason"]["maxLength"] == 100
