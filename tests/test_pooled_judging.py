@@ -182,6 +182,18 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     assert engine.calls["relevance"] == 3 + judged  # the units' own verdicts, then one per pooled chunk
 
 
+def test_parallel_judge_calls_give_the_same_files(docs, tmp_path, engines):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    run_generation(make_job(docs, serial, pool_depth=DEPTH))
+    engines["fake-task"] = engine = ScriptedEngine(engines["fake-task"].answers)
+    job = make_job(docs, parallel, pool_depth=DEPTH)
+    job.workers = 3
+    report = run_generation(job)
+    for name in ("questions.jsonl", "beir/qrels/test.tsv"):
+        assert (parallel / name).read_bytes() == (serial / name).read_bytes(), name
+    assert report.usage_this_session.stages["pool"].calls == 9 == engine.calls["relevance"] - 3
+
+
 def test_without_pool_depth_nothing_is_pooled(docs, tmp_path, engines):
     out = tmp_path / "out"
     run_generation(make_job(docs, out))
