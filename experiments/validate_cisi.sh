@@ -13,3 +13,4 @@ start=$(date +%s)
 "$py" validate --beir ../shared/data/cisi --personas experiments/cisi_personas.yaml \
   --config experiments/cisi_validate.yaml --sample-docs "$n_docs" --out "$out" --quiet "${@:3}"
 echo "wall seconds: $(( $(date +%s) - start ))"
+"${PYTHON_BIN:-.venv/bin/python}" experiments/validity_by_wording.py "$out"

@@ -14,17 +14,15 @@ from personaqa.optimize.compile_run import report_metrics
 from personaqa.optimize.evaluation import EvalReport, evaluate_target
 from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import file_hash, load_labelled
-from personaqa.optimize.metrics import JudgeMetric, Weights
+from personaqa.optimize.metrics import Weights
 from personaqa.optimize.targets import TARGETS
 from personaqa.programs.atomic import atomic_write, write_json
 from personaqa.programs.config import RunConfig
 from personaqa.programs.errors import InputError
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.preflight import check_services
-from personaqa.programs.program_io import check_program_path
+from personaqa.programs.program_io import BASELINE, check_program_path
 from personaqa.programs.runner import build_program
-
-BASELINE = "baseline"
 
 
 @dataclass
@@ -71,8 +69,8 @@ def run_compare(job: CompareJob) -> list[EvalReport]:
         for spec, name in zip(job.programs, names):
             program = build_program(job.config, None if spec == BASELINE else Path(spec))
             target = TARGETS[job.target](program)
-            metric = JudgeMetric(target, panel, job.weights)
-            reports.append(evaluate_target(name, target, metric, [target.example(e) for e in dev]))
+            metric = target.metric(panel, job.weights)
+            reports.append(evaluate_target(name, target, metric, [x for e in dev for x in target.examples(e)]))
         _write_outputs(job.out_dir, reports)
         if run is not None:
             late(lambda: _log_compare(job, run, reports))

@@ -13,7 +13,7 @@ from personaqa.optimize.compiler import Budget, build_optimizer, run_optimizer
 from personaqa.optimize.evaluation import EvalReport, evaluate_target
 from personaqa.optimize.judges import JudgePanel
 from personaqa.optimize.labels import file_hash, load_labelled
-from personaqa.optimize.metrics import JudgeMetric, Weights
+from personaqa.optimize.metrics import Weights
 from personaqa.optimize.targets import TARGETS
 from personaqa.optimize import tracking_log
 from personaqa.programs.config import LMConfig, RunConfig
@@ -71,9 +71,10 @@ def run_compile(job: CompileJob) -> CompileResult:
     program = build_program(job.config, job.program_path)
     target = TARGETS[job.target](program)
     panel = JudgePanel(judge_lm)
-    metric = JudgeMetric(target, panel, job.weights)
-    trainset = [target.example(e) for e in train]
-    devset = [target.example(e) for e in dev]
+    metric = target.metric(panel, job.weights)
+    with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)):  # the stylist's examples derive styles
+        trainset = [x for e in train for x in target.examples(e)]
+        devset = [x for e in dev for x in target.examples(e)]
     params = {
         "optimizer": job.optimizer, "stage": job.target, "budget": job.budget.model_dump(),
         "weights": job.weights.model_dump(), "lm": describe_lm(job.config.lm),

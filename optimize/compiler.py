@@ -28,7 +28,7 @@ class Budget(BaseModel):
 
 
 def build_optimizer(name: str, metric: JudgeMetric, budget: Budget, reflection_lm: dspy.LM | None = None) -> Any:
-    if metric.target.name == "program":
+    if getattr(getattr(metric, "target", None), "name", "") == "program":
         # whole-program examples carry no per-step labels: only bootstrapped (traced) demos make sense
         budget = budget.model_copy(update={"max_labeled_demos": 0})
     if name == "labeled":

@@ -8,13 +8,23 @@ from __future__ import annotations
 import dspy
 
 from personaqa.optimize.labels import LabelledExample
-from personaqa.optimize.metrics import Produced
+from personaqa.optimize.metrics import ExampleScore, JudgeMetric, Produced
 from personaqa.programs.lm_calls import StageFailure, call_lm
 from personaqa.programs.pipeline import SyntheticEvalProgram
 from personaqa.programs.text_views import language_label, passage_text, persona_text
 
 
-class ProgramTarget(dspy.Module):
+class QuestionTarget(dspy.Module):
+    """A target whose output is questions, scored by the LLM-judge panel; one example per labelled passage."""
+
+    def examples(self, labelled: LabelledExample) -> list[dspy.Example]:
+        return [self.example(labelled)]  # type: ignore[attr-defined]
+
+    def metric(self, panel, weights) -> JudgeMetric:
+        return JudgeMetric(self, panel, weights)
+
+
+class ProgramTarget(QuestionTarget):
     """The whole recipe: (chunk, persona) → styled, filtered questions."""
 
     name = "program"
@@ -45,7 +55,7 @@ class ProgramTarget(dspy.Module):
         program.load_state(self.program.dump_state())
 
 
-class WriterTarget(dspy.Module):
+class WriterTarget(QuestionTarget):
     """The question writer alone: (persona, passage, interest, type) → question."""
 
     name = "writer"
@@ -79,7 +89,7 @@ class WriterTarget(dspy.Module):
         program.writer.write.load_state(self.write.dump_state())
 
 
-class StylistTarget(dspy.Module):
+class StylistTarget(QuestionTarget):
     """The style rewrite alone: (question, writing style) → styled question."""
 
     name = "stylist"
@@ -121,4 +131,60 @@ class StylistTarget(dspy.Module):
         program.stylist.rewrite.load_state(self.stylist.rewrite.dump_state())
 
 
-TARGETS = {t.name: t for t in (ProgramTarget, WriterTarget, StylistTarget)}
+# Human labels of candidate questions, as the generality filter's verdicts ("not_answerable" and
+# "off_persona" are other stages' faults and are left out).
+GENERALITY_LABELS = {None: "insightful", "too_general": "pedantic_or_general", "missing_context": "missing_context"}
+_GENERALITY_REASONS = {None: "names its subject, asks for something specific", "too_general": "general knowledge or trivia",
+                       "missing_context": "does not say which thing it means"}
+
+
+class GeneralityTarget(dspy.Module):
+    """The pipeline's generality filter alone: question → verdict, scored by agreement with the human
+    labels of the labelled candidates (keep or drop), not by the judge panel: a filter is as good as its
+    agreement with people."""
+
+    name = "generality"
+
+    def __init__(self, program: SyntheticEvalProgram):
+        super().__init__()
+        self.judge = program.generality.classify.deepcopy()
+
+    def forward(self, question):
+        try:
+            result = call_lm("generality", self.judge, question=question)
+        except StageFailure:
+            return dspy.Prediction(verdict="", reason="")
+        return dspy.Prediction(verdict=result.verdict, reason=result.reason)
+
+    @staticmethod
+    def examples(labelled: LabelledExample) -> list[dspy.Example]:
+        """One example per labelled candidate that is good, too general or missing context."""
+        return [dspy.Example(question=c.question, reason=_GENERALITY_REASONS[c.reason],
+                             verdict=GENERALITY_LABELS[c.reason], labelled=labelled).with_inputs("question")
+                for c in labelled.candidates if c.reason in GENERALITY_LABELS]
+
+    @staticmethod
+    def metric(panel, weights) -> KeepAgreement:
+        return KeepAgreement()
+
+    def install(self, program: SyntheticEvalProgram) -> None:
+        program.generality.classify.load_state(self.judge.dump_state())
+
+
+class KeepAgreement:
+    """1 when the filter keeps a question people labelled good, or drops one they labelled bad; else 0."""
+
+    with_feedback = False
+
+    def score(self, example: dspy.Example, prediction: dspy.Prediction) -> ExampleScore:
+        agree = float((prediction.verdict == "insightful") == (example.verdict == "insightful"))
+        feedback = "" if agree else f"people labelled it {example.verdict}, the filter said {prediction.verdict}"
+        return ExampleScore(agree, {"generality": agree}, [], feedback)
+
+    def __call__(self, example, prediction, trace=None, pred_name=None, pred_trace=None):
+        result = self.score(example, prediction)
+        return dspy.Prediction(score=result.composite, feedback=result.feedback) if self.with_feedback \
+            else result.composite
+
+
+TARGETS = {t.name: t for t in (ProgramTarget, WriterTarget, StylistTarget, GeneralityTarget)}

@@ -62,6 +62,9 @@ class RunConfig(BaseModel):
     max_interests: int = Field(default=3, ge=1, le=5, description="interests kept per (chunk, persona)")
     max_types_per_interest: int = Field(default=1, ge=1, le=6, description="question types per interest "
                                         "(1 keeps the sample within minutes on the embedded model, 2 CPU cores)")
+    own_wording_share: float = Field(default=0.0, ge=0, le=1, description="share of questions written in "
+                                     "the person's own words instead of the passage's (a persona's own "
+                                     "own_wording_share overrides it); see programs/wording.py")
     interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
     question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
     batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")

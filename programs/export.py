@@ -12,7 +12,8 @@ from pathlib import Path
 from personaqa.programs.atomic import atomic_directory, atomic_write, scratch_directory, write_jsonl
 from personaqa.programs.records import Chunk, QuestionRecord, Rejection
 
-BEIR_QUERY_FIELDS = ("persona", "question_type", "complexity", "interest", "chunk_id", "doc_id", "answer")
+BEIR_QUERY_FIELDS = ("persona", "question_type", "wording", "complexity", "interest", "chunk_id", "doc_id",
+                     "answer")
 VERDICTS = ("relevance", "generality")
 RAGAS_FILE = "ragas.jsonl"
 MLFLOW_EVAL_FILE = "mlflow_eval.jsonl"

@@ -12,6 +12,7 @@ from personaqa.programs.config import load_config
 from personaqa.programs.errors import NothingKeptError
 from personaqa.programs.jsonl import json_lines
 from personaqa.programs.personas import load_personas
+from personaqa.programs.program_io import resolve_program
 from personaqa.programs.runner import GenerationJob, run_generation
 
 
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--docs", nargs="+", type=Path, help="files or folders (.txt .md .jsonl); default: the sample")
     p.add_argument("--personas", type=Path, help="YAML/JSON list of {name, description}; default: the sample")
     p.add_argument("--out", type=Path, required=True, help="output folder (an unfinished run there resumes)")
-    p.add_argument("--program", type=Path, help="compiled program state (.json) from `personaqa compile`")
+    p.add_argument("--program", help="compiled program state (.json) from `personaqa compile`; default: the shipped "
+                   "program compiled for the embedded LM; `baseline`: the prompts as written, no demos")
     add_lm_arguments(p)
     p.add_argument("--limit-chunks", type=int, help="stop after this many chunks")
     p.add_argument("--complex-ratio", type=float,
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     personas = load_personas(args.personas or sample / "personas.yaml")
     docs = args.docs or [sample / "docs"]
     job = GenerationJob(config=config, doc_paths=docs, personas=personas, out_dir=args.out,
-                        program_path=args.program, workers=max(1, args.workers), overwrite=args.overwrite,
+                        program_path=resolve_program(args.program), workers=max(1, args.workers), overwrite=args.overwrite,
                         show_progress=not args.quiet, mlflow=not args.no_mlflow, engine=args.engine,
                         ray_address=args.ray_address)
     report = run_generation(job)

@@ -15,6 +15,7 @@ from personaqa.programs.embedding import Embedder, semantic_dedup
 from personaqa.programs.lm_calls import call_lm
 from personaqa.programs.records import Chunk, Persona
 from personaqa.programs.segmentation import UNSPACED
+from personaqa.programs.wording import OWN_WORDS
 from personaqa.programs.text_views import language_label, passage_text, persona_text
 from personaqa.signatures import ExtractInterests, GenerateQuestion, SelectQuestionTypes
 
@@ -122,8 +123,12 @@ class QuestionWriter(dspy.Module):
         self.write = dspy.Predict(GenerateQuestion)
         self.type_descriptions = dict(type_descriptions)
 
-    def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
+    def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str,
+                own_words: bool = False) -> str:
+        """The question; `own_words` asks for the persona's words instead of the passage's (wording.py)."""
         description = self.type_descriptions.get(question_type, "")
+        if own_words:
+            description = f"{description}; {OWN_WORDS}" if description else OWN_WORDS
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=passage_text(chunk),
                          interest=interest, question_type=f"{question_type}: {description}",
                          language=language_label(chunk.text))

@@ -27,6 +27,7 @@ from personaqa.programs.records import Chunk, Persona, QuestionRecord, Rejection
 from personaqa.programs.styling import PersonaStylist
 from personaqa.programs.text_views import language_label
 from personaqa.programs.usage import Ledger, collecting
+from personaqa.programs.wording import Wording, lexical_overlap, sample_wording
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 
 
@@ -48,6 +49,7 @@ class Candidate:
     answer: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
+    wording: Wording = "passage"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class ProgramSettings:
     max_types_per_interest: int = 1
     type_selection: Literal["sampled", "lm"] = "sampled"  # question types drawn from type_weights, or LM-chosen
     type_weights: tuple[tuple[str, float], ...] = ()  # (type, weight); unlisted types: generation.DEFAULT_TYPE_WEIGHTS
+    own_wording_share: float = 0.0  # share of questions asked in the person's own words (wording.py)
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
     fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 
@@ -138,13 +141,16 @@ class SyntheticEvalProgram(dspy.Module):
         candidates: list[Candidate] = []
         for question_type in question_types:
             qid = question_id(chunk, persona, interest, question_type)
+            share = self.settings.own_wording_share if persona.own_wording_share is None \
+                else persona.own_wording_share
+            wording = sample_wording(share, qid)
             try:
-                text = self.writer(chunk, persona, interest, question_type)
+                text = self.writer(chunk, persona, interest, question_type, own_words=wording == "own")
             except StageFailure as failure:
-                rejections.append(self._rejection(Candidate(qid, interest, question_type, ""), chunk, persona,
-                                                  "lm_error", failure.detail))
+                rejections.append(self._rejection(Candidate(qid, interest, question_type, "", wording=wording),
+                                                  chunk, persona, "lm_error", failure.detail))
                 continue
-            candidate = Candidate(qid, interest, question_type, text)
+            candidate = Candidate(qid, interest, question_type, text, wording=wording)
             if rejection := self._written_problem(candidate, chunk, persona):
                 rejections.append(rejection)
                 continue
@@ -337,6 +343,7 @@ class SyntheticEvalProgram(dspy.Module):
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
             answer=candidate.answer, evidence=candidate.evidence,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
+            wording=candidate.wording, lexical_overlap=round(lexical_overlap(candidate.styled_question, chunk.text), 3),
         )
 
     # -- rejections ---------------------------------------------------------------------------

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import dspy
 
 from personaqa.programs.errors import InputError
+
+
+BASELINE = "baseline"
+
+
+def default_program() -> Path:
+    """The compiled program `generate` runs unless told otherwise: the stylist's demos chosen from the
+    labelled sample set for the default embedded LM (`experiments/build_default_program.sh` rebuilds it;
+    its record is `compiled/default.md`)."""
+    return Path(str(files("personaqa.programs") / "compiled" / "default.json"))
+
+
+def resolve_program(spec: str | None) -> Path | None:
+    """`--program` as given: None → the shipped default program, "baseline" → no compiled state (the
+    prompts as written in signatures/), anything else → that JSON file."""
+    if spec is None:
+        return default_program()
+    return None if spec == BASELINE else Path(spec)
 
 
 def check_program_path(path: Path) -> None:

@@ -44,6 +44,8 @@ class Persona(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
+    own_wording_share: float | None = Field(default=None, ge=0, le=1, description="share of this persona's "
+                                            "questions written in their own words (default: the run's setting)")
 
     @field_validator("name", "description")
     @classmethod
@@ -99,9 +101,12 @@ class QuestionRecord(BaseModel):
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
     duplicate_chunk_ids: list[str] = Field(default_factory=list, description="other chunks, copies of one in "
                                            "chunk_ids, that answer the question as well (programs/chunk_copies.py)")
-
     pooled: list[PooledJudgement] = Field(default_factory=list, description="verdicts on the other chunks "
                                           "that retrievers ranked high for the question (--pool-depth)")
+    wording: Literal["passage", "own"] = Field(default="passage", description="asked for in the passage's "
+                                               "words, or in the person's own (wording.py)")
+    lexical_overlap: float = Field(default=0.0, description="share of the question's content words found "
+                                   "in its chunk (wording.lexical_overlap)")
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:

@@ -86,7 +86,7 @@ def build_program(config: RunConfig, program_path: Path | None = None, fan_out: 
         question_dedup_threshold=config.question_dedup_threshold,
         max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
         type_selection=config.question_type_selection,
-        type_weights=tuple(config.question_type_weights.items()),
+        type_weights=tuple(config.question_type_weights.items()), own_wording_share=config.own_wording_share,
         batched_filters=config.batched_filters, fan_out=fan_out,
     )
     judge = build_lm(config.judge_lm) if config.judge_lm else None

@@ -222,4 +222,26 @@ def test_labeled_stylist_demos_reach_the_rewrite_prompt(tmp_path: Path, engines)
     human_rewrites = {s.styled_question for e in load_labelled(TRAIN) for s in e.styled if s.faithful}
     demos = json.loads(compiled.read_text())["stylist.rewrite"]["demos"]
     assert demos and all(d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos)
-    assert all(set(d) <= {"question", "style", "styled_question", "augmented"} for d in demos)
+    assert all(set(d) <= {"question", "style", "language", "styled_question", "augmented"} for d in demos)
+    # the demo's style is the persona's derived style, as the rewrite gets it in a run
+    assert all(d["style"] and d["style"] in rewrite for d in demos)
+
+
+def test_labeled_generality_filter_learns_from_the_human_labels_and_is_scored_by_agreement(tmp_path, engines):
+    from personaqa.optimize.targets import GENERALITY_LABELS, GeneralityTarget, KeepAgreement
+
+    result = run_compile(job(tmp_path, "generality", "labeled", measure_agreement=False))
+    demos = json.loads(result.out.read_text())["generality.classify"]["demos"]
+    labelled = {c.question: GENERALITY_LABELS[c.reason] for e in load_labelled(TRAIN) for c in e.candidates
+                if c.reason in GENERALITY_LABELS}
+    assert demos and all(labelled[d["question"]] == d["verdict"] for d in demos)
+    # one dev example per labelled candidate that is good, too general or missing context
+    dev = [x for e in load_labelled(DEV)[:3] for x in GeneralityTarget.examples(e)]
+    assert result.baseline.examples == len(dev) > 3
+    metric = KeepAgreement()
+    example = dev[0]
+    import dspy
+    keep = dspy.Prediction(verdict="insightful", reason="")
+    drop = dspy.Prediction(verdict="missing_context", reason="")
+    assert metric(example, keep) == float(example.verdict == "insightful")
+    assert metric(example, drop) == float(example.verdict != "insightful")

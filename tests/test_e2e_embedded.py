@@ -51,10 +51,10 @@ def test_generate_with_embedded_model_writes_every_output(tmp_path, capsys):
 
 
 def test_the_default_model_judges_with_evidence_found_in_the_chunk(tmp_path):
-    """The default model's relevance judge quotes evidence that is found in the chunk: some candidate
-    passes relevance (kept, or rejected later by the generality judge or the run-wide dedup), and every
-    kept question carries its answer and evidence spans of the chunk. Measured here: 1 of 2 candidates
-    passed relevance and was then judged pedantic, so a kept question is not required."""
+    """The default model's relevance judge cites sentences of the chunk that hold its answer: some
+    candidate passes relevance (kept, or rejected later by the generality judge or the run-wide dedup),
+    and every kept question carries its answer and evidence spans of the chunk. A kept question is not
+    required: on 2 units a good candidate can still be judged pedantic."""
     out = tmp_path / "out"
     assert main([*inputs(tmp_path, 2), "--out", str(out), "--no-mlflow"]) in (0, 4)
     kept = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]

@@ -1,0 +1,44 @@
+"""The compiled program `generate` runs by default: shipped, loaded unless `--program baseline`, and in
+step with the prompts in signatures/ (a prompt edited without rebuilding it fails here)."""
+
+from __future__ import annotations
+
+import json
+
+from personaqa.programs.program_io import BASELINE, default_program, resolve_program
+import pytest
+
+from tests.fakes import BagOfWordsEmbedder, build_program
+
+
+@pytest.fixture
+def bow():
+    return BagOfWordsEmbedder()
+
+
+def test_generate_runs_the_shipped_program_unless_told_otherwise(tmp_path):
+    assert resolve_program(None) == default_program() and default_program().is_file()
+    assert resolve_program(BASELINE) is None
+    assert resolve_program(str(tmp_path / "mine.json")) == tmp_path / "mine.json"
+
+
+def test_the_default_program_holds_the_current_prompts_and_stylist_demos(bow):
+    fresh = build_program(bow).dump_state()
+    shipped = json.loads(default_program().read_text(encoding="utf-8"))
+    assert set(shipped) == set(fresh)
+    for name, state in shipped.items():
+        # same instructions and fields as the code: rebuild with experiments/build_default_program.sh
+        assert state["signature"] == fresh[name]["signature"], name
+    demos = shipped["stylist.rewrite"]["demos"]
+    assert len(demos) >= 3
+    assert all(set(d) >= {"question", "style", "language", "styled_question"} for d in demos)
+    assert all(not shipped[name]["demos"] for name in shipped if name != "stylist.rewrite")
+
+
+def test_loading_the_default_program_gives_the_stylist_its_demos(bow):
+    from personaqa.programs.program_io import load_program_state
+
+    program = build_program(bow)
+    load_program_state(program, default_program())
+    assert len(program.stylist.rewrite.demos) >= 3
+    assert program.writer.write.demos == []
