@@ -30,7 +30,7 @@ def test_script_runs_unpooled_then_pooled_and_prints_both_scores(tmp_path):
         done = subprocess.run(
             [sys.executable, str(REPO / "experiments" / "pooled_cisi.py"), "--cisi", str(cisi), "--docs", "3",
              "--pool-depth", "2", "--out", str(out), "--lm", "openai/fake", "--api-base", endpoint.base_url,
-             "--no-mlflow"], capture_output=True, text=True, timeout=600)
+             "--no-mlflow", "--program", "baseline"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     printed = done.stdout
     assert "== pooled judging (top 2 of BM25 and dense" in printed

@@ -275,7 +275,8 @@ def test_cli_pool_depth_flag(docs, tmp_path, engines, capsys):
     personas = tmp_path / "personas.yaml"
     personas.write_text(f"- name: {PERSONA.name}\n  description: {PERSONA.description}\n", encoding="utf-8")
     code = main(["generate", "--docs", str(docs), "--personas", str(personas), "--out", str(out),
-                 "--lm", "fake-task", "--pool-depth", str(DEPTH), "--quiet", "--no-mlflow"])
+                 "--lm", "fake-task", "--pool-depth", str(DEPTH), "--quiet", "--no-mlflow",
+                 "--program", "baseline"])
     assert code == 0
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["config"]["pool_depth"] == DEPTH and run["counts"]["pooled"]["judged"] == 9
