@@ -171,13 +171,21 @@ class BM25Retriever:
         tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._index.index(tokens, show_progress=False)
 
+    def terms(self, texts: Sequence[str]) -> list[list[str]]:
+        """The terms this retriever matches in each text, in order: lower-cased words of 2+ characters,
+        bm25s' short English stop word list removed, stemmed for `bm25-stem`."""
+        return self._bm25s.tokenize(
+            lexical_texts(texts), stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False,
+        )
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for `query`, in corpus order (0 for a document sharing no term)."""
+        return np.asarray(self._index.get_scores(self.terms([query])[0]), dtype=float)
+
     def __call__(self, queries: list[str], k: int) -> list[list[Hit]]:
         if not queries:
             return []
-        tokens = self._bm25s.tokenize(
-            lexical_texts(queries), stopwords="en", stemmer=self._stemmer, return_ids=False,
-            show_progress=False,
-        )
+        tokens = self.terms(queries)
         vocabulary = self._index.vocab_dict
         warn_unmatched(self._name, queries, [any(t and t in vocabulary for t in row) for row in tokens])
         k = min(k, len(self._doc_ids))
@@ -231,6 +239,15 @@ class OverlapRetriever(_SparseRetriever):
         from sklearn.feature_extraction.text import CountVectorizer
 
         super().__init__(corpus, CountVectorizer(stop_words="english", binary=True), "overlap")
+
+
+def overlap_terms(texts: Sequence[str]) -> list[set[str]]:
+    """The distinct terms `OverlapRetriever` counts in each text: lower-cased words of 2+ characters
+    minus scikit-learn's 318 English stop words (which include question words: what, how, which)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyse = CountVectorizer(stop_words="english").build_analyzer()
+    return [set(analyse(text)) for text in lexical_texts(texts)]
 
 
 # ---------------------------------------------------------------- dense

@@ -4,7 +4,9 @@ Takes a human-judged BEIR collection, samples documents from it (seeded; documen
 to at least one human query first), runs personaqa generation on them, then scores a panel
 of retrievers twice on the same, full corpus: with the human queries and with the synthetic
 questions. Reports both rankings side by side, Kendall's tau and Spearman's rho between
-them, and the human split-half baseline (tau between two random halves of the human queries).
+them with a bootstrap 95 % interval over the synthetic questions, the human split-half baseline
+(tau between two random halves of the human queries), and a diagnosis of how the two query sets
+differ (`programs.diagnosis`).
 
 The two sides are made comparable like this: both search the FULL human corpus (documents,
 not chunks); a human query's relevant documents are its qrels, and a synthetic question's
@@ -30,6 +32,7 @@ from personaqa.programs.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.cli_options import add_lm_arguments, lm_overrides
 from personaqa.programs.config import RunConfig, load_config
+from personaqa.programs.diagnosis import JudgedQuery, diagnose, mlflow_metrics, print_diagnosis
 from personaqa.programs.errors import InputError, NothingKeptError
 from personaqa.programs.evaluate_cli import check_out, parse_specs
 from personaqa.programs.eval_outputs import metric_label
@@ -41,6 +44,7 @@ from personaqa.programs.scoring import per_query_values
 from personaqa.programs.validation import (
     SplitHalf,
     agreement,
+    bootstrap_agreement,
     ranking,
     ranks,
     sample_documents,
@@ -53,6 +57,7 @@ from personaqa.programs.validation import (
 DEFAULT_SAMPLE_DOCS = 30
 DEFAULT_CHUNK_SIZE = 4000
 DEFAULT_SPLITS = 1000
+DEFAULT_RESAMPLES = 1000
 DEFAULT_METRIC = "ndcg@10"
 MIN_RETRIEVERS = 3
 MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
@@ -89,7 +94,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"metric that ranks the retrievers, family@k (default {DEFAULT_METRIC})")
     p.add_argument("--splits", type=int, default=DEFAULT_SPLITS,
                    help=f"random halvings of the human queries for the split-half baseline (default {DEFAULT_SPLITS})")
-    p.add_argument("--seed", type=int, default=0, help="seed for the document sample and the splits (default 0)")
+    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
+                   help=f"bootstrap resamples of the synthetic questions for the tau and rho intervals "
+                        f"(default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for the document sample, the splits and the bootstrap (default 0)")
     p.add_argument("--split", default="test", help="qrels split of --beir: qrels/<split>.tsv (default test)")
     p.add_argument("--chunk-size", type=int, help=f"characters per chunk (default {DEFAULT_CHUNK_SIZE} unless "
                    "--config sets chunk_size): large, so a short document is one chunk")
@@ -116,6 +125,8 @@ def _check_args(args: argparse.Namespace) -> tuple[list[str], str, list[str]]:
         raise InputError(f"--sample-docs must be at least 1, got {args.sample_docs}")
     if args.splits < 1:
         raise InputError(f"--splits must be at least 1, got {args.splits}")
+    if args.resamples < 1:
+        raise InputError(f"--resamples must be at least 1, got {args.resamples}")
     if args.k < 1:
         raise InputError(f"--k must be at least 1, got {args.k}")
     family, cutoff = parse_metric(args.metric)
@@ -187,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         timing=panel.timing, split_half=split_half,
     )
     result["retrievers_skipped"] = panel.skipped
+    result["diagnosis"] = _diagnosis(collection, human, synthetic, result)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
     print_result(result, console)
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
@@ -196,6 +208,22 @@ def run(args: argparse.Namespace) -> int:
                        "store is back to log it: the generation resumes without LM calls")
         late(lambda: log_mlflow(args, result, [*artifacts, sample_path], out))
     return 0
+
+
+def _diagnosis(
+    collection: BeirCollection, human: list[Query], synthetic: list[dict[str, Any]], result: dict[str, Any]
+) -> dict[str, Any]:
+    """`programs.diagnosis` on both sides, as JSON: relevant documents are qrels resp. source documents."""
+    metric = result["metric"]
+    qrels = collection.qrels
+    return diagnose(
+        collection.corpus,
+        [JudgedQuery(q.id, q.text, tuple(d for d, s in qrels[q.id].items() if s > 0)) for q in human],
+        [JudgedQuery(r["_id"], r["text"], tuple(r["doc_ids"]), r["question_type"]) for r in synthetic],
+        {r["name"]: r["human"][metric] for r in result["per_retriever"]},
+        {r["name"]: r["synthetic"][metric] for r in result["per_retriever"]},
+        metric,
+    ).as_json()
 
 
 def _human_queries(collection: BeirCollection) -> list[Query]:
@@ -291,6 +319,7 @@ def build_result(
         tau, rho = agreement(human_means[m], synthetic_means[m])
         correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
+    bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], args.resamples, args.seed)
     by_persona: dict[str, int] = {}
     by_complexity: dict[str, int] = {}
     for row in synthetic:
@@ -325,6 +354,7 @@ def build_result(
         "synthetic_ranking": ranking(synthetic_means[metric]),
         "kendall_tau": correlations[metric]["kendall_tau"],
         "spearman_rho": correlations[metric]["spearman_rho"],
+        "bootstrap": {**bootstrap.as_json(), "metric": metric},
         "split_half": {**split_half.as_json(), "metric": metric},
         "correlations_by_metric": correlations,
         "per_retriever": [
@@ -375,15 +405,21 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
             r = rows[name]
             detail.add_row(name, *(f"{r[side][m]:.3f}" for m in others for side in ("human", "synthetic")))
         console.print(detail)
-    half = result["split_half"]
+    half, boot = result["split_half"], result["bootstrap"]
     tau, rho = result["kendall_tau"], result["spearman_rho"]
+    ci = f"{boot['confidence']:.0%} CI"
     lines = [
         f"human ranking:     {' > '.join(result['human_ranking'])}",
         f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}",
-        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])})",
-        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])})",
+        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])}), "
+        f"{ci} {_interval(boot['kendall_tau'])}",
+        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])}), "
+        f"{ci} {_interval(boot['spearman_rho'])}",
+        f"  (percentile bootstrap: {boot['n_resamples']} resamples of the {result['n_synthetic_questions']} "
+        f"synthetic questions with replacement, {boot['n_defined']} defined, seed {boot['seed']})",
         f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
-        f"{half['half_size']} queries, {half['n_defined']} defined): median {_fmt(half['median'])}, "
+        f"{half['half_size']} queries, {half['n_defined']} defined, seed {half['seed']}): median "
+        f"{_fmt(half['median'])}, 5-95 % range {_fmt(half['p5'])} .. {_fmt(half['p95'])}, "
         f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}",
     ]
     for m in others:
@@ -402,11 +438,16 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
                       f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
                       f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
                       soft_wrap=True, highlight=False)
+    print_diagnosis(result["diagnosis"], console)
     console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
 
 
 def _p(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _interval(bounds: list[float | None]) -> str:
+    return f"{_fmt(bounds[0])} .. {_fmt(bounds[1])}"
 
 
 def write_outputs(
@@ -475,7 +516,8 @@ def log_mlflow(args: argparse.Namespace, result: dict[str, Any], artifacts: list
     params = {
         "beir": result["beir"], "split": result["split"], "personas": result["personas_file"],
         "sample_docs": args.sample_docs, "seed": args.seed, "retrievers": ",".join(result["retrievers"]),
-        "k": result["k"], "metric": result["metric"], "splits": args.splits, "embedder": result["embedder"],
+        "k": result["k"], "metric": result["metric"], "splits": args.splits, "resamples": args.resamples,
+        "embedder": result["embedder"],
         "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
         "config": generation["config"],
     }
@@ -485,6 +527,12 @@ def log_mlflow(args: argparse.Namespace, result: dict[str, Any], artifacts: list
         "split_half_median_tau": result["split_half"]["median"],
         "split_half_q1_tau": result["split_half"]["q1"],
         "split_half_q3_tau": result["split_half"]["q3"],
+        "split_half_p5_tau": result["split_half"]["p5"],
+        "split_half_p95_tau": result["split_half"]["p95"],
+        "kendall_tau_ci_low": result["bootstrap"]["kendall_tau"][0],
+        "kendall_tau_ci_high": result["bootstrap"]["kendall_tau"][1],
+        "spearman_rho_ci_low": result["bootstrap"]["spearman_rho"][0],
+        "spearman_rho_ci_high": result["bootstrap"]["spearman_rho"][1],
         "n_synthetic_questions": result["n_synthetic_questions"],
         "n_human_queries": result["n_human_queries"],
         "wall_seconds": result["wall_seconds"],
@@ -493,6 +541,7 @@ def log_mlflow(args: argparse.Namespace, result: dict[str, Any], artifacts: list
         for side in ("human", "synthetic"):
             for m, value in r[side].items():
                 metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
+    metrics.update(mlflow_metrics(result["diagnosis"]))
     with mlflow.start_run(experiment_id=experiment_id(args.experiment, uri),
                           run_name=f"validate {Path(args.beir).name}",
                           tags={"personaqa.command": "validate"}) as active:

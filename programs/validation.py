@@ -9,7 +9,9 @@ from a second, independent set of human queries of half the size.
 
 Rank agreement is Kendall's tau-b and Spearman's rho (scipy.stats) computed on the
 system scores; both handle tied scores. A side whose scores are all equal gives no
-ordering, and the correlation is undefined (NaN here, `null` in JSON).
+ordering, and the correlation is undefined (NaN here, `null` in JSON). How much the
+agreement owes to which synthetic questions happened to be kept is a percentile bootstrap
+over those questions (`bootstrap_agreement`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class SplitHalf:
     median: float
     q1: float
     q3: float
+    p5: float
+    p95: float
     n_splits: int
     n_defined: int  # splits where both halves gave an ordering (tau not NaN)
     half_size: int
@@ -58,10 +62,38 @@ class SplitHalf:
             "q1": nan_to_none(self.q1),
             "q3": nan_to_none(self.q3),
             "iqr": nan_to_none(self.iqr),
+            "p5": nan_to_none(self.p5),
+            "p95": nan_to_none(self.p95),
             "n_splits": self.n_splits,
             "n_defined": self.n_defined,
             "half_size": self.half_size,
             "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    """Percentile bootstrap intervals of Kendall's tau and Spearman's rho (see `bootstrap_agreement`)."""
+
+    tau_low: float
+    tau_high: float
+    rho_low: float
+    rho_high: float
+    confidence: float
+    n_resamples: int
+    n_defined: int  # resamples where the synthetic side gave an ordering
+    seed: int
+
+    def as_json(self) -> dict[str, float | int | str | None]:
+        return {
+            "kendall_tau": [nan_to_none(self.tau_low), nan_to_none(self.tau_high)],
+            "spearman_rho": [nan_to_none(self.rho_low), nan_to_none(self.rho_high)],
+            "confidence": self.confidence,
+            "n_resamples": self.n_resamples,
+            "n_defined": self.n_defined,
+            "seed": self.seed,
+            "resampled": "synthetic questions, with replacement; human scores fixed",
+            "method": "percentile",
         }
 
 
@@ -182,15 +214,68 @@ def split_half_taus(matrix: np.ndarray, n_splits: int = 1000, seed: int = 0) -> 
 
 
 def split_half_baseline(matrix: np.ndarray, n_splits: int = 1000, seed: int = 0) -> SplitHalf:
-    """Median and quartiles of `split_half_taus` over the splits where tau is defined."""
+    """Median, quartiles and 5th/95th percentiles of `split_half_taus` over the splits where tau is
+    defined (`n_defined`); NaN when none is."""
     taus = split_half_taus(matrix, n_splits, seed)
     defined = taus[~np.isnan(taus)]
     if defined.size:
-        q1, median, q3 = (float(v) for v in np.percentile(defined, [25, 50, 75]))
+        p5, q1, median, q3, p95 = (float(v) for v in np.percentile(defined, [5, 25, 50, 75, 95]))
     else:
-        q1 = median = q3 = math.nan
-    return SplitHalf(median=median, q1=q1, q3=q3, n_splits=n_splits, n_defined=int(defined.size),
-                     half_size=np.asarray(matrix).shape[1] // 2, seed=seed)
+        p5 = q1 = median = q3 = p95 = math.nan
+    return SplitHalf(median=median, q1=q1, q3=q3, p5=p5, p95=p95, n_splits=n_splits,
+                     n_defined=int(defined.size), half_size=np.asarray(matrix).shape[1] // 2, seed=seed)
+
+
+# ---------------------------------------------------------------- bootstrap over synthetic questions
+
+
+def bootstrap_agreement(
+    human: Mapping[str, float],
+    synthetic: Mapping[str, Mapping[str, float]],
+    n_resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> Bootstrap:
+    """Percentile bootstrap interval of Kendall's tau and Spearman's rho between human and synthetic scores.
+
+    `human` is retriever -> system score (held fixed); `synthetic` is retriever -> question id ->
+    metric value, over the same retrievers. Each of `n_resamples` resamples (numpy generator seeded
+    with `seed`) draws as many synthetic questions as there are, with replacement, recomputes every
+    retriever's mean over them and both correlations against `human`. The interval is the
+    (1 - confidence)/2 and (1 + confidence)/2 percentiles over the resamples where the synthetic
+    means are not all equal (`n_defined`; Efron & Tibshirani 1993, ch. 13). NaN when none is, or
+    when the human scores are all equal. Raises ValueError for fewer than two retrievers, no
+    questions, or retrievers missing from either side.
+    """
+    from scipy.stats import kendalltau, spearmanr
+
+    if set(human) != set(synthetic):
+        raise ValueError("both sides must score the same systems")
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be positive")
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    systems, _, matrix = score_matrix(synthetic, list(human))
+    n_questions = matrix.shape[1]
+    if len(systems) < 2:
+        raise ValueError("need at least two systems to compare rankings")
+    if n_questions == 0:
+        raise ValueError("no synthetic questions to resample")
+    fixed = np.array([human[name] for name in systems], dtype=float)
+    rng = np.random.default_rng(seed)
+    taus, rhos = np.full(n_resamples, math.nan), np.full(n_resamples, math.nan)
+    for i in range(n_resamples):
+        means = matrix[:, rng.integers(0, n_questions, n_questions)].mean(axis=1)
+        if not (_constant(fixed) or _constant(means)):
+            taus[i] = kendalltau(fixed, means).statistic
+            rhos[i] = spearmanr(fixed, means).statistic
+    defined = ~np.isnan(taus)
+    tails = [50 * (1 - confidence), 50 * (1 + confidence)]
+    tau_low, tau_high = np.percentile(taus[defined], tails) if defined.any() else (math.nan, math.nan)
+    rho_low, rho_high = np.percentile(rhos[defined], tails) if defined.any() else (math.nan, math.nan)
+    return Bootstrap(tau_low=float(tau_low), tau_high=float(tau_high), rho_low=float(rho_low),
+                     rho_high=float(rho_high), confidence=confidence, n_resamples=n_resamples,
+                     n_defined=int(defined.sum()), seed=seed)
 
 
 # ---------------------------------------------------------------- sampling

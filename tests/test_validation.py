@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from personaqa.programs.cli import main  # noqa: E402
 from personaqa.programs.retrievers import BUILT_IN  # noqa: E402
 from personaqa.programs.validation import (  # noqa: E402
     agreement,
+    bootstrap_agreement,
     kendall_tau,
     ranking,
     ranks,
@@ -90,6 +93,53 @@ def test_split_half_is_seeded_and_skips_undefined_splits() -> None:
     assert flat.n_defined == 0 and math.isnan(flat.median) and flat.as_json()["median"] is None
 
 
+def test_split_half_reports_the_5_to_95_percent_range() -> None:
+    rng = np.random.default_rng(2)
+    matrix = rng.uniform(size=(6, 30)) + np.linspace(0.4, 0, 6)[:, None]
+    baseline = split_half_baseline(matrix, n_splits=300, seed=4)
+    taus = split_half_taus(matrix, 300, seed=4)
+    assert (baseline.p5, baseline.p95) == tuple(np.percentile(taus, [5, 95]))
+    assert baseline.p5 < baseline.q1 <= baseline.median <= baseline.q3 < baseline.p95
+    assert baseline.as_json()["p5"] == baseline.p5 and baseline.as_json()["p95"] == baseline.p95
+
+
+# ---------------------------------------------------------------- bootstrap over synthetic questions
+
+HUMAN = {"a": 0.9, "b": 0.5, "c": 0.1}
+
+
+def test_bootstrap_when_every_question_agrees_with_the_humans_is_one() -> None:
+    # each question orders a > b > c (its values differ), so every resample's means do too
+    synthetic = {"a": {"s1": 0.8, "s2": 1.0, "s3": 0.6}, "b": {"s1": 0.4, "s2": 0.7, "s3": 0.5},
+                 "c": {"s1": 0.0, "s2": 0.2, "s3": 0.1}}
+    boot = bootstrap_agreement(HUMAN, synthetic, n_resamples=200, seed=1)
+    assert (boot.tau_low, boot.tau_high, boot.rho_low, boot.rho_high) == (1.0, 1.0, 1.0, 1.0)
+    assert boot.n_resamples == boot.n_defined == 200 and boot.seed == 1 and boot.confidence == 0.95
+    assert boot.as_json()["kendall_tau"] == [1.0, 1.0] and boot.as_json()["n_resamples"] == 200
+
+
+def test_bootstrap_by_hand_on_two_opposite_questions() -> None:
+    # s1 agrees with the humans (tau +1), s2 reverses them (tau -1), their mean is flat (undefined): a
+    # resample is {s1, s1} (1/4), {s2, s2} (1/4) or one of each (1/2, dropped) -> interval -1 .. +1
+    synthetic = {"a": {"s1": 1.0, "s2": 0.0}, "b": {"s1": 0.5, "s2": 0.5}, "c": {"s1": 0.0, "s2": 1.0}}
+    boot = bootstrap_agreement(HUMAN, synthetic, n_resamples=2000, seed=0)
+    assert (boot.tau_low, boot.tau_high) == (-1.0, 1.0) and (boot.rho_low, boot.rho_high) == (-1.0, 1.0)
+    assert 0.45 < boot.n_defined / 2000 < 0.55
+
+
+def test_bootstrap_is_seeded_and_undefined_when_no_resample_orders_the_systems() -> None:
+    rng = np.random.default_rng(5)
+    synthetic = {name: {f"s{i}": float(v) for i, v in enumerate(rng.uniform(size=25))} for name in "abcd"}
+    human = {"a": 0.4, "b": 0.3, "c": 0.2, "d": 0.1}
+    boot = bootstrap_agreement(human, synthetic, 300, seed=3)
+    assert boot == bootstrap_agreement(human, synthetic, 300, seed=3)
+    assert -1.0 <= boot.tau_low < boot.tau_high <= 1.0 and boot.n_defined == 300
+    flat = bootstrap_agreement(HUMAN, {name: {"s1": 0.5, "s2": 0.5} for name in HUMAN}, 50)
+    assert flat.n_defined == 0 and math.isnan(flat.tau_low) and flat.as_json()["spearman_rho"] == [None, None]
+    with pytest.raises(ValueError):
+        bootstrap_agreement(HUMAN, {"a": {"s1": 1.0}, "b": {"s1": 0.0}}, 10)
+
+
 def test_sample_prefers_relevant_documents_and_tops_up() -> None:
     ids = [f"d{i}" for i in range(10)]
     chosen, from_preferred = sample_documents(ids, {"d2", "d5", "d7"}, 2, seed=0)
@@ -161,11 +211,13 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
     config.write_text("max_interests: 1\nmax_types_per_interest: 1\n")
     with FakeEndpoint() as endpoint:
         code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--sample-docs", "4",
-                     "--out", str(out), "--splits", "200", "--config", str(config),
-                     "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet", "--no-mlflow"])
+                     "--out", str(out), "--splits", "200", "--resamples", "300", "--config", str(config),
+                     "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet"])
     assert code == 0
     stdout = capsys.readouterr().out
-    assert "Kendall tau" in stdout and "split-half" in stdout
+    assert "Kendall tau" in stdout and "split-half" in stdout and "5-95 % range" in stdout
+    assert "95% CI" in stdout and "300 resamples of the" in stdout and "seed 0" in stdout
+    assert "Diagnosis: human queries vs synthetic questions" in stdout and "synthetic - human" in stdout
 
     result = json.loads((out / "validate.json").read_text())
     assert result["retrievers"] == list(BUILT_IN)
@@ -176,7 +228,23 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
     assert tau is not None and -1.0 <= tau <= 1.0 and rho is not None and -1.0 <= rho <= 1.0
     half = result["split_half"]
     assert half["n_splits"] == 200 and half["half_size"] == 3 and half["n_defined"] > 0
-    assert -1.0 <= half["median"] <= 1.0 and half["q1"] <= half["median"] <= half["q3"]
+    assert -1.0 <= half["p5"] <= half["q1"] <= half["median"] <= half["q3"] <= half["p95"] <= 1.0
+    boot = result["bootstrap"]
+    assert boot["n_resamples"] == 300 and boot["seed"] == 0 and boot["n_defined"] > 0
+    assert boot["metric"] == "ndcg@10" and boot["confidence"] == 0.95
+    for low, high in (boot["kendall_tau"], boot["spearman_rho"]):
+        assert -1.0 <= low <= high <= 1.0
+    diagnosis = result["diagnosis"]
+    assert diagnosis["human"]["n_queries"] == 6
+    assert diagnosis["human"]["relevant_mean"] == pytest.approx(8 / 6)  # q1 and q2 have two each
+    assert diagnosis["synthetic"]["n_queries"] == result["n_synthetic_questions"]
+    assert sum(diagnosis["synthetic"]["question_types"].values()) == result["n_synthetic_questions"]
+    by_name = {r["name"]: r for r in result["per_retriever"]}
+    assert [g["name"] for g in diagnosis["retrievers"]] == result["human_ranking"]
+    for gap in diagnosis["retrievers"]:
+        row = by_name[gap["name"]]
+        assert (gap["human"], gap["synthetic"]) == (row["human"]["ndcg@10"], row["synthetic"]["ndcg@10"])
+        assert gap["difference"] == pytest.approx(gap["synthetic"] - gap["human"])
     for row in result["per_retriever"]:
         for side in ("human", "synthetic"):
             assert set(row[side]) == {"ndcg@10", "recall@10", "mrr@10"}
@@ -196,6 +264,18 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
     assert len(rows) == len(BUILT_IN) * (6 + result["n_synthetic_questions"])
     assert not list(out.glob(".*.tmp"))
 
+    # the run is logged to MLflow with the intervals and the diagnosis
+    client = mlflow.MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("personaqa")
+    runs = client.search_runs([experiment.experiment_id], "tags.`personaqa.command` = 'validate'")
+    logged = next(r for r in runs if r.data.params["out_dir"] == result["out_dir"])
+    assert logged.data.params["resamples"] == "300"
+    assert logged.data.metrics["kendall_tau_ci_low"] == pytest.approx(boot["kendall_tau"][0])
+    assert logged.data.metrics["split_half_p95_tau"] == pytest.approx(half["p95"])
+    assert logged.data.metrics["diagnosis.human.n_queries"] == 6.0
+    artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
+    assert {"validate.json", "per_query.jsonl", "human_vs_synthetic.png"} <= artifacts
+
 
 @pytest.mark.parametrize(
     ("extra", "expected"),
@@ -204,6 +284,7 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
         (["--retrievers", "bm25,nope,tfidf"], "unknown retriever 'nope'"),
         (["--metric", "ndcg"], "--metric must be family@k"),
         (["--sample-docs", "0"], "--sample-docs must be at least 1"),
+        (["--resamples", "0"], "--resamples must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(collection: Path, personas: Path, tmp_path: Path,
@@ -261,6 +342,38 @@ def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: P
     rows = _read_synthetic(tmp_path / "syn", load_beir(collection))
     assert [(r["_id"], r["doc_ids"], r["complexity"]) for r in rows] == [
         ("s1", ["d1", "d3"], "multi"), ("s2", ["d3"], "single")]
+
+
+def test_diagnosis_hook_reads_qrels_and_synthetic_records(tmp_path: Path, collection: Path) -> None:
+    from personaqa.programs.beir import load_beir
+    from personaqa.programs.validate_cli import _diagnosis, _read_synthetic
+
+    (collection / "qrels" / "test.tsv").write_text("q1\td1\t1\nq1\td12\t0\nq3\td3\t2\n")  # d12 judged not relevant
+    beir = load_beir(collection)
+    (tmp_path / "syn").mkdir()
+    (tmp_path / "syn" / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [
+        {"question_id": "s1", "question": "Which deadline does the regulator set for remedies?", "doc_id": "d1",
+         "chunk_id": "d1#c0", "persona": "analyst", "question_type": "factoid"},
+        {"question_id": "s2", "question": "Is the parking fee raised near the ports?", "doc_id": "d3",
+         "chunk_id": "d3#c0", "persona": "resident", "question_type": "yes-no"},
+    ]))
+    synthetic = _read_synthetic(tmp_path / "syn", beir)
+    scores = {"bm25": (0.6, 0.9), "dense": (0.7, 0.8), "overlap": (0.1, 0.5)}
+    result = {"metric": "ndcg@10", "per_retriever": [
+        {"name": n, "human": {"ndcg@10": h}, "synthetic": {"ndcg@10": s}} for n, (h, s) in scores.items()]}
+    diagnosis = _diagnosis(beir, beir.judged_queries(), synthetic, result)
+    human, synth = diagnosis["human"], diagnosis["synthetic"]
+    # q1 "deadline for remedies in a ports merger" (7 words): {deadline, remedies, ports, merger}, all in d1
+    # ("Port merger review: ... ports ... a deadline for remedies"); q3 "parking fee near the harbour" (5
+    # words): {parking, fee, near, harbour}, 3 of 4 in d3 -> medians 6 words and (1 + 3/4) / 2
+    assert human["n_queries"] == 2 and human["relevant_mean"] == 1.0 and human["words"] == 6.0
+    assert human["term_overlap_best"] == pytest.approx(0.875)
+    # s1 {does, deadline, regulator, set, remedies}: 3 of 5 in d1 ("sets" is not "set"); s2 {parking, fee,
+    # raised, near, ports}: 4 of 5 in d3 ("raises" is not "raised") -> median (3/5 + 4/5) / 2
+    assert synth["term_overlap_best"] == pytest.approx(0.7)
+    assert synth["question_types"] == {"factoid": 1, "yes-no": 1} and synth["words"] == 8.0
+    assert [(g["name"], g["difference"]) for g in diagnosis["retrievers"]] == [
+        ("dense", pytest.approx(0.1)), ("bm25", pytest.approx(0.3)), ("overlap", pytest.approx(0.4))]
 
 
 # ---------------------------------------------------------------- fail before the LM
