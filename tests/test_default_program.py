@@ -22,7 +22,7 @@ def test_generate_runs_the_shipped_program_unless_told_otherwise(tmp_path):
     assert resolve_program(str(tmp_path / "mine.json")) == tmp_path / "mine.json"
 
 
-def test_the_default_program_holds_the_current_prompts_and_stylist_demos(bow):
+def test_the_default_program_holds_the_current_prompts_and_its_demos(bow):
     fresh = build_program(bow).dump_state()
     shipped = json.loads(default_program().read_text(encoding="utf-8"))
     assert set(shipped) == set(fresh)
@@ -32,7 +32,10 @@ def test_the_default_program_holds_the_current_prompts_and_stylist_demos(bow):
     demos = shipped["stylist.rewrite"]["demos"]
     assert len(demos) >= 3
     assert all(set(d) >= {"question", "style", "language", "styled_question"} for d in demos)
-    assert all(not shipped[name]["demos"] for name in shipped if name != "stylist.rewrite")
+    verdicts = {d["verdict"] for d in shipped["generality.classify"]["demos"]}
+    assert verdicts <= {"insightful", "pedantic_or_general", "missing_context"} and "insightful" in verdicts
+    compiled = {"stylist.rewrite", "generality.classify"}
+    assert all(not shipped[name]["demos"] for name in shipped if name not in compiled)
 
 
 def test_loading_the_default_program_gives_the_stylist_its_demos(bow):
