@@ -19,19 +19,25 @@ from tqdm import tqdm
 
 from personaqa.programs.atomic import write_json
 from personaqa.programs.checkpoints import CheckpointLog, UnitResult
+from personaqa.programs.chunk_copies import ChunkCopies, find_chunk_copies
 from personaqa.programs.chunking import chunk_document
 from personaqa.programs.config import RunConfig
-from personaqa.programs.documents import iter_documents
+from personaqa.programs.documents import iter_documents, warn_once
 from personaqa.programs.embedding import load_embedder
 from personaqa.programs.errors import InputError
-from personaqa.programs.export import write_beir, write_dataset, write_questions
+from personaqa.programs.export import (
+    MLFLOW_EVAL_FILE, RAGAS_FILE, write_beir, write_dataset, write_questions, write_rag_datasets,
+)
 from personaqa.programs.lm_calls import sharing_call_slots
 from personaqa.programs.lms import adapter_for, build_lm, describe_lm
 from personaqa.programs.overlap import ChunkGroup, find_chunk_groups
 from personaqa.programs.pipeline import ProgramSettings, SyntheticEvalProgram
+from personaqa.programs.pooled_judging import (
+    POOL_FILE, PoolJudge, PoolLog, PoolOutcome, PoolQuestion, judge_pools,
+)
 from personaqa.programs.preflight import check_out_dir, check_services
 from personaqa.programs.program_io import check_program_path, load_program_state
-from personaqa.programs.records import Chunk, Persona
+from personaqa.programs.records import Chunk, Persona, QuestionRecord
 from personaqa.programs.run_dedup import WrittenQuestions, duplicate_rejection, run_duplicates
 from personaqa.programs.summary import RunTally
 from personaqa.programs.usage import Ledger
@@ -96,7 +102,9 @@ def _fingerprint(job: GenerationJob) -> tuple[str, int]:
     # How an endpoint is reached (URL, key variable, timeout, retries, form) does not decide the output:
     # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
     transport = {"api_base", "api_key_env", "timeout", "num_retries", "structured_output"}
-    config = job.config.model_dump(mode="json", exclude={"lm": transport, "judge_lm": transport})
+    # Pooled judging comes after the units and is checkpointed apart: a finished run may be pooled later.
+    config = job.config.model_dump(mode="json",
+                                   exclude={"lm": transport, "judge_lm": transport, "pool_depth": True})
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:
@@ -248,7 +256,7 @@ def run_generation(job: GenerationJob) -> RunReport:
             bar.close()
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
-    _finalise(job, report, checkpoints)
+    _finalise(job, report, checkpoints, runner)
     return report
 
 
@@ -286,25 +294,67 @@ def _drain(finished: set[Future[UnitResult]], record: Callable[[UnitResult], Non
         raise failure
 
 
-def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog) -> None:
+def chunk_texts(job: GenerationJob, records: Iterable[QuestionRecord]) -> dict[str, str]:
+    """chunk id → text of every chunk the records are labelled with (not the whole corpus)."""
+    wanted = {c for r in records for c in r.chunk_ids}
+    return {c.chunk_id: c.text for c in iter_chunks(job) if c.chunk_id in wanted}
+
+
+def _chunk_copies(job: GenerationJob) -> ChunkCopies:
+    """Copies among the run's chunks, with one warning line when there are any."""
+    copies = find_chunk_copies(lambda: iter_chunks(job), load_embedder(job.config.embedder))
+    if copies.chunks_with_copies():
+        warn_once(copies.warning())
+    return copies
+
+
+def _pooled_judging(job: GenerationJob, records: Iterable[QuestionRecord],
+                    runner: UnitRunner | None) -> PoolOutcome:
+    """Pooled judgements for the kept questions (programs/pooled_judging.py), on this session's program and LM
+    when units ran, else on ones built only if some judgement is still to be made."""
+    def judge() -> PoolJudge:
+        program = runner.program if runner else build_program(job.config, job.program_path)
+        lm = program.judge_lm or (runner.lm if runner else build_lm(job.config.lm))
+        return PoolJudge(program.relevance, lm)
+
+    return judge_pools(map(PoolQuestion.of, records), list(iter_chunks(job)), job.config.pool_depth,
+                       load_embedder(job.config.embedder), PoolLog(job.out_dir / WORK_DIR / POOL_FILE), judge,
+                       job.out_dir / "beir", job.workers, job.show_progress)
+
+
+def _finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
+              runner: UnitRunner | None = None) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
-    of an earlier unit is moved to the rejections (`dedup`)."""
+    of an earlier unit is moved to the rejections (`dedup`), every question is labelled with the copies
+    of its chunks too (`duplicate_chunk_ids`) and, with `pool_depth`, with its pooled judgements."""
     repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
                              load_embedder(job.config.embedder), job.config.question_dedup_threshold)
+    copies = _chunk_copies(job)
     tally = RunTally()
     total = Ledger()
     for unit in checkpoints.iter_ordered():
         tally.add(unit, repeats)
         total.merge(unit.usage)
-    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records  # noqa: E731
-                       if r.question_id not in repeats)
+    labelled = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
+                        for u in checkpoints.iter_ordered() for r in u.records
+                        if r.question_id not in repeats)
+    pooling_started = time.monotonic()
+    pooled = _pooled_judging(job, labelled(), runner) if job.config.pool_depth else PoolOutcome(0, {})
+    report.wall_seconds += time.monotonic() - pooling_started
+    total.merge(pooled.usage)
+    report.usage_this_session.merge(pooled.usage_this_session)
+    records = lambda: (r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})  # noqa: E731
+                       for r in labelled())
     rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
         *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
                          if r.question_id in repeats)])
     write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
     write_beir(job.out_dir, iter_chunks(job), records())
+    write_rag_datasets(job.out_dir, records(), chunk_texts(job, records()))
     report.counts = tally.counts()
+    if job.config.pool_depth:
+        report.counts["pooled"] = pooled.counts()
     kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),
@@ -341,7 +391,7 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
     from personaqa.optimize import tracking_log
 
     run_info = json.loads((job.out_dir / "run.json").read_text())
-    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}):
+    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}) as run:
         tracking_log.log_params({"config": run_info["config"], "documents": run_info["documents"],
                                  "personas": run_info["personas"], "program": run_info["program"],
                                  "out_dir": str(job.out_dir.resolve()), "workers": job.workers})
@@ -350,7 +400,7 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
         tracking_log.log_metrics({f"{s}.calls": u["calls"] for s, u in run_info["lm_usage"].items()}, "lm.")
         tracking_log.log_metrics({"wall_seconds": report.wall_seconds,
                                   "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
-        for name in ("run.json", "questions.jsonl", "rejected.jsonl"):
+        for name in ("run.json", "questions.jsonl", "rejected.jsonl", RAGAS_FILE, MLFLOW_EVAL_FILE):
             tracking_log.log_file(job.out_dir / name)
         rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
                  "chunk_id": r.chunk_id} for r in records]
@@ -359,6 +409,8 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable) -
             for row in rows:
                 row["passage"] = passages.get(row["chunk_id"], "")
         tracking_log.log_table("questions_table.json", rows)
+        tracking_log.log_evaluation_dataset(f"personaqa-{job.out_dir.resolve().name}-{run.info.run_id[:8]}",
+                                            job.out_dir / MLFLOW_EVAL_FILE)
 
 
 def session_usage(ledger: Ledger) -> dict:
