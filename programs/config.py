@@ -90,6 +90,9 @@ class RunConfig(BaseModel):
     complex_question_types: list[Literal["comparative", "aggregative", "multi_hop"]] = Field(
         default_factory=lambda: ["comparative", "aggregative", "multi_hop"])
     complex_types_per_group: int = Field(default=1, ge=1, le=3)
+    pool_depth: int = Field(default=0, ge=0, le=100, description="pooled judging: the relevance judge "
+                            "grades each chunk in the top K of BM25 and of dense retrieval for every kept "
+                            "question (0 = off)")
     lm: LMConfig = Field(default_factory=LMConfig)
     judge_lm: LMConfig | None = None
     embedder: str = DEFAULT_EMBEDDER

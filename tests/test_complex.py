@@ -135,8 +135,8 @@ def test_beir_qrels_list_every_relevant_chunk_of_a_multi_chunk_question(tmp_path
     records = [record("q1", ["merger#c0"], "single"), record("q2", ["merger#c0", "objection#c0"], "multi")]
     write_beir(tmp_path, [MERGER, OBJECTION, PURIFIER], records)
     collection = load_beir(tmp_path / "beir")
-    assert collection.qrels["q2"] == {"merger#c0": 1, "objection#c0": 1}
-    assert collection.qrels["q1"] == {"merger#c0": 1}
+    assert collection.qrels["q2"] == {"merger#c0": 2, "objection#c0": 2}
+    assert collection.qrels["q1"] == {"merger#c0": 2}
     assert collection.queries["q2"].metadata["complexity"] == "multi"
 
 

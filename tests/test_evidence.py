@@ -50,3 +50,14 @@ def test_chinese_sentences_and_words_are_found_too():
     assert numbered(chunk).splitlines() == ["[1] 清风净化器有三个档位。", "[2] 滤网每六个月更换一次。"]
     assert unsupported("每六个月更换", cited([2], "c", chunk)) is None
     assert unsupported("每六个月更换", cited([1], "c", chunk)) is not None
+
+
+def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_it():
+    from personaqa.programs.recipe.checks.evidence import supporting
+
+    spans, problem = supporting("24 months", [1], "c", CHUNK)
+    assert problem is None and [s.text for s in spans] == ["The warranty lasts 24 months from purchase."]
+    spans, problem = supporting("the filter is blocked", [2], "c", CHUNK)  # cited right: kept as cited
+    assert problem is None and [s.text for s in spans] == [CHUNK[sentence_spans(CHUNK)[1][0]:sentence_spans(CHUNK)[1][1]]]
+    spans, problem = supporting("€120", [1], "c", CHUNK)  # no sentence holds it: the cited one's fault is reported
+    assert spans == [] and "120" in problem

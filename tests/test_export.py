@@ -8,6 +8,7 @@ import pytest
 
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, write_json, write_jsonl
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection, Verdict
+from personaqa.programs.recipe.checks.evidence import Evidence
 from personaqa.programs.run.export import BEIR_QUERY_FIELDS, write_beir, write_dataset, write_questions
 
 CHUNKS = [
@@ -66,7 +67,7 @@ def test_qrels_have_header_and_point_at_each_records_chunk(tmp_path):
     lines = (tmp_path / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "query-id\tcorpus-id\tscore"
     rows = [line.split("\t") for line in lines[1:]]
-    assert rows == [[r.question_id, r.chunk_id, "1"] for r in RECORDS]
+    assert rows == [[r.question_id, r.chunk_id, "2"] for r in RECORDS]
     corpus_ids = {c["_id"] for c in read_jsonl(tmp_path / "beir" / "corpus.jsonl")}
     assert all(row[1] in corpus_ids for row in rows)
 
@@ -91,7 +92,26 @@ def test_beir_export_loads_with_beir_style_reader(tmp_path):
         qrels: dict[str, dict[str, int]] = {}
         for qid, cid, score in reader:
             qrels.setdefault(qid, {})[cid] = int(score)
-    assert qrels == {r.question_id: {r.chunk_id: 1} for r in RECORDS}
+    assert qrels == {r.question_id: {r.chunk_id: 2} for r in RECORDS}
+
+
+def answered(rec: QuestionRecord, copies: list[str] = ()) -> QuestionRecord:
+    """`rec` with an answer, its chunk's first sentence as evidence, and `copies` of its chunk."""
+    text = next(c.text for c in CHUNKS if c.chunk_id == rec.chunk_id)
+    evidence = [Evidence(chunk_id=rec.chunk_id, start=0, end=len(text), text=text)]
+    return rec.model_copy(update={"answer": f"answer {rec.question_id}", "evidence": evidence,
+                                  "duplicate_chunk_ids": list(copies)})
+
+
+def test_qrels_label_every_copy_and_queries_carry_answer_and_evidence(tmp_path):
+    records = [answered(RECORDS[0], copies=["policy#c0"]), answered(RECORDS[1])]
+    write_beir(tmp_path, CHUNKS, records)
+    lines = (tmp_path / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    assert lines == ["q-1\tmerger#c0\t2", "q-1\tpolicy#c0\t2", "q-2\tmerger#c1\t2"]
+    queries = read_jsonl(tmp_path / "beir" / "queries.jsonl")
+    assert queries[0]["answer"] == "answer q-1"
+    assert queries[0]["evidence"] == [{"chunk_id": "merger#c0", "start": 0, "end": 28,
+                                       "text": "The break fee is 40 million."}]
 
 
 # -- datasets -----------------------------------------------------------------------------------
@@ -112,6 +132,17 @@ def test_write_dataset_round_trips(tmp_path):
         assert row["relevance_reason"] == rec.relevance.reason
         assert row["generality_label"] == (rec.generality.label if rec.generality else "")
         assert row["generality_reason"] == (rec.generality.reason if rec.generality else "")
+
+
+def test_dataset_has_answer_and_evidence(tmp_path):
+    from datasets import load_from_disk
+
+    records = [answered(RECORDS[0], copies=["policy#c0"]), RECORDS[1]]
+    write_dataset(tmp_path, records)
+    dataset = load_from_disk(str(tmp_path / "dataset"))
+    assert dataset["answer"] == ["answer q-1", ""]
+    assert dataset["evidence"] == [[records[0].evidence[0].model_dump()], []]
+    assert dataset["duplicate_chunk_ids"] == [["policy#c0"], []]
 
 
 def test_write_dataset_with_no_records_has_the_same_columns(tmp_path):

@@ -216,7 +216,10 @@ def test_generate_logs_a_run_with_the_questions_table(tmp_path: Path, engine, cl
     assert run.data.params["out_dir"] == str(out.resolve())
     assert run.data.metrics["kept"] == 1 and run.data.metrics["lm.generation.calls"] == 1
     artifacts = artifact_paths(client, run.info.run_id)
-    assert {"run.json", "questions.jsonl", "rejected.jsonl", "questions_table.json"} <= artifacts
+    assert {"run.json", "questions.jsonl", "rejected.jsonl", "questions_table.json", "ragas.jsonl",
+            "mlflow_eval.jsonl"} <= artifacts
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert {t.key: t.value for t in dataset_input.tags}.get("mlflow.data.context") == "evaluation"
     local = download(client, run.info.run_id, tmp_path / "artifacts")
     rows = table(local / "questions_table.json")
     kept = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]

@@ -420,39 +420,23 @@ def test_style_that_repeats_the_persona_is_rejected_not_kept(bow):
 
 
 @pytest.mark.parametrize("judged, problem", [
-    ({"sentences": [2], "answer": "40 million euros", "verdict": "fully"}, "the answer's 40 is not in the cited"),
+    ({"sentences": [1], "answer": "55 million euros", "verdict": "fully"}, "the answer's 55 is not in the cited"),
     ({"sentences": [1], "answer": "a modest fee agreed between friendly parties", "verdict": "fully"},
      "content words"),
-    ({"sentences": [], "answer": "40 million euros", "verdict": "fully"}, "cites no sentence"),
+    ({"sentences": [], "answer": "55 million euros", "verdict": "fully"}, "cites no sentence"),
 ])
-def test_a_fully_verdict_whose_cited_sentences_do_not_hold_the_answer_is_rejected_at_evidence(bow, judged, problem):
+def test_a_fully_verdict_whose_answer_no_sentence_holds_is_rejected_at_evidence(bow, judged, problem):
     out = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER)
     assert out.records == []
     (rejection,) = out.rejections
     assert rejection.stage == "evidence" and problem in rejection.reason
 
 
-def test_sampled_question_types_follow_the_target_proportions_without_an_lm_call():
-    from personaqa.programs.recipe.generation import sample_types
-
-    weights = {"extractive": 3.0, "comparative": 1.0, "sentiment": 0.0}
-    draws = [sample_types(weights, 1, f"chunk-{i}") for i in range(4000)]
-    share = sum(d == ["extractive"] for d in draws) / len(draws)
-    assert abs(share - 0.75) < 0.03 and ["sentiment"] not in draws  # weight 0 is never drawn
-    assert sample_types(weights, 1, "chunk-7") == draws[7]  # the same seed, the same types (resume)
-    assert sorted(sample_types(weights, 5, "x")) == ["comparative", "extractive"]  # distinct, capped by the pool
-
-
-def test_the_program_samples_types_by_default_and_records_them(bow):
-    engine = engine_for(["break fee", "review deadline", "market share"])
-    out = run_program(build_program(bow, type_weights=(("comparative", 1.0),),
-                                    question_types={"comparative": "how two things differ",
-                                                    "extractive": "a fact"}), engine, CHUNK, LAWYER)
-    assert engine.calls["question_types"] == 0
-    # extractive has no built-in weight override here: its default weight 3 still applies
-    assert {r.question_type for r in out.records} <= {"comparative", "extractive"} and out.records
-    assert all(t.inputs["question_type"].split(":")[0] == r.question_type
-               for t, r in zip(engine.texts("question"), out.records))
+@pytest.mark.parametrize("numbers", [[2], []])
+def test_a_right_answer_citing_a_wrong_or_no_sentence_keeps_the_sentence_that_holds_it(bow, numbers):
+    judged = {"sentences": numbers, "answer": "40 million euros", "verdict": "fully"}
+    (record,) = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER).records
+    assert [e.text for e in record.evidence] == ["The break fee is 40 million euros."]
 
 
 def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judges(bow):

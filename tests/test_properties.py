@@ -123,10 +123,11 @@ def test_beir_export_round_trips_through_the_beir_reader(run):
     expected_queries = {}
     for r in records:
         metadata = {k: _as_text(getattr(r, k)) for k in BEIR_QUERY_FIELDS if getattr(r, k) is not None}
+        metadata["evidence"] = _as_text([e.model_dump() for e in r.evidence])
         expected_queries[r.question_id] = (r.question, metadata)
     assert {i: (q.text, q.metadata) for i, q in collection.queries.items()} == expected_queries
     assert collection.qrels == {
-        r.question_id: {c: 1 for c in (getattr(r, "chunk_ids", None) or [r.chunk_id])} for r in records}
+        r.question_id: {c: 2 for c in (getattr(r, "chunk_ids", None) or [r.chunk_id])} for r in records}
 
 
 @SETTINGS

@@ -125,7 +125,7 @@ def test_run_writes_all_outputs(docs, tmp_path, engines, monkeypatch):
     assert [q["_id"] for q in queries] == [r.question_id for r in records]
     qrels = (out / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
     assert qrels[0] == "query-id\tcorpus-id\tscore"
-    assert sorted(qrels[1:]) == sorted(f"{r.question_id}\t{r.chunk_id}\t1" for r in records)
+    assert sorted(qrels[1:]) == sorted(f"{r.question_id}\t{r.chunk_id}\t2" for r in records)
 
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     counts = run["counts"]
@@ -481,7 +481,7 @@ def test_complex_units_label_every_chunk_and_are_counted_as_groups(overlapping_d
     qrels = (out / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
     for record in multi:
         assert {line for line in qrels if line.startswith(record.question_id + "\t")} == {
-            f"{record.question_id}\tmerger#c0\t1", f"{record.question_id}\tobjection#c0\t1"}
+            f"{record.question_id}\tmerger#c0\t2", f"{record.question_id}\tobjection#c0\t2"}
 
 
 def test_group_answered_by_one_chunk_is_rejected_not_kept(overlapping_docs, tmp_path, engines):

@@ -279,4 +279,4 @@ def test_prompt_injection_in_a_document_breaks_neither_outputs_nor_provenance(tm
     assert [q["_id"] for q in queries] == [q["question_id"] for q in questions]
     assert [q["text"] for q in queries] == [q["question"] for q in questions]
     qrels = (out / "beir" / "qrels" / "test.tsv").read_text().splitlines()[1:]
-    assert sorted(qrels) == sorted(f"{q['question_id']}\t{q['chunk_id']}\t1" for q in questions)
+    assert sorted(qrels) == sorted(f"{q['question_id']}\t{q['chunk_id']}\t2" for q in questions)

@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit-chunks", type=int, help="stop after this many chunks")
     p.add_argument("--complex-ratio", type=float,
                    help="share of units asking multi-chunk questions over overlapping chunks (default 0: off)")
+    p.add_argument("--pool-depth", type=int, metavar="K",
+                   help="pooled judging: judge the top K chunks of BM25 and of dense retrieval for every "
+                        "kept question and add the relevant ones to the qrels, graded (default 0: off)")
     p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local threads, or Ray Data over (chunk, persona) units")
@@ -43,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, {**lm_overrides(args), "limit_chunks": args.limit_chunks,
-                                             "complex_ratio": args.complex_ratio})
+                                       "complex_ratio": args.complex_ratio, "pool_depth": args.pool_depth})
     sample = sample_dir()
     personas = load_personas(args.personas or sample / "personas.yaml")
     docs = args.docs or [sample / "docs"]
@@ -56,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"personaqa: {counts.get('kept', 0)} questions from {counts.get('chunks', 0)} chunks "
           f"({report.usage_this_session.total().calls} LM calls this session, {report.wall_seconds:.0f}s) "
           f"→ {args.out}")
+    if pooled := counts.get("pooled"):
+        print(f"personaqa: pooled judging (top {pooled['depth']} of BM25 and dense): {pooled['judged']} "
+              f"chunks judged for {pooled['questions']} questions, {pooled['grade_2']} answer fully, "
+              f"{pooled['grade_1']} partially ({pooled['extra_relevant_per_question']} extra relevant chunks "
+              "per question)")
     if counts.get("kept", 0) == 0:
         raise NothingKeptError(f"no question was kept; {why_nothing_kept(args.out / 'rejected.jsonl')}; "
                                f"every candidate is in {args.out / 'rejected.jsonl'}")

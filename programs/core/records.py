@@ -67,6 +67,24 @@ class Verdict(BaseModel):
     reason: str = ""
 
 
+SOURCE_GRADE = 2  # the qrels grade of the chunk(s) a question was written from, and of their copies
+
+
+class PooledJudgement(BaseModel):
+    """The relevance judge's verdict on a chunk that a retriever ranked in its top K for a question (pooled
+    judging, programs/run/pooled_judging.py). `grade` is the qrels score: 2 answers fully, 1 partially, 0 not or
+    its quoted evidence is not in the chunk; None when the judge's answer could not be used (`verdict` is
+    `lm_error`, `reason` says why), so the chunk stays unjudged."""
+
+    chunk_id: str
+    grade: int | None = Field(ge=0, le=SOURCE_GRADE)
+    verdict: str
+    answer: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+    reason: str = ""
+    retrievers: list[str] = Field(default_factory=list, description="the retrievers that pooled it")
+
+
 class QuestionRecord(BaseModel):
     """One question with its full provenance. `question` is the final, persona-styled text: the one
     both judges' verdicts are about; `original_question` is what the question writer wrote."""
@@ -86,6 +104,10 @@ class QuestionRecord(BaseModel):
                                      "the answer: the sentences the judge cited (evidence.cited)")
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
+    duplicate_chunk_ids: list[str] = Field(default_factory=list, description="other chunks, copies of one in "
+                                           "chunk_ids, that answer the question as well (programs/corpus/chunk_copies.py)")
+    pooled: list[PooledJudgement] = Field(default_factory=list, description="verdicts on the other chunks "
+                                          "that retrievers ranked high for the question (--pool-depth)")
     wording: Literal["passage", "own"] = Field(default="passage", description="asked for in the passage's "
                                                "words, or in the person's own (wording.py)")
     lexical_overlap: float = Field(default=0.0, description="share of the question's content words found "
@@ -94,6 +116,19 @@ class QuestionRecord(BaseModel):
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:
             self.chunk_ids = [self.chunk_id]
+
+    def relevant_chunk_ids(self) -> list[str]:
+        """The chunks the question was written from and their copies: every one answers it (grade 2)."""
+        return [*self.chunk_ids, *self.duplicate_chunk_ids]
+
+    def qrels(self) -> dict[str, int]:
+        """chunk id → grade, as the BEIR qrels list them: the question's own chunks and their copies 2, each
+        pooled chunk the grade it was judged (0 included: judged not relevant); unjudged chunks absent."""
+        grades = dict.fromkeys(self.relevant_chunk_ids(), SOURCE_GRADE)
+        for judged in self.pooled:
+            if judged.grade is not None:
+                grades.setdefault(judged.chunk_id, judged.grade)
+        return grades
 
 
 class Rejection(BaseModel):

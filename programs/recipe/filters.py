@@ -52,8 +52,9 @@ class RelevanceJudge(dspy.Module):
         super().__init__()
         self.judge = dspy.Predict(JudgeRelevance)
 
-    def forward(self, chunk: Chunk, question: str) -> RelevanceVerdict:
-        result = call_lm("relevance", self.judge, passage=numbered_passage(chunk), question=question)
+    def forward(self, chunk: Chunk, question: str, stage: str = "relevance") -> RelevanceVerdict:
+        """The verdict on `question` against `chunk`; LM usage counted under `stage` (or `pool`)."""
+        result = call_lm(stage, self.judge, passage=numbered_passage(chunk), question=question)
         return _relevance(result)
 
 

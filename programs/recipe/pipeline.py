@@ -15,7 +15,7 @@ from personaqa.programs.corpus.language import language_problem
 from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
-from personaqa.programs.recipe.checks.evidence import Evidence, cited, unsupported
+from personaqa.programs.recipe.checks.evidence import Evidence, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import form_problem
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
@@ -204,14 +204,15 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _relevant(self, candidate: Candidate, judged: RelevanceVerdict, chunk: Chunk, persona: Persona,
                   rejections: list[Rejection]) -> bool:
-        """A "fully" verdict whose cited sentences hold its answer (evidence.unsupported)."""
+        """A "fully" verdict whose answer the cited sentences, or else one sentence of the chunk, hold
+        (evidence.supporting)."""
         candidate.relevance = judged.verdict
         if judged.verdict.label != RelevanceJudge.passing:
             rejections.append(self._rejection(candidate, chunk, persona, "relevance",
                                               f"{judged.verdict.label}: {judged.verdict.reason}"))
             return False
-        spans = cited(judged.sentences, chunk.chunk_id, chunk.text)
-        if problem := unsupported(judged.answer, spans):
+        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text)
+        if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "evidence",
                                               f"{problem}: answer '{judged.answer}', sentences {judged.sentences}"))
             return False

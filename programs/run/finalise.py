@@ -1,49 +1,105 @@
 """The end of a run: the checkpointed units, streamed in run order, become the output files, run.json, the
 end-of-run table and the MLflow run. A question that repeats one of an earlier unit is moved to the
-rejections (`dedup`)."""
+rejections (`dedup`); every question is labelled with the copies of its chunks and, with `pool_depth`, with
+its pooled judgements."""
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 
 from personaqa.programs.core.atomic import write_json
-from personaqa.programs.core.records import Chunk
+from personaqa.programs.core.records import Chunk, QuestionRecord
+from personaqa.programs.corpus.chunk_copies import ChunkCopies, find_chunk_copies
+from personaqa.programs.corpus.documents import warn_once
 from personaqa.programs.corpus.embedding import load_embedder
-from personaqa.programs.lm.build import describe_lm
+from personaqa.programs.lm.build import build_lm, describe_lm
 from personaqa.programs.lm.usage import Ledger
+from personaqa.programs.recipe.build import build_program
 from personaqa.programs.recipe.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.run.checkpoints import CheckpointLog
-from personaqa.programs.run.export import write_beir, write_dataset, write_questions
-from personaqa.programs.run.job import GenerationJob, RunReport
+from personaqa.programs.run.export import (
+    MLFLOW_EVAL_FILE, RAGAS_FILE, write_beir, write_dataset, write_questions, write_rag_datasets,
+)
+from personaqa.programs.run.job import WORK_DIR, GenerationJob, RunReport
 from personaqa.programs.run.plan import iter_chunks
+from personaqa.programs.run.pooled_judging import (
+    POOL_FILE, PoolJudge, PoolLog, PoolOutcome, PoolQuestion, judge_pools,
+)
 from personaqa.programs.run.summary import RunTally
+from personaqa.programs.run.units import UnitRunner
 from personaqa.programs.tracking import log as tracking_log
 from personaqa.programs.tracking.log import LateLog
 
 
+def chunk_texts(corpus: Iterable[Chunk], records: Iterable[QuestionRecord]) -> dict[str, str]:
+    """chunk id → text of every chunk the records are labelled with (not the whole corpus)."""
+    wanted = {c for r in records for c in r.chunk_ids}
+    return {c.chunk_id: c.text for c in corpus if c.chunk_id in wanted}
+
+
+def _chunk_copies(job: GenerationJob, corpus: Callable[[], Iterator[Chunk]]) -> ChunkCopies:
+    """Copies among the run's chunks, with one warning line when there are any."""
+    copies = find_chunk_copies(corpus, load_embedder(job.config.embedder))
+    if copies.chunks_with_copies():
+        warn_once(copies.warning())
+    return copies
+
+
+def _pooled_judging(job: GenerationJob, records: Iterable[QuestionRecord], runner: UnitRunner | None,
+                    corpus: Iterable[Chunk]) -> PoolOutcome:
+    """Pooled judgements for the kept questions (run/pooled_judging.py), on this session's program and LM
+    when units ran, else on ones built only if some judgement is still to be made."""
+    def judge() -> PoolJudge:
+        program = runner.program if runner else build_program(job.config, job.program_path)
+        lm = program.judge_lm or (runner.lm if runner else build_lm(job.config.lm))
+        return PoolJudge(program.relevance, lm)
+
+    return judge_pools(map(PoolQuestion.of, records), list(corpus), job.config.pool_depth,
+                       load_embedder(job.config.embedder), PoolLog(job.out_dir / WORK_DIR / POOL_FILE), judge,
+                       job.out_dir / "beir", job.workers, job.show_progress)
+
+
 def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
-             chunks: Iterable[Chunk] | None = None) -> None:
+             chunks: Iterable[Chunk] | None = None, runner: UnitRunner | None = None) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
-    of an earlier unit is moved to the rejections (`dedup`). `chunks`: the run's chunks (default: read from
-    `job.doc_paths`), for the BEIR corpus and the MLflow table."""
+    of an earlier unit is moved to the rejections (`dedup`), every question is labelled with the copies
+    of its chunks too (`duplicate_chunk_ids`) and, with `pool_depth`, with its pooled judgements.
+    `chunks`: the run's chunks, streamed once per pass (default: read from `job.doc_paths`); `runner`: this
+    session's program and LM, if units ran."""
+    def corpus() -> Iterator[Chunk]:
+        return iter_chunks(job) if chunks is None else iter(chunks)
+
     repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
                              load_embedder(job.config.embedder), job.config.question_dedup_threshold)
+    copies = _chunk_copies(job, corpus)
     tally = RunTally()
     total = Ledger()
     for unit in checkpoints.iter_ordered():
         tally.add(unit, repeats)
         total.merge(unit.usage)
-    records = lambda: (r for u in checkpoints.iter_ordered() for r in u.records  # noqa: E731
-                       if r.question_id not in repeats)
+    labelled = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
+                        for u in checkpoints.iter_ordered() for r in u.records
+                        if r.question_id not in repeats)
+    pooling_started = time.monotonic()
+    pooled = _pooled_judging(job, labelled(), runner, corpus()) if job.config.pool_depth else PoolOutcome(0, {})
+    report.wall_seconds += time.monotonic() - pooling_started
+    total.merge(pooled.usage)
+    report.usage_this_session.merge(pooled.usage_this_session)
+    records = lambda: (r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})  # noqa: E731
+                       for r in labelled())
     rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
         *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
                          if r.question_id in repeats)])
     write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
-    write_beir(job.out_dir, iter_chunks(job) if chunks is None else chunks, records())
+    write_beir(job.out_dir, corpus(), records())
+    write_rag_datasets(job.out_dir, records(), chunk_texts(corpus(), records()))
     report.counts = tally.counts()
+    if job.config.pool_depth:
+        report.counts["pooled"] = pooled.counts()
     kept = max(report.counts["kept"], 1)
     write_json(job.out_dir / "run.json", {
         "config": job.config.model_dump(mode="json"),
@@ -70,14 +126,14 @@ def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
         late = LateLog(f"the generate run (outputs in {job.out_dir} are complete)",
                        "rerun the same command once the store is back to log it: finished units are "
                        "not redone, so it makes no LM call")
-        late(lambda: log_generate_run(job, report, records(), chunks))
+        late(lambda: log_generate_run(job, report, records(), corpus))
 
 
 def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable,
-                     chunks: Iterable[Chunk] | None = None) -> None:
+                     corpus: Callable[[], Iterable[Chunk]] | None = None) -> None:
     """Every generate run is findable in MLflow with its inputs, counts, usage and outputs."""
     run_info = json.loads((job.out_dir / "run.json").read_text())
-    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}):
+    with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}) as run:
         tracking_log.log_params({"config": run_info["config"], "documents": run_info["documents"],
                                  "personas": run_info["personas"], "program": run_info["program"],
                                  "out_dir": str(job.out_dir.resolve()), "workers": job.workers})
@@ -86,15 +142,17 @@ def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable,
         tracking_log.log_metrics({f"{s}.calls": u["calls"] for s, u in run_info["lm_usage"].items()}, "lm.")
         tracking_log.log_metrics({"wall_seconds": report.wall_seconds,
                                   "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
-        for name in ("run.json", "questions.jsonl", "rejected.jsonl"):
+        for name in ("run.json", "questions.jsonl", "rejected.jsonl", RAGAS_FILE, MLFLOW_EVAL_FILE):
             tracking_log.log_file(job.out_dir / name)
         rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
                  "chunk_id": r.chunk_id} for r in records]
         if rows:
-            passages = {c.chunk_id: c.text for c in (iter_chunks(job) if chunks is None else chunks)}
+            passages = {c.chunk_id: c.text for c in (iter_chunks(job) if corpus is None else corpus())}
             for row in rows:
                 row["passage"] = passages.get(row["chunk_id"], "")
         tracking_log.log_table("questions_table.json", rows)
+        tracking_log.log_evaluation_dataset(f"personaqa-{job.out_dir.resolve().name}-{run.info.run_id[:8]}",
+                                            job.out_dir / MLFLOW_EVAL_FILE)
 
 
 def session_usage(ledger: Ledger) -> dict:

@@ -64,7 +64,9 @@ def fingerprint(job: GenerationJob, chunks: Iterable[Chunk] | None = None) -> tu
     # How an endpoint is reached (URL, key variable, timeout, retries, form) does not decide the output:
     # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
     transport = {"api_base", "api_key_env", "timeout", "num_retries", "structured_output"}
-    config = job.config.model_dump(mode="json", exclude={"lm": transport, "judge_lm": transport})
+    # Pooled judging comes after the units and is checkpointed apart: a finished run may be pooled later.
+    config = job.config.model_dump(mode="json",
+                                   exclude={"lm": transport, "judge_lm": transport, "pool_depth": True})
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:

@@ -108,5 +108,5 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
             bar.close()
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
-    finalise(job, report, checkpoints, chunks)
+    finalise(job, report, checkpoints, chunks, runner)
     return report

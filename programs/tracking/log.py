@@ -132,5 +132,34 @@ def log_table(name: str, rows: list[dict[str, Any]]) -> None:
         mlflow.log_table(data=columns, artifact_file=name)
 
 
+def log_evaluation_dataset(name: str, path: Path, batch: int = 500) -> None:
+    """The records of a JSONL file (`inputs`, `expectations`, `tags` per line) as an MLflow GenAI evaluation
+    dataset of the active run's experiment, linked to the run as its input (context `evaluation`): what
+    `mlflow.genai.evaluate(data=mlflow.genai.datasets.get_dataset(dataset_id))` scores. Nothing when the file
+    is empty."""
+    import mlflow
+    from mlflow.genai.datasets import create_dataset
+
+    dataset = None
+    for rows in _jsonl_batches(path, batch):
+        if dataset is None:
+            dataset = create_dataset(name=name, experiment_id=mlflow.active_run().info.experiment_id)
+        dataset.merge_records(rows)
+    if dataset is not None:
+        mlflow.log_input(dataset, context="evaluation")
+
+
+def _jsonl_batches(path: Path, size: int) -> Iterator[list[dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) >= size:
+                yield rows
+                rows = []
+    if rows:
+        yield rows
+
+
 def run_url_hint() -> str:
     return f"mlflow ui --backend-store-uri {os.environ.get('MLFLOW_TRACKING_URI') or tracking_uri()}"

@@ -5,9 +5,11 @@ the question; the evidence is those sentences, cut from the chunk with their off
 invented. (Asked to copy sentences, the 1.5B judge paraphrased them: "The monthly internet stipend for
 remote workers at Northwind Labs is 30 euros." for "... and a monthly internet stipend of 30 euros.", and
 quoted a price the manual never gives.) The judge's short answer must then be supported by the cited
-sentences (`unsupported`): every number it holds is in them, and most of its words are. A "fully"
-verdict that cites nothing, or whose answer the cited sentences do not hold, is not kept (stage
-`evidence`)."""
+sentences (`unsupported`): every number it holds is in them, and most of its words are. The judge
+often gives the right answer with the wrong sentence number ("check that the filter sits flat in its
+frame", citing the sentence before it), so when the cited sentences do not hold the answer the one
+sentence of the chunk that holds it best is the evidence (`supporting`). A "fully" verdict whose answer
+no sentence of the chunk holds is not kept (stage `evidence`)."""
 
 from __future__ import annotations
 
@@ -70,3 +72,22 @@ def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
     if len(found) < SUPPORT * len(asked):
         return f"the cited sentences hold {len(found)} of the answer's {len(asked)} content words"
     return None
+
+
+def supporting(answer: str, numbers: list[int], chunk_id: str, chunk_text: str) -> tuple[list[Evidence], str | None]:
+    """The evidence for `answer`: the cited sentences when they hold it, else the sentence of the chunk
+    that holds the most of its content words, if it holds it (`unsupported` is None); with the reason the
+    cited sentences fail when none does."""
+    evidence = cited(numbers, chunk_id, chunk_text)
+    problem = unsupported(answer, evidence)
+    if problem is None:
+        return evidence, None
+    asked = {w[:5] for w in _content_words(answer)}
+    best: list[Evidence] = []
+    best_found = -1
+    for number in range(1, len(sentence_spans(chunk_text)) + 1):
+        candidate = cited([number], chunk_id, chunk_text)
+        found = len(asked & {w[:5] for w in _content_words(candidate[0].text)})
+        if found > best_found and unsupported(answer, candidate) is None:
+            best, best_found = candidate, found
+    return (best, None) if best else ([], problem)
