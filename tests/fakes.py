@@ -300,13 +300,15 @@ def run_program(program: Any, engine: ScriptedEngine, chunk: Any, persona: Any,
 
 
 # Where a generate run builds its LMs and loads its embedder: a test swaps them in every one of these modules.
-LM_BUILDERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.units")
+LM_BUILDERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.units",
+               "personaqa.programs.run.finalise")
 EMBEDDER_LOADERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.plan",
                     "personaqa.programs.run.finalise")
 
 
 def patch_run_lms(monkeypatch: Any, build_lm: Callable[..., Any]) -> None:
-    """A generate run (and `build_program`) builds its task and judge LMs with `build_lm`."""
+    """A generate run (and `build_program`) builds its task and judge LMs with `build_lm` (pooled judging on a
+    finished run too)."""
     for module in LM_BUILDERS:
         monkeypatch.setattr(f"{module}.build_lm", build_lm)
 

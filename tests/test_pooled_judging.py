@@ -8,7 +8,7 @@ from pathlib import Path
 import dspy
 import pytest
 
-from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm
+from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm, patch_run_embedder, patch_run_lms
 from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.core.errors import LMUnavailableError
@@ -16,9 +16,9 @@ from personaqa.programs.core.records import Chunk, Persona, QuestionRecord, Verd
 from personaqa.programs.evaluation.scoring import evaluate_runs
 from personaqa.programs.recipe.filters import RelevanceVerdict
 from personaqa.programs.retrieval.beir import load_beir
-from personaqa.programs.run import runner
+from personaqa.programs.run.job import GenerationJob
 from personaqa.programs.run.pooled_judging import PoolQuestion, graded, pools
-from personaqa.programs.run.runner import GenerationJob, run_generation
+from personaqa.programs.run.runner import run_generation
 
 PERSONA = Persona(name="analyst", description="A deal analyst; precise questions.")
 DOCS = {
@@ -64,8 +64,8 @@ def docs(tmp_path) -> Path:
 def engines(monkeypatch):
     answers = {"interests": ["break fee"], "question": question, "relevance": relevance}
     table = {"fake-task": ScriptedEngine(answers)}
-    monkeypatch.setattr(runner, "build_lm", lambda cfg: make_lm(table[cfg.model], cfg.model))
-    monkeypatch.setattr(runner, "load_embedder", lambda name: BagOfWordsEmbedder())
+    patch_run_lms(monkeypatch, lambda cfg: make_lm(table[cfg.model], cfg.model))
+    patch_run_embedder(monkeypatch, lambda name: BagOfWordsEmbedder())
     monkeypatch.setattr(dspy, "cache", dspy.cache)
     return table
 
