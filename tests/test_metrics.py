@@ -157,7 +157,9 @@ def test_metric_on_an_empty_output_scores_zero_with_the_targets_reason(dev: list
     stylist = StylistTarget(build_program(BagOfWordsEmbedder()))
     engine = JudgingEngine()
     metric = JudgeMetric(stylist, JudgePanel(make_lm(engine)), with_feedback=True)
-    result = metric(stylist.example(dev[0]), dspy.Prediction(styled_question=""))
+    with lm_context(make_lm(JudgingEngine(name="task"))):  # the example carries the persona's derived style
+        example = stylist.example(dev[0])
+    result = metric(example, dspy.Prediction(styled_question=""))
     assert result.score == 0.0 and result.feedback == "The stylist produced no rewrite."
 
 
