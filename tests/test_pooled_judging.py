@@ -118,9 +118,17 @@ def test_grades_follow_the_verdict_with_the_cited_sentences_as_evidence(label, a
     assert [e.text for e in judged.evidence] == ([summary.text] if grade else [])
 
 
+def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_it():
+    merger = CHUNKS[0]  # two sentences: the fee, then the review date
+    judged = graded(verdict("fully", "40 million euros", [2]), merger, ["bm25"])
+    assert judged.grade == 2
+    assert [e.text for e in judged.evidence] == ["The Harbor merger break fee is 40 million euros."]
+
+
 @pytest.mark.parametrize(("label", "answer", "sentences", "why"), [
     ("fully", "99 million dollars", [1], "the answer's 99 is not in the cited sentences"),
-    ("fully", "40 million euros", [], "cites no sentence"),
+    ("fully", "payable in shares", [1], "content words"),
+    ("fully", "7 percent", [], "cites no sentence"),  # and no sentence of the chunk holds it
     ("partially", "the amount only", [7], "cites no sentence"),  # out of range: nothing cited
 ])
 def test_a_relevant_verdict_whose_citation_fails_the_evidence_check_is_grade_0(label, answer, sentences, why):

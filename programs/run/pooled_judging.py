@@ -7,7 +7,8 @@ both top-K lists (the pool: how TREC chooses what to judge), less the question's
 copies, is judged by the run's relevance judge (compiled state included; the judge LM if one is set), one
 LM call per pooled chunk, its cited sentences checked as for kept questions (programs/recipe/checks/evidence.py):
 
-    grade 2  "fully", and the cited sentences hold the answer (`evidence.unsupported`)
+    grade 2  "fully", and the cited sentences, or else one sentence of the chunk, hold the answer
+             (`evidence.supporting`, the check kept questions pass)
     grade 1  "partially", citing at least one sentence of the chunk (its answer may say what is missing)
     grade 0  "not", or a relevant verdict whose citation fails that check (`reason` says why)
     None     the judge's answer could not be used (`verdict` "lm_error"): the chunk stays unjudged
@@ -40,7 +41,7 @@ from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
-from personaqa.programs.recipe.checks.evidence import cited, unsupported
+from personaqa.programs.recipe.checks.evidence import cited, supporting
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import RelevanceJudge, RelevanceVerdict
 from personaqa.programs.retrieval.beir import CorpusDoc
@@ -88,11 +89,14 @@ def pools(questions: Sequence[PoolQuestion], chunks: Sequence[Chunk], depth: int
 def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str]) -> PooledJudgement:
     """The judge's verdict as a qrels grade (see the module docstring), with the sentences it cites."""
     grade = GRADES[judged.verdict.label]
-    spans = cited(judged.sentences, chunk.chunk_id, chunk.text) if grade else []
     common = {"chunk_id": chunk.chunk_id, "verdict": judged.verdict.label, "answer": judged.answer,
               "retrievers": retrievers}
-    problem = (unsupported(judged.answer, spans) if grade == 2
-               else "cites no sentence of the chunk" if grade and not spans else None)
+    problem = None
+    if grade == 2:
+        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text)
+    else:
+        spans = cited(judged.sentences, chunk.chunk_id, chunk.text) if grade else []
+        problem = "cites no sentence of the chunk" if grade and not spans else None
     if problem:
         return PooledJudgement(grade=0, reason=f"{problem}: sentences {judged.sentences}", **common)
     return PooledJudgement(grade=grade, evidence=spans, **common)
