@@ -10,15 +10,27 @@ from personaqa.signatures.types import QuestionText
 
 
 class DescribeWritingStyle(dspy.Signature):
-    """How does this person type questions into a search box or a chat assistant? Pick the length,
-    tone and wording that fit them."""
+    """Read how this person writes. Pick the tone first, then how long their questions are and their words."""
 
     persona: str = dspy.InputField()
-    # The usual choice first. Letter case is not asked: a 1.5B model chose "all lowercase" for a formal
-    # lawyer as for a parent on a phone (programs/recipe/styling.py reads it from the description instead).
-    length: Literal["one full sentence", "short", "a few keywords", "detailed"] = dspy.OutputField()
+    # Letter case is not asked: a 1.5B model chose "all lowercase" for a formal lawyer as for a parent on a
+    # phone (programs/recipe/styling.py reads it from the description instead). Asked "how does this person
+    # type questions into a search box", with length first, it chose "short" for all three sample personas;
+    # tone first and these labels gave the lawyer "long and detailed" and the parent "short and quick".
     tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
+    length: Literal["full sentences", "short and quick", "keywords only", "long and detailed"] = dspy.OutputField()
     wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
+
+
+class PickQueryWords(dspy.Signature):
+    """Which words of the question would this person type into a search box? Keep the words that say
+    what is asked (how often, when, how much, why) and every name and number; drop the rest."""
+
+    question: str = dspy.InputField()
+    # Constrained at call time to the question's own words (PersonaStylist.pick_words): asked to rewrite a
+    # question shorter, a 1.5B model answered it or returned it unchanged (11 of 18); picking words it can
+    # neither answer nor copy whole, and every name and number it keeps is spelled as in the question.
+    query_words: list[str] = dspy.OutputField()
 
 
 class RewriteInStyle(dspy.Signature):

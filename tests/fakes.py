@@ -41,6 +41,7 @@ STAGE_OF_KEY = {
     "complex_relevance": "complex_relevance",
     "generality": "generality",
     "writing_style": "style",
+    "query_words": "style",
     "styled_question": "style",
 }
 
@@ -83,7 +84,9 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     # (verdict, reason, number of a passage that alone answers fully or 0)
     "complex_relevance": ("fully", "each passage holds part of the answer", 0),
     "generality": ("insightful", "specific and self-contained"),
-    "writing_style": {"length": "short", "tone": "casual", "wording": "everyday words"},
+    # "full sentences": styled by the rewrite call; "short and quick" and "keywords only" by picking words
+    "writing_style": {"length": "full sentences", "tone": "casual", "wording": "everyday words"},
+    "query_words": lambda text: [w.strip("?,") for w in text.inputs["question"].split()[1:6]],
     "styled_question": lambda text: "styled: " + text.inputs["question"],
 }
 

@@ -83,7 +83,7 @@ class GroupEngine:
         elif "verdict" in props:
             answer = {"reason": "specific", "verdict": "insightful"}
         elif "wording" in props:
-            answer = {"length": "short", "tone": "neutral", "wording": "numbers first"}
+            answer = {"length": "full sentences", "tone": "neutral", "wording": "numbers first"}
         else:
             answer = {name: question for name in props}
         return Response(id=None, model="group", message=Message.assistant([TextPart(json.dumps(answer))]),

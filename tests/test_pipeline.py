@@ -194,7 +194,7 @@ def test_kept_record_has_complete_provenance(bow):
         question_types=["extractive"],
         relevance={"sentences": [1], "answer": "40 million euros", "verdict": "fully"},
         generality=("insightful", "specific to the merger"),
-        writing_style={"length": "one full sentence", "tone": "formal",
+        writing_style={"length": "full sentences", "tone": "formal",
                        "wording": "legal terms"},
         styled_question=lambda t: "Kindly state how big the harbor break fee is?",
     )
@@ -214,7 +214,7 @@ def test_kept_record_has_complete_provenance(bow):
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
     assert rewrite.inputs == {"question": QUESTIONS["break fee"],
-                              "style": "one complete question; formal and precise; legal terms",
+                              "style": "one complete question in other words; formal and precise; legal terms",
                               "language": "English"}
     # the judge's answer and the sentence it cited, cut from the chunk text with its offsets
     assert record.answer == "40 million euros"
@@ -236,16 +236,16 @@ def test_question_ids_are_stable_across_program_instances(bow):
 
 
 def test_writing_style_is_derived_once_per_persona(bow):
-    choices = {"lawyer": {"length": "detailed", "tone": "formal", "wording": "legal terms"},
-               "parent": {"length": "short", "tone": "casual",
+    """A long style is rewritten by the LM; a short one is the question's words the LM picks, in the
+    question's order, with a question mark."""
+    choices = {"lawyer": {"length": "full sentences", "tone": "formal", "wording": "legal terms"},
+               "parent": {"length": "short and quick", "tone": "casual",
                           "wording": "everyday words"}}
-    styles = {"lawyer": "one long question that also says why the person asks; formal and precise; legal terms",
-              "parent": "at most 10 words, dropping every word that is not needed; casual, as typed on a phone; "
-                        "everyday words instead of technical terms"}
     engine = engine_for(
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
         styled_question=lambda t: f"[{t.inputs['style'].split()[0]}] {t.inputs['question']}",
+        query_words=lambda t: list(reversed(t.inputs["question"].rstrip("?").split()))[:3],
     )
     program = build_program(bow)
     records = []
@@ -255,9 +255,13 @@ def test_writing_style_is_derived_once_per_persona(bow):
                 records += program(chunk=chunk, persona=persona).records
     assert len(records) == len(CHUNKS) * 2 * 2
     assert engine.calls["writing_style"] == 2
-    assert engine.calls["styled_question"] == len(records)
+    assert engine.calls["styled_question"] == engine.calls["query_words"] == len(records) // 2
     for record in records:
-        assert record.question.startswith(f"[{styles[record.persona].split()[0]}] ")
+        if record.persona == "lawyer":
+            assert record.question.startswith("[one] ")
+        else:
+            words = record.original_question.rstrip("?").split()
+            assert record.question == " ".join(words[-3:]).lower() + "?"
         assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
@@ -404,10 +408,44 @@ def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.records == [] and [r.stage for r in out.rejections] == ["style"]
     assert "not a question" in out.rejections[0].reason
-    keywords = {"length": "a few keywords", "tone": "casual", "wording": "everyday words"}
-    engine = engine_for(["break fee"], writing_style=keywords, styled_question=lambda t: "harbor break fee amount")
+    keywords = {"length": "keywords only", "tone": "casual", "wording": "everyday words"}
+    engine = engine_for(["break fee"], writing_style=keywords, query_words=["Harbor", "break", "fee"])
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
-    assert record.question == "harbor break fee amount"
+    assert record.question == "break fee Harbor"  # in the question's order, 3 words and no "?" allowed
+    assert engine.calls["styled_question"] == 0
+
+
+def test_picked_words_are_constrained_to_the_question_words():
+    """The pick call's schema lets the LM choose only the question's own words, 3 to `most` of them."""
+    from personaqa.programs.recipe.styling import PersonaStylist, question_words
+
+    assert question_words("What's the fee, in EUR (net)?") == (["What's", "the", "fee", "in", "EUR", "net"], " ")
+    assert question_words("员工每月可以申请多少元？")[1] == ""
+    engine = ScriptedEngine({"query_words": ["fee", "Harbor"]})
+    with lm_context(make_lm(engine)):
+        picked = PersonaStylist().pick_words("What is the break fee in the Harbor Analytics merger?", 6)
+    assert picked == "fee Harbor Analytics"  # a name is kept whole
+    schema = engine.schema("query_words")["properties"]["query_words"]
+    assert set(schema["items"]["enum"]) == {"What", "is", "the", "break", "fee", "in", "Harbor", "Analytics", "merger"}
+    assert (schema["minItems"], schema["maxItems"]) == (3, 6)
+
+
+def test_a_detailed_style_must_open_with_its_subject(bow):
+    """"long and detailed": the grammar makes the rewrite open with what it is about; other lengths are free."""
+    import re
+
+    from personaqa.programs.recipe.styling import LEAD_IN_PATTERN
+
+    detailed = {"length": "long and detailed", "tone": "formal", "wording": "legal terms"}
+    lead = "Regarding the Harbor merger, what break fee is payable?"
+    engine = engine_for(["break fee"], writing_style=detailed, styled_question=lead)
+    (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
+    assert record.question == lead
+    assert engine.schema("styled_question")["properties"]["styled_question"]["pattern"] == LEAD_IN_PATTERN
+    assert re.match(LEAD_IN_PATTERN, lead) and not re.match(LEAD_IN_PATTERN, "What break fee is payable?")
+    engine = engine_for(["break fee"])
+    run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert "pattern" not in engine.schema("styled_question")["properties"]["styled_question"]
 
 
 def test_style_that_repeats_the_persona_is_rejected_not_kept(bow):

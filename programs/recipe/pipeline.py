@@ -25,7 +25,7 @@ from personaqa.programs.recipe.filters import (
 )
 from personaqa.programs.recipe.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
 from personaqa.programs.recipe.run_dedup import WrittenQuestions
-from personaqa.programs.recipe.styling import PersonaStylist
+from personaqa.programs.recipe.styling import MIN_PICKED, PersonaStylist
 from personaqa.programs.recipe.text_views import language_label
 from personaqa.programs.recipe.wording import Wording, lexical_overlap, sample_wording
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
@@ -228,7 +228,9 @@ class SyntheticEvalProgram(dspy.Module):
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        problem = (form_problem(styled, rewrite=self.stylist.keywords(persona))
+        # a query of picked words may be 3 words long; a keyword query needs no question mark
+        problem = (form_problem(styled, min_words=MIN_PICKED if self.stylist.picks_words(persona) else 4,
+                                rewrite=self.stylist.keywords(persona))
                    or language_problem(styled, chunk.text)
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
