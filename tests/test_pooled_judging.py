@@ -101,6 +101,9 @@ def test_pool_is_both_top_k_lists_without_the_labelled_chunks(tmp_path):
     assert set(everything) == {"summary#c0", "notes#c0", "policy#c0"}  # depth above the corpus: all others
 
 
+ASKED = "What Harbor break fee is payable?"
+
+
 def verdict(label: str, answer: str, sentences: list[int]) -> RelevanceVerdict:
     return RelevanceVerdict(Verdict(label=label, reason=answer), answer, sentences)
 
@@ -112,7 +115,7 @@ def verdict(label: str, answer: str, sentences: list[int]) -> RelevanceVerdict:
 ])
 def test_grades_follow_the_verdict_with_the_cited_sentences_as_evidence(label, answer, grade):
     summary = CHUNKS[1]  # one sentence
-    judged = graded(verdict(label, answer, [1]), summary, ["bm25"])
+    judged = graded(verdict(label, answer, [1]), summary, ["bm25"], ASKED)
     assert (judged.grade, judged.verdict, judged.answer) == (grade, label, answer)
     assert judged.retrievers == ["bm25"]
     assert [e.text for e in judged.evidence] == ([summary.text] if grade else [])
@@ -120,7 +123,7 @@ def test_grades_follow_the_verdict_with_the_cited_sentences_as_evidence(label, a
 
 def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_it():
     merger = CHUNKS[0]  # two sentences: the fee, then the review date
-    judged = graded(verdict("fully", "40 million euros", [2]), merger, ["bm25"])
+    judged = graded(verdict("fully", "40 million euros", [2]), merger, ["bm25"], ASKED)
     assert judged.grade == 2
     assert [e.text for e in judged.evidence] == ["The Harbor merger break fee is 40 million euros."]
 
@@ -132,9 +135,19 @@ def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_i
     ("partially", "the amount only", [7], "cites no sentence"),  # out of range: nothing cited
 ])
 def test_a_relevant_verdict_whose_citation_fails_the_evidence_check_is_grade_0(label, answer, sentences, why):
-    judged = graded(verdict(label, answer, sentences), CHUNKS[1], ["dense"])
+    judged = graded(verdict(label, answer, sentences), CHUNKS[1], ["dense"], ASKED)
     assert (judged.grade, judged.verdict, judged.evidence) == (0, label, [])
     assert why in judged.reason
+
+
+def test_evidence_about_something_else_is_grade_0():
+    """Seen on CISI with the 1.5B judge: "fully", its answer copied from a sentence of an unrelated chunk."""
+    policy = CHUNKS[3]
+    answer = "Staff may work from home two days a week"
+    judged = graded(verdict("fully", answer, [1]), policy, ["dense"], ASKED)
+    assert judged.grade == 0 and "0% of the question's content words" in judged.reason
+    on_topic = graded(verdict("fully", answer, [1]), policy, ["dense"], "How many days may staff work from home?")
+    assert on_topic.grade == 2
 
 
 def test_record_qrels_keep_the_source_at_grade_2_and_leave_unjudged_chunks_out():

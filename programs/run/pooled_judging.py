@@ -10,7 +10,8 @@ LM call per pooled chunk, its cited sentences checked as for kept questions (pro
     grade 2  "fully", and the cited sentences, or else one sentence of the chunk, hold the answer
              (`evidence.supporting`, the check kept questions pass)
     grade 1  "partially", citing at least one sentence of the chunk (its answer may say what is missing)
-    grade 0  "not", or a relevant verdict whose citation fails that check (`reason` says why)
+    grade 0  "not", or a relevant verdict whose citation fails that check, or whose evidence holds under
+             30% of the question's content words (`reason` says why)
     None     the judge's answer could not be used (`verdict` "lm_error"): the chunk stays unjudged
 
 The grades go to `QuestionRecord.pooled` and the BEIR qrels (the question's own chunks stay grade 2), so
@@ -44,6 +45,7 @@ from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.checks.evidence import cited, supporting
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import RelevanceJudge, RelevanceVerdict
+from personaqa.programs.recipe.wording import lexical_overlap
 from personaqa.programs.retrieval.beir import CorpusDoc
 from personaqa.programs.retrieval.panel import build_panel
 
@@ -86,8 +88,17 @@ def pools(questions: Sequence[PoolQuestion], chunks: Sequence[Chunk], depth: int
     return found
 
 
-def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str]) -> PooledJudgement:
-    """The judge's verdict as a qrels grade (see the module docstring), with the sentences it cites."""
+# The share of the question's content words (recipe/wording.lexical_overlap) a pooled chunk's evidence must
+# hold. On 30 CISI abstracts (experiments/pooled_cisi.py, 1.5B judge), all 17 pooled chunks graded relevant
+# were about something else, the judge's answer copied from one of their sentences: their evidence held
+# 0-44% of the question's words (16 of 17 under 30%); the evidence the kept questions cite in their own
+# chunks held 11-83% (8 of 9 at 36% or more). A relevant chunk in quite other words is missed: precision
+# first, as a weak judge's false positives make a correct retriever look wrong.
+MIN_QUESTION_OVERLAP = 0.3
+
+
+def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str], question: str) -> PooledJudgement:
+    """The judge's verdict on `question` as a qrels grade (see the module docstring), with the sentences it cites."""
     grade = GRADES[judged.verdict.label]
     common = {"chunk_id": chunk.chunk_id, "verdict": judged.verdict.label, "answer": judged.answer,
               "retrievers": retrievers}
@@ -97,6 +108,10 @@ def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str]) -> Poo
     else:
         spans = cited(judged.sentences, chunk.chunk_id, chunk.text) if grade else []
         problem = "cites no sentence of the chunk" if grade and not spans else None
+    if grade and spans and not problem:
+        share = lexical_overlap(question, " ".join(span.text for span in spans))
+        if share < MIN_QUESTION_OVERLAP:
+            problem = f"the evidence holds {share:.0%} of the question's content words (under 30%)"
     if problem:
         return PooledJudgement(grade=0, reason=f"{problem}: sentences {judged.sentences}", **common)
     return PooledJudgement(grade=grade, evidence=spans, **common)
@@ -117,7 +132,7 @@ class PoolJudge:
             except StageFailure as failure:  # LMUnavailableError goes on up: the run stops and resumes later
                 return PooledJudgement(chunk_id=chunk.chunk_id, grade=None, verdict="lm_error",
                                        reason=failure.detail, retrievers=retrievers), ledger
-        return graded(judged, chunk, retrievers), ledger
+        return graded(judged, chunk, retrievers, question), ledger
 
 
 class PoolEntry(BaseModel):
