@@ -260,8 +260,10 @@ def test_writing_style_is_derived_once_per_persona(bow):
         if record.persona == "lawyer":
             assert record.question.startswith("[one] ")
         else:
-            words = record.original_question.rstrip("?").split()
-            assert record.question == " ".join(words[-3:]).lower() + "?"
+            # the last 3 words (the fake's pick), and every name, each word once in the question's order
+            assert record.question == {QUESTIONS["break fee"]: "the harbor merger?",
+                                       QUESTIONS["market share"]: "harbor vessel hold together?"}[
+                record.original_question]
         assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
@@ -424,10 +426,20 @@ def test_picked_words_are_constrained_to_the_question_words():
     engine = ScriptedEngine({"query_words": ["fee", "Harbor"]})
     with lm_context(make_lm(engine)):
         picked = PersonaStylist().pick_words("What is the break fee in the Harbor Analytics merger?", 6)
-    assert picked == "fee Harbor Analytics"  # a name is kept whole
+    assert picked == "fee Harbor Analytics"  # every name and number of the question is kept
+    with lm_context(make_lm(ScriptedEngine({"query_words": ["What", "fan", "speeds"]}))):
+        picked = PersonaStylist().pick_words("What are the fan speeds on the AeroFlow 300?", 6)
+    assert picked == "What fan speeds AeroFlow 300"
     schema = engine.schema("query_words")["properties"]["query_words"]
     assert set(schema["items"]["enum"]) == {"What", "is", "the", "break", "fee", "in", "Harbor", "Analytics", "merger"}
     assert (schema["minItems"], schema["maxItems"]) == (3, 6)
+
+
+def test_a_rewrite_in_no_recognisable_language_is_rejected(bow):
+    drifted = "As for as sensor lightråser, hva betyr det og hvordan det påvirker airkvalitet i en rum?"
+    engine = engine_for(["break fee"], styled_question=drifted)
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.records == [] and "no recognisable language" in out.rejections[0].reason
 
 
 def test_a_detailed_style_must_open_with_its_subject(bow):

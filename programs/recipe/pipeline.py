@@ -11,7 +11,7 @@ import dspy
 
 from personaqa.programs.core.records import Chunk, Persona, QuestionRecord, Rejection, Stage, Verdict
 from personaqa.programs.corpus.embedding import Embedder
-from personaqa.programs.corpus.language import language_problem
+from personaqa.programs.corpus.language import language_problem, unrecognised_language
 from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
@@ -232,6 +232,7 @@ class SyntheticEvalProgram(dspy.Module):
         problem = (form_problem(styled, min_words=MIN_PICKED if self.stylist.picks_words(persona) else 4,
                                 rewrite=self.stylist.keywords(persona))
                    or language_problem(styled, chunk.text)
+                   or (None if self.stylist.picks_words(persona) else unrecognised_language(styled, chunk.text))
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "style",
