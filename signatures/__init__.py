@@ -6,7 +6,7 @@ from personaqa.signatures.complex import (
 from personaqa.signatures.filters import (
     ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch,
 )
-from personaqa.signatures.interests import ExtractInterests
+from personaqa.signatures.interests import ExtractInterests, PointOfInterest
 from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
 from personaqa.signatures.question_types import SelectQuestionTypes
 from personaqa.signatures.questions import GenerateQuestion
@@ -14,7 +14,7 @@ from personaqa.signatures.style import DescribeWritingStyle, PickQueryWords, Rew
 from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
-    "ExtractInterests", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
+    "ExtractInterests", "PointOfInterest", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
     "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle", "PickQueryWords",
     "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",

@@ -76,6 +76,8 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
     for name, type_hint in _FIELDS.findall(line):
         if name in _ENUMS:
             out[name] = _ENUMS[name][0]
+        elif name == "interests":  # points of interest: a sentence number and its topic
+            out[name] = [{"sentence": 1, "topic": _words(seed + name + str(i), 3)} for i in range(2)]
         elif type_hint.startswith("list"):
             out[name] = [_words(seed + name + str(i), 3) for i in range(2)]
             if name == "question_types":
@@ -100,7 +102,9 @@ def quote_passage(answer: Any, prompt: str) -> Any:
     line = next((l for l in reversed(found[-1].splitlines()) if l.strip()), "")
     if isinstance(answer, dict):
         words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{5,}", found[-1])))
-        topics = words[: len(answer.get("interests", []))] or answer.get("interests")
+        points = answer.get("interests") or []
+        topics = [{**point, "topic": word} if isinstance(point, dict) else word
+                  for point, word in zip(points, words)] or points
         cited = "sentences" in answer
         first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)
         return {k: [1] if k == "sentences" else " ".join(first.split()[:4]) if (cited and k == "answer")

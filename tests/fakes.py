@@ -97,6 +97,29 @@ def first_sentence(passage: str) -> str:
     return next((line[4:] for line in passage.splitlines() if line.startswith("[1] ")), "")
 
 
+def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
+    """Scripted interests as the interests call answers them: a topic string cites the first sentence the
+    request allows that mentions it, else the first allowed one no earlier topic cites (else the first
+    allowed); a dict is sent as it is."""
+    item = schema["properties"]["interests"]["items"]
+    if "$ref" in item:
+        item = schema["$defs"][item["$ref"].rsplit("/", 1)[-1]]
+    sentence = item["properties"]["sentence"]
+    allowed = list(sentence["enum"]) if "enum" in sentence else [sentence.get("const", 1)]
+    lines = {int(m.group(1)): m.group(2).lower()
+             for m in re.finditer(r"^\[(\d+)\] (.*)$", text.inputs.get("passage", ""), re.MULTILINE)}
+    points: list[dict] = []
+    for topic in topics:
+        if isinstance(topic, dict):
+            points.append(topic)
+            continue
+        used = {p["sentence"] for p in points}
+        mentions = [n for n in allowed if topic.lower() in lines.get(n, "")]
+        free = [n for n in allowed if n not in used] or allowed
+        points.append({"sentence": (mentions or free)[0], "topic": topic})
+    return points
+
+
 def _message_text(message: Any) -> str:
     return "".join(getattr(part, "text", "") or "" for part in message.parts)
 
@@ -209,15 +232,17 @@ class ScriptedEngine:
         if answer is INVALID_JSON:
             body = "Sure! Here are my thoughts, but not as JSON {"
         else:
-            body = json.dumps(self._payload(key, answer, text))
+            body = json.dumps(self._payload(key, answer, text, request))
         return Response(id=None, model=self.name, message=Message.assistant([TextPart(body)]),
                         finish_reason="stop",
                         usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens))
 
     @staticmethod
-    def _payload(key: str, answer: Any, text: UserText) -> dict:
+    def _payload(key: str, answer: Any, text: UserText, request: Any = None) -> dict:
         if isinstance(answer, dict):
             return answer
+        if key == "interests":
+            return {"interests": points_of_interest(answer, text, request.config.response_format["schema"])}
         if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
             # words (what the evidence check accepts); a dict scripts every field
             verdict, said = (answer, "") if isinstance(answer, str) else answer

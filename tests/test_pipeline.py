@@ -405,11 +405,11 @@ def test_interests_the_chunk_does_not_mention_are_dropped(bow):
 
 
 def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
+    """A rewrite that answers instead of asking is not kept: the question as written stands in."""
     answer = lambda t: "if the purifier rattles, check the filter and replace it"  # noqa: E731
     engine = engine_for(["break fee"], styled_question=answer)
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
-    assert out.records == [] and [r.stage for r in out.rejections] == ["style"]
-    assert "not a question" in out.rejections[0].reason
+    assert [r.question for r in out.records] == [QUESTIONS["break fee"]] and out.rejections == []
     keywords = {"length": "keywords only", "tone": "casual", "wording": "everyday words"}
     engine = engine_for(["break fee"], writing_style=keywords, query_words=["Harbor", "break", "fee"])
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
@@ -439,7 +439,8 @@ def test_a_rewrite_in_no_recognisable_language_is_rejected(bow):
     drifted = "As for as sensor lightråser, hva betyr det og hvordan det påvirker airkvalitet i en rum?"
     engine = engine_for(["break fee"], styled_question=drifted)
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
-    assert out.records == [] and "no recognisable language" in out.rejections[0].reason
+    assert [(r.question, r.original_question) for r in out.records] == [(QUESTIONS["break fee"],) * 2]
+    assert "no recognisable language" not in str(out.records)
 
 
 def test_a_detailed_style_must_open_with_its_subject(bow):
@@ -460,13 +461,20 @@ def test_a_detailed_style_must_open_with_its_subject(bow):
     assert "pattern" not in engine.schema("styled_question")["properties"]["styled_question"]
 
 
-def test_style_that_repeats_the_persona_is_rejected_not_kept(bow):
+def test_style_that_repeats_the_persona_is_never_kept(bow):
+    """A leaking rewrite falls back to the question as written; a question that leaks as written too is
+    rejected at `style`."""
     leaked = lambda t: t.inputs["question"] + " The lawyer asks formal questions."  # noqa: E731
     engine = engine_for(["break fee"], styled_question=leaked)
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert [r.question for r in out.records] == [QUESTIONS["break fee"]] and out.rejections == []
+    engine = engine_for(["break fee"], styled_question=leaked,
+                        question=lambda t: "What break fee would a competition lawyer expect in the Harbor merger?")
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.records == []
     (rejection,) = out.rejections
     assert rejection.stage == "style" and "names the persona ('lawyer')" in rejection.reason
+    assert "as written it names the persona" in rejection.reason
 
 
 @pytest.mark.parametrize("judged, problem", [
@@ -502,3 +510,48 @@ def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judge
     assert repeat.reason == f"near-duplicate of {first.records[0].question_id} (another unit of the run)"
     assert [r.interest for r in second.records] == ["review deadline"]
     assert engine.calls["styled_question"] == engine.calls["relevance"] == 1  # no LM work on the repeat
+
+
+# -- points of interest: sentences of the chunk ------------------------------------------------
+
+
+def _allowed_sentences(engine: ScriptedEngine) -> list[int]:
+    schema = engine.schema("interests")
+    sentence = schema["$defs"]["PointOfInterest"]["properties"]["sentence"]
+    return sentence["enum"] if "enum" in sentence else [sentence["const"]]
+
+
+def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
+    engine = engine_for(["break fee", "review deadline"])
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.interests == ["break fee", "review deadline"]
+    sent = [t.inputs["sentence"] for t in engine.texts("question")]
+    assert sent == ["The break fee is 40 million euros.", "The review ends on 30 June 2026."]
+    assert "\n[1] The break fee" in engine.texts("interests")[0].inputs["passage"]  # numbered sentences
+
+
+def test_a_heading_or_fragment_is_not_offered_as_a_point_of_interest():
+    from personaqa.programs.recipe.generation import askable_sentences
+
+    assert askable_sentences("# Harbor merger\n\nThe break fee is 40 million euros. Yes. It ends in June 2026.") \
+        == [2, 4]
+    assert askable_sentences("Short one.") == [1]  # nothing qualifies: every sentence may be picked
+
+
+def test_the_next_persona_picks_among_the_sentences_no_other_persona_holds(bow):
+    """Three personas on one chunk: the second is offered only the sentence the first left; once every
+    sentence is held, all are offered again."""
+    from personaqa.programs.recipe.generation import ClaimedSentences
+
+    engine = engine_for(["break fee", "review deadline", "market share"])
+    program = build_program(bow, max_interests=2)
+    program.share_claimed_sentences(ClaimedSentences())
+    offered, asked_about = [], []
+    with lm_context(make_lm(engine)):
+        for persona in (LAWYER, PARENT, Persona(name="analyst", description="An analyst.")):
+            seen = len(engine.texts("question"))
+            out = program(chunk=CHUNK, persona=persona)
+            offered.append(_allowed_sentences(engine))
+            asked_about.append({t.inputs["sentence"][:12] for t in engine.texts("question")[seen:]})
+    assert offered == [[1, 2, 3], [3], [1, 2, 3]]
+    assert asked_about[:2] == [{"The break fe", "The review e"}, {"Together the"}]

@@ -25,14 +25,16 @@ def schema_for(signature, engine: ScriptedEngine, key: str, **inputs) -> dict:
     return engine.schema(key)
 
 
-def test_interests_schema_has_max_items_5_and_short_strings():
+def test_interests_schema_has_max_items_5_sentence_numbers_and_short_topics():
     engine = ScriptedEngine()
-    schema = schema_for(ExtractInterests, engine, "interests", persona="p", passage="x")
+    schema = schema_for(ExtractInterests, engine, "interests", persona="p", passage="[1] x")
     interests = schema["properties"]["interests"]
     assert interests["type"] == "array"
     assert interests["maxItems"] == 5
-    assert interests["items"]["maxLength"] == 60
-    assert interests["items"]["minLength"] == 1
+    point = schema["$defs"][interests["items"]["$ref"].rsplit("/", 1)[-1]]
+    assert point["required"] == ["sentence", "topic"]  # the sentence first: the topic is named from it
+    assert point["properties"]["topic"]["maxLength"] == 60
+    assert point["properties"]["topic"]["minLength"] == 1
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["interests"]
 

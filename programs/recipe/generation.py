@@ -5,31 +5,24 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import dspy
+import pydantic
 from pydantic import WithJsonSchema
 
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.corpus.embedding import Embedder, semantic_dedup
 from personaqa.programs.corpus.segmentation import UNSPACED
 from personaqa.programs.lm.calls import call_lm
-from personaqa.programs.recipe.text_views import language_label, passage_text, persona_text
+from personaqa.programs.recipe.checks.evidence import sentence_spans
+from personaqa.programs.recipe.text_views import language_label, numbered_passage, passage_text, persona_text
 from personaqa.programs.recipe.wording import OWN_WORDS
-from personaqa.signatures import ExtractInterests, GenerateQuestion, SelectQuestionTypes
-
-
-def clean_interests(raw: Sequence[str]) -> list[str]:
-    """Trimmed, non-empty interests without exact (case-insensitive) repeats, in order."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for item in raw:
-        text = " ".join(str(item).split()).strip(" .,;:-")
-        if text and text.lower() not in seen:
-            seen.add(text.lower())
-            out.append(text)
-    return out
+from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
+from personaqa.signatures.types import ShortText
 
 
 def grounded(interest: str, passage: str) -> bool:
@@ -45,8 +38,61 @@ def grounded(interest: str, passage: str) -> bool:
     return any(w[i:i + 2] in text for w in unspaced for i in range(len(w) - 1))
 
 
+@dataclass(frozen=True)
+class Interest:
+    """A point of interest of a persona in a chunk: its topic ("break fee") and the sentence of the chunk
+    that holds it ("" for an interest given by hand, e.g. in a labelled example)."""
+
+    topic: str
+    sentence: str = ""
+
+
+MIN_SENTENCE_WORDS = 4
+
+
+def askable_sentences(text: str) -> list[int]:
+    """1-based numbers (as `evidence.numbered` shows them) of the sentences of `text` a question can be
+    about: not a Markdown heading, and at least MIN_SENTENCE_WORDS words (or 8 characters in scripts
+    written without spaces). Every sentence when none qualifies."""
+    spans = sentence_spans(text)
+    askable = []
+    for number, (start, end) in enumerate(spans, 1):
+        sentence = text[start:end].strip()
+        long_enough = len(sentence) >= 8 if UNSPACED.search(sentence) else len(sentence.split()) >= MIN_SENTENCE_WORDS
+        if long_enough and not sentence.startswith("#"):
+            askable.append(number)
+    return askable or list(range(1, len(spans) + 1))
+
+
+class ClaimedSentences:
+    """The sentences of each chunk some persona's interests already hold, in this run: the next persona
+    reading the chunk picks among the others while any are left. Three personas picking their three
+    sentences from one short chunk otherwise pick the same ones, and the questions come out alike (in a
+    run of the sample 8 of 31 written questions were near-duplicates of another persona's). Thread-safe;
+    only this process's units are seen, and a resumed run starts empty."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, set[int]] = {}
+        self._lock = threading.Lock()
+
+    def taken(self, chunk_id: str) -> set[int]:
+        with self._lock:
+            return set(self._taken.get(chunk_id, ()))
+
+    def claim(self, chunk_id: str, numbers: Sequence[int]) -> None:
+        with self._lock:
+            self._taken.setdefault(chunk_id, set()).update(numbers)
+
+
 class InterestExtractor(dspy.Module):
-    """Points of interest of one persona in one chunk, semantically deduplicated."""
+    """Points of interest of one persona in one chunk: sentences of the chunk it would ask about, each with
+    its topic; semantically deduplicated by topic.
+
+    The LM picks sentence numbers (the response schema allows only the chunk's askable sentences not yet
+    claimed by another persona, `ClaimedSentences`) and names each one's topic. Asked for topics alone, the
+    1.5B default model listed the persona's own concerns ("methods reference librarians use to help
+    patrons" for a CISI abstract on citation counting), and the questions written from them were not
+    answered by the chunk (7 of 15 judged CISI candidates failed the evidence check)."""
 
     def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3):
         super().__init__()
@@ -54,14 +100,32 @@ class InterestExtractor(dspy.Module):
         self.embedder = embedder
         self.dedup_threshold = dedup_threshold
         self.max_interests = max_interests
+        self.claimed: ClaimedSentences | None = None  # the run's claims, set by the runner
 
-    def forward(self, chunk: Chunk, persona: Persona) -> list[str]:
+    def forward(self, chunk: Chunk, persona: Persona) -> list[Interest]:
+        spans = sentence_spans(chunk.text)
+        askable = askable_sentences(chunk.text)
+        taken = self.claimed.taken(chunk.chunk_id) if self.claimed else set()
+        allowed = tuple(n for n in askable if n not in taken) or tuple(askable)
+        if not allowed:
+            return []
+        item = pydantic.create_model("PointOfInterest", __doc__=PointOfInterest.__doc__,
+                                     sentence=(Literal[allowed], ...), topic=(ShortText, ...))  # type: ignore[valid-type]
+        signature = self.extract.signature.with_updated_fields("interests", type_=list[item])
+        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
+                         language=language_label(chunk.text), signature=signature)
         passage = passage_text(chunk)
-        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=passage,
-                         language=language_label(chunk.text))
-        interests = [i for i in clean_interests(result.interests) if grounded(i, passage)]
-        kept = semantic_dedup(interests, self.embedder, self.dedup_threshold)
-        return [interests[i] for i in kept][: self.max_interests]
+        pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
+        for point in result.interests:
+            number, topic = int(point.sentence), " ".join(str(point.topic).split()).strip(" .,;:-")
+            if number in allowed and topic and grounded(topic, passage) \
+                    and all(topic.lower() != t.lower() for _, t in pairs):
+                pairs.append((number, topic))
+        kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
+        kept = kept[: self.max_interests]
+        if self.claimed is not None:
+            self.claimed.claim(chunk.chunk_id, [n for n, _ in kept])
+        return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split())) for n, topic in kept]
 
 
 # Target proportions of the built-in types when sampled (DataMorgana-style categorisation, Filice et al.
@@ -124,12 +188,15 @@ class QuestionWriter(dspy.Module):
         self.type_descriptions = dict(type_descriptions)
 
     def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str,
-                own_words: bool = False) -> str:
-        """The question; `own_words` asks for the persona's words instead of the passage's (wording.py)."""
+                own_words: bool = False, sentence: str = "") -> str:
+        """The question about `interest` (a topic), answered mostly by `sentence` of the chunk (empty: the
+        whole chunk); `own_words` asks for the persona's words instead of the passage's (wording.py)."""
         description = self.type_descriptions.get(question_type, "")
         if own_words:
             description = f"{description}; {OWN_WORDS}" if description else OWN_WORDS
-        result = call_lm("generation", self.write, persona=persona_text(persona), passage=passage_text(chunk),
-                         interest=interest, question_type=f"{question_type}: {description}",
+        # the numbered passage, as the interests and relevance calls see it: their prompts start alike, and
+        # llama.cpp reuses the evaluated prefix a prompt shares with the previous one
+        result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),
+                         interest=interest, sentence=sentence or "(any sentence of the passage)", question_type=f"{question_type}: {description}",
                          language=language_label(chunk.text))
         return re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split()))

@@ -23,7 +23,9 @@ from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
 )
-from personaqa.programs.recipe.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
+from personaqa.programs.recipe.generation import (
+    ClaimedSentences, Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
+)
 from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.recipe.styling import MIN_PICKED, PersonaStylist
 from personaqa.programs.recipe.text_views import language_label
@@ -91,13 +93,18 @@ class SyntheticEvalProgram(dspy.Module):
         """Drop a candidate that repeats another unit's written question before styling and judging it."""
         self.written = written
 
+    def share_claimed_sentences(self, claimed: ClaimedSentences | None) -> None:
+        """Let a persona's interests avoid the sentences of a chunk another persona's interests hold."""
+        self.interests.claimed = claimed
+
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
+        """`interests`: topics to use instead of asking the LM (labelled examples, tests)."""
         ledger = Ledger()
         rejections: list[Rejection] = []
         records: list[QuestionRecord] = []
         with collecting(ledger):
             try:
-                chosen = self.interests(chunk, persona) if interests is None else interests
+                chosen = self.interests(chunk, persona) if interests is None else [Interest(i) for i in interests]
             except StageFailure as failure:
                 rejections.append(self._reject_unit(chunk, persona, failure))
                 chosen = []
@@ -108,7 +115,8 @@ class SyntheticEvalProgram(dspy.Module):
                 records = self._filter_batched(unique, chunk, persona, rejections)
             else:
                 records = self._filter(unique, chunk, persona, rejections)
-        return dspy.Prediction(records=records, rejections=rejections, interests=chosen, usage=ledger)
+        return dspy.Prediction(records=records, rejections=rejections, interests=[i.topic for i in chosen],
+                               usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""
@@ -130,9 +138,10 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.extend(own)
         return [result for result, _ in results]
 
-    def _generate(self, chunk: Chunk, persona: Persona, interest: str,
+    def _generate(self, chunk: Chunk, persona: Persona, point: Interest,
                   rejections: list[Rejection]) -> list[Candidate]:
         """The questions of one interest: its question types, then one question per type."""
+        interest = point.topic
         try:
             question_types = self.types(chunk, interest, persona.name)
         except StageFailure as failure:
@@ -145,7 +154,8 @@ class SyntheticEvalProgram(dspy.Module):
                 else persona.own_wording_share
             wording = sample_wording(share, qid)
             try:
-                text = self.writer(chunk, persona, interest, question_type, own_words=wording == "own")
+                text = self.writer(chunk, persona, interest, question_type, own_words=wording == "own",
+                                   sentence=point.sentence)
             except StageFailure as failure:
                 rejections.append(self._rejection(Candidate(qid, interest, question_type, "", wording=wording),
                                                   chunk, persona, "lm_error", failure.detail))
@@ -222,7 +232,9 @@ class SyntheticEvalProgram(dspy.Module):
     def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
         """The persona-styled, conversational text, checked for form and for leaking the persona or
         its style. The recipe's conversational rewrite and style rewrite are this one call: both ask
-        for the way a person types the question, and the judges then see the text that is kept."""
+        for the way a person types the question, and the judges then see the text that is kept. A
+        rewrite that fails a check falls back to the question as written (rejected only if that leaks
+        the persona): in a sample run 2 of 19 rewrites failed, and each cost its question."""
         try:
             styled = self.stylist(candidate.question, persona, language_label(chunk.text))
         except StageFailure as failure:
@@ -235,9 +247,12 @@ class SyntheticEvalProgram(dspy.Module):
                    or (None if self.stylist.picks_words(persona) else unrecognised_language(styled, chunk.text))
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
-            rejections.append(self._rejection(candidate, chunk, persona, "style",
-                                              f"styled rewrite {problem}: {styled}"))
-            return False
+            # the question as written passed the form and language checks; it stands in unless it leaks
+            if fallback := leak_problem(candidate.question, persona, self.stylist.writing_style(persona)):
+                rejections.append(self._rejection(candidate, chunk, persona, "style",
+                                                  f"styled rewrite {problem}: {styled}; as written it {fallback}"))
+                return False
+            styled = candidate.question
         candidate.styled_question = styled
         return True
 

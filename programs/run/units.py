@@ -14,6 +14,7 @@ from personaqa.programs.corpus.overlap import ChunkGroup
 from personaqa.programs.lm.build import adapter_for, build_lm
 from personaqa.programs.lm.calls import sharing_call_slots
 from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.generation import ClaimedSentences
 from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.run.checkpoints import UnitResult
 
@@ -29,6 +30,7 @@ class UnitRunner:
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
         self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
+        self.program.share_claimed_sentences(ClaimedSentences())
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 
