@@ -7,8 +7,10 @@
 # overlap, BM25 rank of the relevant document, relevant documents per query, question types, each
 # retriever's score under both). The printed report is kept in OUT_DIR/report.txt, the figures in
 # OUT_DIR/validate.json and human_vs_synthetic.png; the run is logged to MLflow. Rerunning with the same
-# arguments resumes. Extra arguments go to `personaqa validate` (e.g. --lm, --resamples).
-# Usage: bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
+# arguments resumes. Extra arguments go to `personaqa validate` (e.g. --lm, --resamples). The generation
+# settings are experiments/cisi_validate.yaml (with the controls of issue 15, each on half of the questions:
+# validate prints tau per subset), or CONFIG=experiments/cisi_validate_plain.yaml (no controls).
+# Usage: [CONFIG=FILE] bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_docs=${1:-12}
@@ -17,7 +19,6 @@ py=${PYTHON:-.venv/bin/personaqa}
 start=$(date +%s)
 mkdir -p "$out"
 COLUMNS=${COLUMNS:-150} "$py" validate --beir ../shared/data/cisi --personas experiments/cisi_personas.yaml \
-  --config experiments/cisi_validate.yaml --sample-docs "$n_docs" --out "$out" --quiet "${@:3}" \
+  --config "${CONFIG:-experiments/cisi_validate.yaml}" --sample-docs "$n_docs" --out "$out" --quiet "${@:3}" \
   | tee "$out/report.txt"
 echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/report.txt"
-"${PYTHON_BIN:-.venv/bin/python}" experiments/validity_by_wording.py "$out" | tee -a "$out/report.txt"

@@ -15,6 +15,19 @@ from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 
 EMBEDDED_LM = "embedded"
+# A category axis is exported beside these fields of a BEIR query (and becomes an `evaluate` breakdown).
+RESERVED_AXIS_NAMES = frozenset({"_id", "text", "persona", "question_type", "wording", "complexity", "interest",
+                                 "chunk_id", "doc_id", "answer", "evidence", "metadata", "title", "categories"})
+
+
+class Category(BaseModel):
+    """One category of a categorisation axis (recipe/categories.py): its target proportion (a relative
+    weight) and what the question writer is told to do for it (empty: nothing beyond the question type)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: float = Field(default=1.0, ge=0)
+    instruction: str = Field(default="", max_length=300)
 
 
 class LMConfig(BaseModel):
@@ -77,6 +90,10 @@ class RunConfig(BaseModel):
         "comparative: 1}; unlisted built-in types keep their default weight, custom types weigh 1")
     custom_question_types: dict[str, str] = Field(default_factory=dict,
                                                   description="extra types: name -> what the question asks for")
+    categorisations: dict[str, dict[str, Category]] = Field(
+        default_factory=dict, description="axes a set varies along, each category with a target weight and "
+        "an instruction for the question writer, e.g. {premise: {with_premise: {weight: 1, instruction: ...}, "
+        "no_premise: {weight: 1}}}; every record carries its categories (recipe/categories.py)")
     complex_ratio: float = Field(default=0.0, ge=0, le=0.9,
                                  description="share of units that ask multi-chunk questions (0 = off)")
     complex_group_size: int = Field(default=2, ge=2, le=3, description="chunks per complex question")
@@ -115,6 +132,12 @@ class RunConfig(BaseModel):
             raise ValueError(f"question_type_weights: {stray} not in question_types {self.question_types}")
         if any(w < 0 for w in self.question_type_weights.values()):
             raise ValueError("question_type_weights: weights must not be negative")
+        for axis, categories in self.categorisations.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", axis) or axis in RESERVED_AXIS_NAMES:
+                raise ValueError(f"categorisations: axis name {axis!r} must be lower_snake_case and not one of "
+                                 f"a question's own fields ({', '.join(sorted(RESERVED_AXIS_NAMES))})")
+            if not any(c.weight > 0 for c in categories.values()):
+                raise ValueError(f"categorisations: axis {axis!r} needs a category with a weight above 0")
         return self
 
     def type_descriptions(self) -> dict[str, str]:

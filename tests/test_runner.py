@@ -529,3 +529,22 @@ def test_documents_are_read_and_chunked_once_per_run(overlapping_docs, tmp_path,
     assert len(reads) == 1
     corpus = [json.loads(line)["_id"] for line in (out / "beir" / "corpus.jsonl").read_text().splitlines()]
     assert len(corpus) == 3  # every chunk, from the spool
+
+
+def test_category_axes_reach_the_records_the_summary_and_the_beir_queries(docs, tmp_path, engines):
+    from personaqa.programs.evaluation.scoring import breakdown_fields
+    from personaqa.programs.retrieval.beir import load_beir
+
+    axes = {"premise": {"with_premise": {"weight": 1, "instruction": "opens with the asker's situation"},
+                        "no_premise": {"weight": 1}}}
+    out = tmp_path / "out"
+    report = run_generation(make_job(docs, out, categorisations=axes))
+    records = read_jsonl(out / "questions.jsonl")
+    assert records and all(r["categories"]["premise"] in axes["premise"] for r in records)
+    per_category = report.counts["per_category"]["premise"]
+    assert sum(group["kept"] for group in per_category.values()) == len(records)
+    assert sum(group["generated"] for group in per_category.values()) == report.counts["generated"]
+    queries = read_jsonl(out / "beir" / "queries.jsonl")
+    assert [q["premise"] for q in queries] == [r["categories"]["premise"] for r in records]
+    collection = load_beir(out / "beir")
+    assert "premise" in breakdown_fields({q.id: q.metadata for q in collection.queries.values()})

@@ -127,6 +127,29 @@ def test_bootstrap_by_hand_on_two_opposite_questions() -> None:
     assert 0.45 < boot.n_defined / 2000 < 0.55
 
 
+def test_agreement_by_subset_measures_each_axis_value_on_its_own_questions() -> None:
+    """Three own-words questions order the systems as the humans do, three passage-worded ones reverse
+    them: each subset's tau is +1 resp. -1 (intervals too), while the whole set's mean is flat."""
+    from personaqa.programs.evaluation.subsets import agreement_by_subset
+
+    agree, reverse = {"a": 1.0, "b": 0.5, "c": 0.0}, {"a": 0.0, "b": 0.5, "c": 1.0}
+    rows, scores = [], {name: {} for name in HUMAN}
+    for i in range(6):
+        own = i < 3
+        rows.append({"_id": f"q{i}", "text": "one two three" if own else "one two", "persona": "p",
+                     "wording": "own" if own else "passage", "lexical_overlap": 0.2 if own else 0.8,
+                     "categories": {"premise": "with" if i % 2 else "without"}})
+        for name in HUMAN:
+            scores[name][f"q{i}"] = (agree if own else reverse)[name] + (0.01 * i if name == "a" else 0)
+    table = {(r["axis"], r["value"]): r for r in agreement_by_subset(HUMAN, scores, rows, n_resamples=100)}
+    assert set(table) == {("wording", "own"), ("wording", "passage"), ("category premise", "with"),
+                          ("category premise", "without")}  # one persona: no persona rows
+    own, passage = table["wording", "own"], table["wording", "passage"]
+    assert (own["n"], own["kendall_tau"], own["tau_low"], own["tau_high"]) == (3, 1.0, 1.0, 1.0)
+    assert (passage["kendall_tau"], passage["tau_high"]) == (-1.0, -1.0)
+    assert (own["median_words"], own["median_lexical_overlap"]) == (3, 0.2)
+
+
 def test_bootstrap_is_seeded_and_undefined_when_no_resample_orders_the_systems() -> None:
     rng = np.random.default_rng(5)
     synthetic = {name: {f"s{i}": float(v) for i, v in enumerate(rng.uniform(size=25))} for name in "abcd"}

@@ -112,6 +112,8 @@ class QuestionRecord(BaseModel):
                                                "words, or in the person's own (wording.py)")
     lexical_overlap: float = Field(default=0.0, description="share of the question's content words found "
                                    "in its chunk (wording.lexical_overlap)")
+    categories: dict[str, str] = Field(default_factory=dict, description="axis -> the category the question "
+                                       "was written for (recipe/categories.py)")
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:
@@ -147,6 +149,7 @@ class Rejection(BaseModel):
     generality: Verdict | None = None
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list)
+    categories: dict[str, str] = Field(default_factory=dict)
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:

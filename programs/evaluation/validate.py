@@ -229,7 +229,8 @@ def _generate(
 
 
 def _read_synthetic(out: Path, collection: BeirCollection) -> list[dict[str, Any]]:
-    """Synthetic questions as {_id, text, doc_ids, persona, question_type, complexity}.
+    """Synthetic questions as {_id, text, doc_ids, persona, question_type, complexity, wording,
+    lexical_overlap, categories}.
 
     A question's relevant documents are the source documents of its chunk(s): `doc_id`, plus, for a
     multi-chunk question, the documents of every chunk in `chunk_ids` (looked up in the run's BEIR corpus,
@@ -249,7 +250,9 @@ def _read_synthetic(out: Path, collection: BeirCollection) -> list[dict[str, Any
             raise InputError(f"{path}:{line_no}: doc_id {missing[0]!r} is not in the human corpus")
         rows.append({"_id": record["question_id"], "text": record["question"], "doc_ids": doc_ids,
                      "persona": record.get("persona", ""), "question_type": record.get("question_type", ""),
-                     "complexity": record.get("complexity", "single")})
+                     "complexity": record.get("complexity", "single"),
+                     "wording": record.get("wording", "passage"), "lexical_overlap": record.get("lexical_overlap"),
+                     "categories": record.get("categories") or {}})
     return rows
 
 

@@ -15,6 +15,7 @@ from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.evaluation.diagnosis import mlflow_metrics, print_diagnosis
 from personaqa.programs.evaluation.outputs import metric_label
+from personaqa.programs.evaluation.subsets import agreement_by_subset, print_subsets
 from personaqa.programs.evaluation.validation import (
     SplitHalf, agreement, bootstrap_agreement, ranking, ranks, system_scores, text_checks,
 )
@@ -50,6 +51,7 @@ def build_result(
         correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
     bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], job.resamples, job.seed)
+    subsets = agreement_by_subset(human_means[metric], synthetic_scores[metric], synthetic, job.resamples, job.seed)
     by_persona: dict[str, int] = {}
     by_complexity: dict[str, int] = {}
     for row in synthetic:
@@ -86,6 +88,7 @@ def build_result(
         "spearman_rho": correlations[metric]["spearman_rho"],
         "bootstrap": {**bootstrap.as_json(), "metric": metric},
         "split_half": {**split_half.as_json(), "metric": metric},
+        "agreement_by_subset": subsets,
         "correlations_by_metric": correlations,
         "per_retriever": [
             {
@@ -165,6 +168,7 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
                       f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
                       f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
                       soft_wrap=True, highlight=False)
+    print_subsets(result.get("agreement_by_subset") or [], result["metric"], console)
     print_diagnosis(result["diagnosis"], console)
     console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
 

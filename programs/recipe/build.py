@@ -21,6 +21,7 @@ def build_program(config: RunConfig, program_path: Path | None = None, fan_out: 
         type_selection=config.question_type_selection,
         type_weights=tuple(config.question_type_weights.items()), own_wording_share=config.own_wording_share,
         batched_filters=config.batched_filters, fan_out=fan_out,
+        categorisations={axis: dict(categories) for axis, categories in config.categorisations.items()},
     )
     judge = build_lm(config.judge_lm) if config.judge_lm else None
     program = SyntheticEvalProgram(load_embedder(config.embedder), config.type_descriptions(), settings, judge)

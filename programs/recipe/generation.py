@@ -188,12 +188,12 @@ class QuestionWriter(dspy.Module):
         self.type_descriptions = dict(type_descriptions)
 
     def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str,
-                own_words: bool = False, sentence: str = "") -> str:
+                own_words: bool = False, sentence: str = "", asked_as: Sequence[str] = ()) -> str:
         """The question about `interest` (a topic), answered mostly by `sentence` of the chunk (empty: the
-        whole chunk); `own_words` asks for the persona's words instead of the passage's (wording.py)."""
-        description = self.type_descriptions.get(question_type, "")
-        if own_words:
-            description = f"{description}; {OWN_WORDS}" if description else OWN_WORDS
+        whole chunk); `own_words` asks for the persona's words instead of the passage's (wording.py);
+        `asked_as`: further instructions, e.g. those of the question's categories (categories.py)."""
+        parts = [self.type_descriptions.get(question_type, ""), *asked_as, OWN_WORDS if own_words else ""]
+        description = "; ".join(part for part in parts if part)
         # the numbered passage, as the interests and relevance calls see it: their prompts start alike, and
         # llama.cpp reuses the evaluated prefix a prompt shares with the previous one
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),

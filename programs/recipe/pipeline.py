@@ -15,6 +15,7 @@ from personaqa.programs.corpus.language import language_problem, unrecognised_la
 from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
+from personaqa.programs.recipe.categories import Category, draw_categories, instructions
 from personaqa.programs.recipe.checks.evidence import Evidence, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import form_problem
@@ -52,6 +53,7 @@ class Candidate:
     evidence: list[Evidence] = field(default_factory=list)
     chunk_ids: list[str] = field(default_factory=list)  # set for multi-chunk questions only
     wording: Wording = "passage"
+    categories: dict[str, str] = field(default_factory=dict)  # axis -> drawn category (categories.py)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ProgramSettings:
     type_selection: Literal["sampled", "lm"] = "sampled"  # question types drawn from type_weights, or LM-chosen
     type_weights: tuple[tuple[str, float], ...] = ()  # (type, weight); unlisted types: generation.DEFAULT_TYPE_WEIGHTS
     own_wording_share: float = 0.0  # share of questions asked in the person's own words (wording.py)
+    categorisations: dict[str, dict[str, Category]] = field(default_factory=dict)  # categories.py
     batched_filters: bool = False  # one judge/rewrite call per unit instead of one per question
     fan_out: int = 1  # interests, and questions, of one unit worked on at once (endpoint LMs)
 
@@ -153,14 +156,17 @@ class SyntheticEvalProgram(dspy.Module):
             share = self.settings.own_wording_share if persona.own_wording_share is None \
                 else persona.own_wording_share
             wording = sample_wording(share, qid)
+            categories = draw_categories(self.settings.categorisations, qid)
             try:
                 text = self.writer(chunk, persona, interest, question_type, own_words=wording == "own",
-                                   sentence=point.sentence)
+                                   sentence=point.sentence,
+                                   asked_as=instructions(self.settings.categorisations, categories))
             except StageFailure as failure:
-                rejections.append(self._rejection(Candidate(qid, interest, question_type, "", wording=wording),
+                rejections.append(self._rejection(Candidate(qid, interest, question_type, "", wording=wording,
+                                                            categories=categories),
                                                   chunk, persona, "lm_error", failure.detail))
                 continue
-            candidate = Candidate(qid, interest, question_type, text, wording=wording)
+            candidate = Candidate(qid, interest, question_type, text, wording=wording, categories=categories)
             if rejection := self._written_problem(candidate, chunk, persona):
                 rejections.append(rejection)
                 continue
@@ -363,6 +369,7 @@ class SyntheticEvalProgram(dspy.Module):
             answer=candidate.answer, evidence=candidate.evidence,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
             wording=candidate.wording, lexical_overlap=round(lexical_overlap(candidate.styled_question, chunk.text), 3),
+            categories=candidate.categories,
         )
 
     # -- rejections ---------------------------------------------------------------------------
@@ -375,6 +382,7 @@ class SyntheticEvalProgram(dspy.Module):
             interest=candidate.interest, question_type=candidate.question_type, chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id, relevance=candidate.relevance, generality=candidate.generality,
             complexity="multi" if candidate.chunk_ids else "single", chunk_ids=candidate.chunk_ids,
+            categories=candidate.categories,
         )
 
     @staticmethod

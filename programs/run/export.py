@@ -62,8 +62,10 @@ def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[Questio
         with atomic_write(staging / "queries.jsonl") as queries, atomic_write(staging / "qrels" / "test.tsv") as qrels:
             qrels.write("query-id\tcorpus-id\tscore\n")
             for r in records:
+                # category axes sit beside the fixed fields (config.RESERVED_AXIS_NAMES keeps them apart), so
+                # `evaluate` breaks scores down by each axis as it does by persona
                 row = {"_id": r.question_id, "text": r.question, **{k: getattr(r, k) for k in BEIR_QUERY_FIELDS},
-                       "evidence": [e.model_dump() for e in r.evidence]}
+                       **r.categories, "evidence": [e.model_dump() for e in r.evidence]}
                 queries.write(json.dumps(row, ensure_ascii=False) + "\n")
                 # each chunk of a multi-chunk question and every copy (grade 2), then the pooled judgements
                 for chunk_id, grade in r.qrels().items():
@@ -82,7 +84,7 @@ def ragas_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
             "reference_contexts": reference_contexts(record, chunk_texts),
             "question_id": record.question_id, "persona": record.persona, "question_type": record.question_type,
             "complexity": record.complexity, "chunk_ids": record.chunk_ids,
-            "duplicate_chunk_ids": record.duplicate_chunk_ids}
+            "duplicate_chunk_ids": record.duplicate_chunk_ids, "categories": record.categories}
 
 
 def mlflow_eval_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:

@@ -1,5 +1,5 @@
-"""Counts per stage (overall, per persona, per question type), tallied unit by unit, the end-of-run table, and
-why a run kept nothing."""
+"""Counts per stage (overall, per persona, per question type, per category of each categorisation axis),
+tallied unit by unit, the end-of-run tables, and why a run kept nothing."""
 
 from __future__ import annotations
 
@@ -36,9 +36,11 @@ class RunTally:
         self.interests: Counter[str] = Counter()
         self.persona_chunks: Counter[str] = Counter()
         self.rejected_by_stage: Counter[str] = Counter()
+        # key ("all", "persona", "question_type", or a category axis) -> group -> funnel column -> count
         self.funnel: dict[str, dict[str, Counter[str]]] = {"all": defaultdict(Counter),
                                                            "persona": defaultdict(Counter),
                                                            "question_type": defaultdict(Counter)}
+        self.axes: list[str] = []  # category axes, in the order first seen
 
     def add(self, unit: UnitResult, run_duplicates: Mapping[str, str] = {}) -> None:
         """Count one unit; its records in `run_duplicates` were dropped as repeats of another unit's."""
@@ -52,16 +54,24 @@ class RunTally:
         for record in unit.records:
             if record.question_id in run_duplicates:
                 self.rejected_by_stage["dedup"] += 1
-                self._count(record.persona, record.question_type, FUNNEL[:-1])  # the run-wide dedup comes last
+                self._count(record, FUNNEL[:-1])  # the run-wide dedup comes last
             else:
-                self._count(record.persona, record.question_type, FUNNEL)
+                self._count(record, FUNNEL)
         for rejection in unit.rejections:
             self.rejected_by_stage[rejection.stage] += 1
             if rejection.question:  # the LM failed before a question existed otherwise
-                self._count(rejection.persona, rejection.question_type, FUNNEL[: _columns_passed(rejection)])
+                self._count(rejection, FUNNEL[: _columns_passed(rejection)])
 
-    def _count(self, persona: str, question_type: str, columns: tuple[str, ...]) -> None:
-        for key, group in (("all", "all"), ("persona", persona), ("question_type", question_type)):
+    def _count(self, item, columns: tuple[str, ...]) -> None:
+        """Count a record or rejection in `columns` of its groups: all, its persona, its question type and
+        its category on each axis."""
+        for axis in item.categories:
+            if axis not in self.funnel:
+                self.funnel[axis] = defaultdict(Counter)
+                self.axes.append(axis)
+        groups = [("all", "all"), ("persona", item.persona), ("question_type", item.question_type),
+                  *item.categories.items()]
+        for key, group in groups:
             for column in columns:
                 self.funnel[key][group][column] += 1
 
@@ -74,13 +84,16 @@ class RunTally:
         return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units,
                 "interests": sum(self.interests.values()),
                 **overall, "rejected_by_stage": dict(self.rejected_by_stage),
-                "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type")}
+                "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type"),
+                **({"per_category": {axis: self.groups(axis) for axis in self.axes}} if self.axes else {})}
 
     def print(self, console: Console | None = None) -> None:
         console = console or Console(stderr=True)
         if not console.is_terminal:
             console = Console(stderr=True, width=150)
-        for key, title in (("persona", "per persona"), ("question_type", "per question type")):
+        titles = [("persona", "per persona"), ("question_type", "per question type"),
+                  *((axis, f"per category of '{axis}'") for axis in self.axes)]
+        for key, title in titles:
             table = Table(title=f"personaqa: questions kept by each stage, {title}")
             table.add_column(key)
             if key == "persona":
