@@ -8,10 +8,11 @@ from pydantic import Field, StringConstraints
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 QuestionText = Annotated[str, StringConstraints(min_length=5, max_length=300)]
-# A freshly written question: one line ending in "?". Under constrained decoding the model cannot stop
-# before it has asked something (SmolLM2 otherwise often answers or lists). No straight double quote or
-# backslash: llama.cpp's grammar for a pattern emits them raw inside the JSON string, which would break it.
-ASKED_QUESTION_PATTERN = r'^[^"\\\n]{4,299}[?]$'
+# A freshly written question: one line ending in "?", the only question mark. Under constrained decoding the
+# model cannot stop before it has asked something (SmolLM2 otherwise often answers or lists), nor run several
+# questions together (the 1.5B model wrote three in a row for 3 of 29 sample questions). No straight double
+# quote or backslash: llama.cpp's grammar for a pattern emits them raw inside the JSON string, breaking it.
+ASKED_QUESTION_PATTERN = r'^[^"\\\n?]{4,299}[?]$'
 AskedQuestion = Annotated[str, StringConstraints(min_length=5, max_length=300, pattern=ASKED_QUESTION_PATTERN)]
 ReasonText = Annotated[str, StringConstraints(max_length=240)]
 ShortReason = Annotated[str, StringConstraints(max_length=100)]

@@ -443,22 +443,40 @@ def test_a_rewrite_in_no_recognisable_language_is_rejected(bow):
     assert "no recognisable language" not in str(out.records)
 
 
-def test_a_detailed_style_must_open_with_its_subject(bow):
-    """"long and detailed": the grammar makes the rewrite open with what it is about; other lengths are free."""
+def test_a_detailed_style_opens_with_its_topic_composed_by_code(bow):
+    """"long and detailed": an English question is opened with its interest by code (no LM call); without
+    a topic the LM writes the opener under a grammar; another language is rewritten freely."""
     import re
 
-    from personaqa.programs.recipe.styling import LEAD_IN_PATTERN
+    from personaqa.programs.recipe.styling import LEAD_IN_PATTERN, PersonaStylist
 
     detailed = {"length": "long and detailed", "tone": "formal", "wording": "legal terms"}
+    engine = engine_for(["break fee"], writing_style=detailed)
+    (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
+    assert record.question == "Regarding break fee, what is the break fee in the Harbor merger?"
+    assert engine.calls["styled_question"] == 0
     lead = "Regarding the Harbor merger, what break fee is payable?"
     engine = engine_for(["break fee"], writing_style=detailed, styled_question=lead)
-    (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
-    assert record.question == lead
-    assert engine.schema("styled_question")["properties"]["styled_question"]["pattern"] == LEAD_IN_PATTERN
+    with lm_context(make_lm(engine)):
+        assert PersonaStylist()("What break fee is payable?", LAWYER, "English") == lead
+        PersonaStylist()("Welche Gebühr ist fällig?", LAWYER, "German")
+    first, second = (request.config.response_format["schema"]["properties"]["styled_question"]
+                     for key, _, request in engine.requests if key == "styled_question")
+    assert first["pattern"] == LEAD_IN_PATTERN and "pattern" not in second
     assert re.match(LEAD_IN_PATTERN, lead) and not re.match(LEAD_IN_PATTERN, "What break fee is payable?")
-    engine = engine_for(["break fee"])
-    run_program(build_program(bow), engine, CHUNK, LAWYER)
-    assert "pattern" not in engine.schema("styled_question")["properties"]["styled_question"]
+
+
+@pytest.mark.parametrize("question, topic, opened", [
+    ("What is the warranty of the AeroFlow 300?", "Warranty coverage",
+     "Regarding warranty coverage, what is the warranty of the AeroFlow 300?"),
+    ("When did the review open?", "Competition Authority review",
+     "Regarding Competition Authority review, when did the review open?"),  # a name keeps its capitals
+    ("AeroFlow 300 fan speeds?", "Fan speeds", "Regarding fan speeds, AeroFlow 300 fan speeds?"),
+])
+def test_a_lead_in_names_the_topic_and_keeps_names(question, topic, opened):
+    from personaqa.programs.recipe.styling import lead_in
+
+    assert lead_in(question, topic) == opened
 
 
 def test_style_that_repeats_the_persona_is_never_kept(bow):
@@ -539,19 +557,25 @@ def test_a_heading_or_fragment_is_not_offered_as_a_point_of_interest():
 
 
 def test_the_next_persona_picks_among_the_sentences_no_other_persona_holds(bow):
-    """Three personas on one chunk: the second is offered only the sentence the first left; once every
-    sentence is held, all are offered again."""
+    """The second persona on a chunk is offered only the sentences the first left, while at least as many
+    are left as it may pick; else every sentence, and its picks of unclaimed ones come first."""
     from personaqa.programs.recipe.generation import ClaimedSentences
 
-    engine = engine_for(["break fee", "review deadline", "market share"])
-    program = build_program(bow, max_interests=2)
-    program.share_claimed_sentences(ClaimedSentences())
-    offered, asked_about = [], []
-    with lm_context(make_lm(engine)):
-        for persona in (LAWYER, PARENT, Persona(name="analyst", description="An analyst.")):
-            seen = len(engine.texts("question"))
-            out = program(chunk=CHUNK, persona=persona)
-            offered.append(_allowed_sentences(engine))
-            asked_about.append({t.inputs["sentence"][:12] for t in engine.texts("question")[seen:]})
-    assert offered == [[1, 2, 3], [3], [1, 2, 3]]
-    assert asked_about[:2] == [{"The break fe", "The review e"}, {"Together the"}]
+    def offered_and_asked(max_interests: int) -> list[tuple[list[int], list[str]]]:
+        engine = engine_for(["break fee", "review deadline", "market share"])
+        program = build_program(bow, max_interests=max_interests)
+        program.share_claimed_sentences(ClaimedSentences())
+        seen = []
+        with lm_context(make_lm(engine)):
+            for persona in (LAWYER, PARENT):
+                before = len(engine.texts("question"))
+                program(chunk=CHUNK, persona=persona)
+                seen.append((_allowed_sentences(engine),
+                             [t.inputs["sentence"][:12] for t in engine.texts("question")[before:]]))
+        return seen
+
+    lawyer, parent = offered_and_asked(1)
+    assert lawyer == ([1, 2, 3], ["The break fe"]) and parent[0] == [2, 3]
+    lawyer, parent = offered_and_asked(2)  # one sentence left for two picks: all offered, the free one first
+    assert lawyer == ([1, 2, 3], ["The break fe", "The review e"])
+    assert parent[0] == [1, 2, 3] and parent[1][0] == "Together the"

@@ -69,3 +69,26 @@ def test_several_questions_or_a_paragraph_are_not_one_question():
     assert form_problem("What is the break fee in the Harbor merger??") is None  # one question, marks repeated
     long = "What " + "very " * 40 + "long question is this?"
     assert form_problem(long) == "too long (more than 40 words)"
+
+
+@pytest.mark.parametrize("written, cut", [
+    ("What is the reason for the break fee mentioned in the passage?", "What is the reason for the break fee?"),
+    ("What is the name of the product being discussed in the passage?", "What is the name of the product?"),
+    ("According to the passage, what is the break fee?", "What is the break fee?"),
+    ("What is the fee in this text, and who pays it?", "What is the fee, and who pays it?"),
+    ("How does the passage describe the fee?", "How does the passage describe the fee?"),  # left to form_problem
+    ("What changed in the passage of the 2026 act?", "What changed in the passage of the 2026 act?"),
+])
+def test_a_reference_to_the_passage_is_cut_from_a_written_question(written, cut):
+    from personaqa.programs.recipe.checks.question_form import without_source_reference
+
+    assert without_source_reference(written) == cut
+
+
+def test_a_written_question_is_one_question_by_grammar():
+    import re
+
+    from personaqa.signatures.types import ASKED_QUESTION_PATTERN
+
+    assert re.match(ASKED_QUESTION_PATTERN, "How long does switching take for a mid-sized port?")
+    assert not re.match(ASKED_QUESTION_PATTERN, "What does it cost? How long does it take?")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from personaqa.programs.core.errors import InputError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def text_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -43,3 +47,26 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; a malformed line is an InputError naming it."""
     for line_no, line in text_lines(path):
         yield line_no, parse_json_line(path, line_no, line)
+
+
+def complete_lines(path: Path, model: type[ModelT]) -> Iterator[tuple[int, ModelT]]:
+    """(byte offset, parsed line) of an append-only JSONL log, each line validated as `model`, in file
+    order. The log's tail from the first line that is unterminated or does not parse (a write killed
+    half-way) is cut off the file once the lines before it have been read, so the next append starts on
+    a clean line. A missing file has no lines."""
+    if not path.exists():
+        return
+    offset = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                item = model.model_validate(json.loads(raw))
+            except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
+                break
+            yield offset, item
+            offset += len(raw)
+    if offset != path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(offset)

@@ -19,6 +19,7 @@ from personaqa.programs.corpus.embedding import Embedder, semantic_dedup
 from personaqa.programs.corpus.segmentation import UNSPACED
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import sentence_spans
+from personaqa.programs.recipe.checks.question_form import without_source_reference
 from personaqa.programs.recipe.text_views import language_label, numbered_passage, passage_text, persona_text
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
@@ -66,7 +67,8 @@ def askable_sentences(text: str) -> list[int]:
 
 class ClaimedSentences:
     """The sentences of each chunk some persona's interests already hold, in this run: the next persona
-    reading the chunk picks among the others while any are left. Three personas picking their three
+    reading the chunk picks among the others while at least as many are left as it may pick (else among
+    all, the others first). Three personas picking their three
     sentences from one short chunk otherwise pick the same ones, and the questions come out alike (in a
     run of the sample 8 of 31 written questions were near-duplicates of another persona's). Thread-safe;
     only this process's units are seen, and a resumed run starts empty."""
@@ -106,7 +108,9 @@ class InterestExtractor(dspy.Module):
         spans = sentence_spans(chunk.text)
         askable = askable_sentences(chunk.text)
         taken = self.claimed.taken(chunk.chunk_id) if self.claimed else set()
-        allowed = tuple(n for n in askable if n not in taken) or tuple(askable)
+        unclaimed = tuple(n for n in askable if n not in taken)
+        # fewer left than the persona may pick: every sentence is offered, the unclaimed ones kept first
+        allowed = unclaimed if len(unclaimed) >= self.max_interests else tuple(askable)
         if not allowed:
             return []
         item = pydantic.create_model("PointOfInterest", __doc__=PointOfInterest.__doc__,
@@ -122,7 +126,7 @@ class InterestExtractor(dspy.Module):
                     and all(topic.lower() != t.lower() for _, t in pairs):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
-        kept = kept[: self.max_interests]
+        kept = sorted(kept, key=lambda pair: pair[0] in taken)[: self.max_interests]  # stable: LM order within
         if self.claimed is not None:
             self.claimed.claim(chunk.chunk_id, [n for n, _ in kept])
         return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split())) for n, topic in kept]
@@ -199,4 +203,4 @@ class QuestionWriter(dspy.Module):
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),
                          interest=interest, sentence=sentence or "(any sentence of the passage)", question_type=f"{question_type}: {description}",
                          language=language_label(chunk.text))
-        return re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split()))
+        return without_source_reference(re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split())))

@@ -242,15 +242,15 @@ class SyntheticEvalProgram(dspy.Module):
         rewrite that fails a check falls back to the question as written (rejected only if that leaks
         the persona): in a sample run 2 of 19 rewrites failed, and each cost its question."""
         try:
-            styled = self.stylist(candidate.question, persona, language_label(chunk.text))
+            styled = self.stylist(candidate.question, persona, language_label(chunk.text), topic=candidate.interest)
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
         # a query of picked words may be 3 words long; a keyword query needs no question mark
-        problem = (form_problem(styled, min_words=MIN_PICKED if self.stylist.picks_words(persona) else 4,
-                                rewrite=self.stylist.keywords(persona))
+        picked = self.stylist.picks_words(persona)
+        problem = (form_problem(styled, min_words=MIN_PICKED if picked else 4, rewrite=self.stylist.keywords(persona))
                    or language_problem(styled, chunk.text)
-                   or (None if self.stylist.picks_words(persona) else unrecognised_language(styled, chunk.text))
+                   or (None if picked else unrecognised_language(styled, chunk.text))
                    or leak_problem(styled, persona, self.stylist.writing_style(persona)))
         if problem:
             # the question as written passed the form and language checks; it stands in unless it leaks

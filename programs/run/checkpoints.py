@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from personaqa.programs.core.jsonl import complete_lines
 from personaqa.programs.core.records import QuestionRecord, Rejection
 from personaqa.programs.lm.usage import Ledger
 
@@ -45,22 +45,8 @@ class CheckpointLog:
     def index(self) -> dict[tuple[str, str], tuple[int, int]]:
         """(chunk_id, persona) → (order, byte offset) of each finished unit; drops a torn tail first."""
         found: dict[tuple[str, str], tuple[int, int]] = {}
-        if not self.path.exists():
-            return found
-        offset = 0
-        with self.path.open("rb") as handle:
-            for raw in handle:
-                try:
-                    unit = UnitResult.model_validate(json.loads(raw))
-                except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
-                    break
-                if not raw.endswith(b"\n"):
-                    break
-                found[unit.key] = (unit.order, offset)  # a unit written twice: the later line wins
-                offset += len(raw)
-        if offset != self.path.stat().st_size:
-            with self.path.open("r+b") as handle:
-                handle.truncate(offset)
+        for offset, unit in complete_lines(self.path, UnitResult):
+            found[unit.key] = (unit.order, offset)  # a unit written twice: the later line wins
         return found
 
     def iter_ordered(self) -> Iterator[UnitResult]:

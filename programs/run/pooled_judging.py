@@ -26,7 +26,6 @@ Memory: the run's chunks (both indexes) and the kept questions' texts."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -34,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dspy
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from tqdm import tqdm
 
+from personaqa.programs.core.jsonl import complete_lines
 from personaqa.programs.core.records import Chunk, PooledJudgement, QuestionRecord
 from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.build import adapter_for
@@ -155,24 +155,7 @@ class PoolLog:
         self._lock = threading.Lock()
 
     def load(self) -> dict[tuple[str, str], PoolEntry]:
-        found: dict[tuple[str, str], PoolEntry] = {}
-        if not self.path.exists():
-            return found
-        offset = 0
-        with self.path.open("rb") as handle:
-            for raw in handle:
-                try:
-                    entry = PoolEntry.model_validate(json.loads(raw))
-                except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
-                    break
-                if not raw.endswith(b"\n"):
-                    break
-                found[entry.key] = entry
-                offset += len(raw)
-        if offset != self.path.stat().st_size:
-            with self.path.open("r+b") as handle:
-                handle.truncate(offset)
-        return found
+        return {entry.key: entry for _, entry in complete_lines(self.path, PoolEntry)}
 
     def append(self, entry: PoolEntry) -> None:
         line = (entry.model_dump_json() + "\n").encode()
