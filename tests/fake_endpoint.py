@@ -45,8 +45,10 @@ def instance(schema: dict[str, Any], seed: str, root: dict[str, Any] | None = No
         return instance(root.get("$defs", {}).get(ref, {}), seed, root, name)
     if "anyOf" in schema:
         return instance(schema["anyOf"][0], seed, root, name)
-    if "enum" in schema:
-        return schema["enum"][0]
+    if "enum" in schema:  # the item's index spreads list items over the choices (points of interest)
+        parts = seed.split("/")  # .../<item index>/sentence
+        index = int(parts[-2]) if name == "sentence" and len(parts) > 1 and parts[-2].isdigit() else 0
+        return schema["enum"][index % len(schema["enum"])]
     if "const" in schema:
         return schema["const"]
     kind = schema.get("type")
@@ -76,8 +78,11 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
     for name, type_hint in _FIELDS.findall(line):
         if name in _ENUMS:
             out[name] = _ENUMS[name][0]
-        elif name == "interests":  # points of interest: a sentence number and its topic
-            out[name] = [{"sentence": 1, "topic": _words(seed + name + str(i), 3)} for i in range(2)]
+        elif name == "interests":  # points of interest: askable sentences (no heading), the topic set later
+            found = _PASSAGE.findall(prompt)
+            numbers = [int(m.group(1)) for m in re.finditer(r"^\[(\d+)\] (?!#)(\S+ ){3}", found[-1] if found else "",
+                                                              re.MULTILINE)] or [1]
+            out[name] = [{"sentence": n, "topic": _words(seed + name + str(i), 3)} for i, n in enumerate(numbers[:2])]
         elif type_hint.startswith("list"):
             out[name] = [_words(seed + name + str(i), 3) for i in range(2)]
             if name == "question_types":
@@ -103,7 +108,13 @@ def quote_passage(answer: Any, prompt: str) -> Any:
     if isinstance(answer, dict):
         words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{5,}", found[-1])))
         points = answer.get("interests") or []
-        topics = [{**point, "topic": word} if isinstance(point, dict) else word
+        numbered = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", found[-1], re.MULTILINE)}
+
+        def word_of(point: dict, fallback: str) -> str:  # a topic is a word of its own sentence
+            own = re.findall(r"[^\W\d_]{5,}", numbered.get(point.get("sentence"), ""))
+            return own[0] if own else fallback
+
+        topics = [{**point, "topic": word_of(point, word)} if isinstance(point, dict) else word
                   for point, word in zip(points, words)] or points
         cited = "sentences" in answer
         first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)

@@ -98,8 +98,10 @@ def first_sentence(passage: str) -> str:
 
 
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
+    from personaqa.programs.recipe.generation import grounded
+
     """Scripted interests as the interests call answers them: a topic string cites the first sentence the
-    request allows that mentions it, else the first allowed one no earlier topic cites (else the first
+    request allows that mentions it (`generation.grounded`), else the first allowed one no earlier topic cites (else the first
     allowed); a dict is sent as it is."""
     item = schema["properties"]["interests"]["items"]
     if "$ref" in item:
@@ -114,7 +116,7 @@ def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> l
             points.append(topic)
             continue
         used = {p["sentence"] for p in points}
-        mentions = [n for n in allowed if topic.lower() in lines.get(n, "")]
+        mentions = [n for n in allowed if grounded(topic, lines.get(n, ""))]
         free = [n for n in allowed if n not in used] or allowed
         points.append({"sentence": (mentions or free)[0], "topic": topic})
     return points

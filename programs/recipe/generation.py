@@ -118,11 +118,13 @@ class InterestExtractor(dspy.Module):
         signature = self.extract.signature.with_updated_fields("interests", type_=list[item])
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
                          language=language_label(chunk.text), signature=signature)
-        passage = passage_text(chunk)
+        # a topic must be about its own sentence: offered only unclaimed sentences, the model still named
+        # the topics of claimed ones ("Error code E2" with the sentence on HEPA filters)
+        sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
         for point in result.interests:
             number, topic = int(point.sentence), " ".join(str(point.topic).split()).strip(" .,;:-")
-            if number in allowed and topic and grounded(topic, passage) \
+            if number in sentences and topic and grounded(topic, sentences[number]) \
                     and all(topic.lower() != t.lower() for _, t in pairs):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
