@@ -546,6 +546,7 @@ def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
     sent = [t.inputs["sentence"] for t in engine.texts("question")]
     assert sent == ["The break fee is 40 million euros.", "The review ends on 30 June 2026."]
     assert "\n[1] The break fee" in engine.texts("interests")[0].inputs["passage"]  # numbered sentences
+    assert engine.schema("interests")["properties"]["interests"]["maxItems"] == 3 + 1  # max_interests + 1
 
 
 def test_a_heading_or_fragment_is_not_offered_as_a_point_of_interest():

@@ -115,7 +115,10 @@ class InterestExtractor(dspy.Module):
             return []
         item = pydantic.create_model("PointOfInterest", __doc__=PointOfInterest.__doc__,
                                      sentence=(Literal[allowed], ...), topic=(ShortText, ...))  # type: ignore[valid-type]
-        signature = self.extract.signature.with_updated_fields("interests", type_=list[item])
+        # one pick more than kept, for one lost to the checks below: each pick is ~15 tokens of JSON, decoded
+        # at ~80 ms a token under the grammar (5 picks of which 3 were kept cost ~6 s a unit)
+        picks = Annotated[list[item], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
+        signature = self.extract.signature.with_updated_fields("interests", type_=picks)
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
                          language=language_label(chunk.text), signature=signature)
         # a topic must be about its own sentence: offered only unclaimed sentences, the model still named
