@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import dspy
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from personaqa.signatures.types import SentenceNumber, ShortText
 
 
 class PointOfInterest(BaseModel):
-    """One point of interest: the sentence that holds it, then what it is about. Each call narrows
-    `sentence` to the numbers the persona may still pick (generation.InterestExtractor)."""
+    """One point of interest: the sentence that holds it, then what it is about, in words of that
+    sentence. Each call narrows `sentence` to the numbers the persona may still pick and `topic` to
+    the words of the chosen sentence (generation.point_schema)."""
 
     sentence: SentenceNumber
-    topic: ShortText
+    topic: list[ShortText] = Field(min_length=1, max_length=4)
 
 
 class ExtractInterests(dspy.Signature):
     """Which sentences of the passage say something this persona would want to ask about? List
-    them, most interesting to this persona first, each with its topic in 1 to 5 words naming what
-    the sentence is about. Pick sentences with facts, figures, rules or events, not headings."""
+    them, most interesting to this persona first, each with its topic: 1 to 4 words of that sentence
+    naming what it is about. Pick sentences with facts, figures, rules or events."""
 
     passage: str = dspy.InputField(desc="the text the questions must be answerable from, as numbered sentences")
     persona: str = dspy.InputField(desc="who is reading: name and description")
-    language: str = dspy.InputField(desc="the language to write the topics in")
     interests: list[PointOfInterest] = dspy.OutputField(desc="1 to 5 sentences, each with its topic", max_length=5)

@@ -98,16 +98,21 @@ def first_sentence(passage: str) -> str:
 
 
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
+    """Scripted interests as the interests call answers them. A topic string cites the first sentence the
+    request allows that mentions it (`generation.grounded`), else the first allowed one no earlier topic
+    cites (else the first allowed), and is sent as the words of that sentence it holds (the schema allows
+    only those; its first allowed word if none); a dict is sent as it is."""
     from personaqa.programs.recipe.generation import grounded
 
-    """Scripted interests as the interests call answers them: a topic string cites the first sentence the
-    request allows that mentions it (`generation.grounded`), else the first allowed one no earlier topic cites (else the first
-    allowed); a dict is sent as it is."""
-    item = schema["properties"]["interests"]["items"]
-    if "$ref" in item:
-        item = schema["$defs"][item["$ref"].rsplit("/", 1)[-1]]
-    sentence = item["properties"]["sentence"]
-    allowed = list(sentence["enum"]) if "enum" in sentence else [sentence.get("const", 1)]
+    items = schema["properties"]["interests"]["items"]
+    refs = [alt["$ref"] for alt in items.get("anyOf", [items])]
+    offered: dict[int, list[str]] = {}
+    for ref in refs:
+        point = schema["$defs"][ref.rsplit("/", 1)[-1]]["properties"]
+        sentence, words = point["sentence"], point["topic"]["items"]
+        number = sentence["enum"][0] if "enum" in sentence else sentence.get("const", 1)  # bare signature: any
+        offered[number] = list(words["enum"]) if "enum" in words else [words["const"]] if "const" in words else []
+    allowed = list(offered)
     lines = {int(m.group(1)): m.group(2).lower()
              for m in re.finditer(r"^\[(\d+)\] (.*)$", text.inputs.get("passage", ""), re.MULTILINE)}
     points: list[dict] = []
@@ -118,7 +123,11 @@ def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> l
         used = {p["sentence"] for p in points}
         mentions = [n for n in allowed if grounded(topic, lines.get(n, ""))]
         free = [n for n in allowed if n not in used] or allowed
-        points.append({"sentence": (mentions or free)[0], "topic": topic})
+        number = (mentions or free)[0]
+        asked = topic.lower().split()
+        words = ([w for w in offered[number] if w.lower() in asked] or offered[number][:1]) if offered[number] \
+            else topic.split()
+        points.append({"sentence": number, "topic": words})
     return points
 
 

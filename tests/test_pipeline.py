@@ -14,7 +14,7 @@ from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.recipe.pipeline import question_id
 
 CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
-              text="The break fee is 40 million euros. The review ends on 30 June 2026. Together the two ports "
+              text="The break fee is 40 million euros. The review deadline is 30 June 2026. Together the two ports "
                    "hold a market share of 41%; their weather policy is unchanged.", start=0)
 CHUNKS = [CHUNK] + [
     Chunk(chunk_id=f"merger#c{i}", doc_id="merger", title="Harbor merger",
@@ -67,8 +67,8 @@ def test_near_identical_interests_are_merged(minilm):
         "break fee", "review deadline"]
 
 
-def test_interests_are_cleaned_and_capped(bow):
-    engine = engine_for([" break   fee. ", "review deadline", "Break fee", "market share", "weather policy"])
+def test_interests_are_capped_and_repeats_dropped(bow):
+    engine = engine_for(["break fee", "review deadline", "Break fee", "market share", "weather policy"])
     out = run_program(build_program(bow, max_interests=3), engine, CHUNK, LAWYER)
     assert out.interests == ["break fee", "review deadline", "market share"]
 
@@ -534,9 +534,20 @@ def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judge
 
 
 def _allowed_sentences(engine: ScriptedEngine) -> list[int]:
+    """The sentence numbers the last interests call offered (one anyOf alternative each)."""
     schema = engine.schema("interests")
-    sentence = schema["$defs"]["PointOfInterest"]["properties"]["sentence"]
-    return sentence["enum"] if "enum" in sentence else [sentence["const"]]
+    return sorted(point["properties"]["sentence"]["const"] for point in schema["$defs"].values())
+
+
+def test_a_topic_is_words_of_its_own_sentence_by_grammar(bow):
+    """Each offered sentence is one alternative of the schema: its number, and topic words from its own
+    words only, so a topic cannot name something its sentence does not say."""
+    engine = engine_for(["break fee"])
+    run_program(build_program(bow), engine, CHUNK, LAWYER)
+    schema = engine.schema("interests")
+    points = {p["properties"]["sentence"]["const"]: p["properties"]["topic"] for p in schema["$defs"].values()}
+    assert set(points[1]["items"]["enum"]) == {"The", "break", "fee", "is", "40", "million", "euros"}
+    assert points[1]["maxItems"] == 4 and len(schema["properties"]["interests"]["items"]["anyOf"]) == 3
 
 
 def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
@@ -544,7 +555,7 @@ def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.interests == ["break fee", "review deadline"]
     sent = [t.inputs["sentence"] for t in engine.texts("question")]
-    assert sent == ["The break fee is 40 million euros.", "The review ends on 30 June 2026."]
+    assert sent == ["The break fee is 40 million euros.", "The review deadline is 30 June 2026."]
     assert "\n[1] The break fee" in engine.texts("interests")[0].inputs["passage"]  # numbered sentences
     assert engine.schema("interests")["properties"]["interests"]["maxItems"] == 3 + 1  # max_interests + 1
 
@@ -578,5 +589,5 @@ def test_the_next_persona_picks_among_the_sentences_no_other_persona_holds(bow):
     lawyer, parent = offered_and_asked(1)
     assert lawyer == ([1, 2, 3], ["The break fe"]) and parent[0] == [2, 3]
     lawyer, parent = offered_and_asked(2)  # one sentence left for two picks: all offered, the free one first
-    assert lawyer == ([1, 2, 3], ["The break fe", "The review e"])
+    assert lawyer == ([1, 2, 3], ["The break fe", "The review d"])
     assert parent[0] == [1, 2, 3] and parent[1][0] == "Together the"

@@ -44,7 +44,7 @@ def test_ragas_rows(tmp_path):
     assert rows[0] | {"user_input": "", "reference": "", "reference_contexts": []} == {
         "user_input": "", "reference": "", "reference_contexts": [], "question_id": "q-1", "persona": "lawyer",
         "question_type": "extractive", "complexity": "single", "chunk_ids": ["merger#c0"],
-        "duplicate_chunk_ids": ["copy#c0"]}
+        "duplicate_chunk_ids": ["copy#c0"], "categories": {}}
 
 
 def test_mlflow_eval_rows(tmp_path):

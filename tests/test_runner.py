@@ -61,10 +61,10 @@ def docs(tmp_path) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "merger.md").write_text(
-        "# Harbor merger\n\nThe break fee is 40 million euros. The review ends on 30 June 2026. The market "
+        "# Harbor merger\n\nThe break fee is 40 million euros. The review deadline is 30 June 2026. The market "
         "share of the merged ports and their weather policy are in annex B.\n", encoding="utf-8")
-    (folder / "policy.txt").write_text("Staff may work from home two days a week. The policy sets no break fee, "
-                                       "market share or weather rules.\n", encoding="utf-8")
+    (folder / "policy.txt").write_text("Staff may work from home two days a week. No break fee, "
+                                       "market share or weather policy applies.\n", encoding="utf-8")
     return folder
 
 
@@ -460,6 +460,8 @@ def both_documents(text) -> str:
     if text.inputs.get("interest") in QUESTIONS:
         return written(text)
     voice = "stated formally for counsel review" if "formal" in text.inputs["persona"] else "quick one tonight pls"
+    if "interest" in text.inputs:  # a single-chunk question on another topic (a word of its sentence)
+        return f"What does {text.inputs['interest']} cover in the filing, {voice}?"
     return f"When must the authority rule on the merger under review, {voice}?"
 
 

@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
 import dspy
 import pydantic
@@ -20,10 +20,10 @@ from personaqa.programs.corpus.segmentation import UNSPACED
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import sentence_spans
 from personaqa.programs.recipe.checks.question_form import without_source_reference
+from personaqa.programs.recipe.styling import question_words
 from personaqa.programs.recipe.text_views import language_label, numbered_passage, passage_text, persona_text
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
-from personaqa.signatures.types import ShortText
 
 
 def grounded(interest: str, passage: str) -> bool:
@@ -86,6 +86,32 @@ class ClaimedSentences:
             self._taken.setdefault(chunk_id, set()).update(numbers)
 
 
+MAX_TOPIC_WORDS = 4  # the 1.5B model repeats a word to fill what it may: "help", "help", ...
+MAX_OFFERED_WORDS = 60  # per sentence: the grammar stays small
+
+
+def sentence_words(sentence: str) -> tuple[tuple[str, ...], str]:
+    """The distinct words of `sentence` a topic may use, in order (at most MAX_OFFERED_WORDS), and the
+    string that joins them ("" for scripts written without spaces). No word with a straight double quote
+    or backslash: llama.cpp's grammar emits them raw inside the JSON string (signatures/types.py)."""
+    tokens, joiner = question_words(sentence)
+    usable = [t for t in dict.fromkeys(tokens) if '"' not in t and "\\" not in t]
+    return tuple(usable[:MAX_OFFERED_WORDS]), joiner
+
+
+def point_schema(offered: Mapping[int, tuple[tuple[str, ...], str]]) -> Any:
+    """The type of one point of interest: a sentence number and 1 to MAX_TOPIC_WORDS words of that very
+    sentence as its topic (one alternative per offered sentence, a JSON-schema anyOf the grammar enforces)."""
+    alternatives = [
+        pydantic.create_model(f"PointOfInterest{n}", __doc__=PointOfInterest.__doc__,
+                              sentence=(Literal[n], ...),  # type: ignore[valid-type]
+                              topic=(Annotated[list[Literal[words]], pydantic.Field(  # type: ignore[valid-type]
+                                  min_length=1, max_length=MAX_TOPIC_WORDS)], ...))
+        for n, (words, _) in offered.items() if words
+    ]
+    return alternatives[0] if len(alternatives) == 1 else Union[tuple(alternatives)]  # type: ignore[return-value]
+
+
 class InterestExtractor(dspy.Module):
     """Points of interest of one persona in one chunk: sentences of the chunk it would ask about, each with
     its topic; semantically deduplicated by topic.
@@ -113,22 +139,21 @@ class InterestExtractor(dspy.Module):
         allowed = unclaimed if len(unclaimed) >= self.max_interests else tuple(askable)
         if not allowed:
             return []
-        item = pydantic.create_model("PointOfInterest", __doc__=PointOfInterest.__doc__,
-                                     sentence=(Literal[allowed], ...), topic=(ShortText, ...))  # type: ignore[valid-type]
-        # one pick more than kept, for one lost to the checks below: each pick is ~15 tokens of JSON, decoded
+        sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
+        offered = {n: sentence_words(sentences[n]) for n in allowed}
+        # one pick more than kept, for one lost to the checks below: each pick is ~20 tokens of JSON, decoded
         # at ~80 ms a token under the grammar (5 picks of which 3 were kept cost ~6 s a unit)
-        picks = Annotated[list[item], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
+        picks = Annotated[list[point_schema(offered)], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
         signature = self.extract.signature.with_updated_fields("interests", type_=picks)
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
-                         language=language_label(chunk.text), signature=signature)
-        # a topic must be about its own sentence: offered only unclaimed sentences, the model still named
-        # the topics of claimed ones ("Error code E2" with the sentence on HEPA filters)
-        sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
+                         signature=signature)
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
         for point in result.interests:
-            number, topic = int(point.sentence), " ".join(str(point.topic).split()).strip(" .,;:-")
-            if number in sentences and topic and grounded(topic, sentences[number]) \
-                    and all(topic.lower() != t.lower() for _, t in pairs):
+            number = int(point.sentence)
+            chosen = set(point.topic)
+            words, joiner = offered.get(number, ((), " "))
+            topic = joiner.join(word for word in words if word in chosen)  # in the sentence's order
+            if topic and grounded(topic, sentences[number]) and all(topic.lower() != t.lower() for _, t in pairs):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
         kept = sorted(kept, key=lambda pair: pair[0] in taken)[: self.max_interests]  # stable: LM order within
