@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import dspy
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from personaqa.signatures.types import SentenceNumber, ShortText
 
 
 class PointOfInterest(BaseModel):
-    """One point of interest: the sentence that holds it, then what it is about, in words of that
+    """One point of interest: the sentence that holds it, then what it is about, a phrase of that
     sentence. Each call narrows `sentence` to the numbers the persona may still pick and `topic` to
-    the words of the chosen sentence (generation.point_schema)."""
+    the phrases of the chosen sentence (generation.point_schema)."""
 
     sentence: SentenceNumber
-    topic: list[ShortText] = Field(min_length=1, max_length=4)
+    topic: ShortText
 
 
 class ExtractInterests(dspy.Signature):
     """Which sentences of the passage say something this persona would want to ask about? List
-    them, most interesting to this persona first, each with its topic: 1 to 4 words of that sentence
-    naming what it is about. Pick sentences with facts, figures, rules or events."""
+    them, most interesting to this persona first, each with its topic: a phrase of 1 to 4 words of that
+    sentence naming what it is about. Pick sentences with facts, figures, rules or events."""
 
     passage: str = dspy.InputField(desc="the text the questions must be answerable from, as numbered sentences")
     persona: str = dspy.InputField(desc="who is reading: name and description")

@@ -84,7 +84,7 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
             found = _PASSAGE.findall(prompt)
             numbers = [int(m.group(1)) for m in re.finditer(r"^\[(\d+)\] (?!#)(\S+ ){3}", found[-1] if found else "",
                                                               re.MULTILINE)] or [1]
-            out[name] = [{"sentence": n, "topic": [_words(seed + name + str(i), 1)]} for i, n in enumerate(numbers[:2])]
+            out[name] = [{"sentence": n, "topic": _words(seed + name + str(i), 1)} for i, n in enumerate(numbers[:2])]
         elif type_hint.startswith("list"):
             out[name] = [_words(seed + name + str(i), 3) for i in range(2)]
             if name == "question_types":
@@ -116,8 +116,7 @@ def quote_passage(answer: Any, prompt: str) -> Any:
             own = re.findall(r"[^\W\d_]{5,}", numbered.get(point.get("sentence"), ""))
             return own[0] if own else fallback
 
-        topics = [{**point, "topic": [word_of(point, word)] if isinstance(point.get("topic"), list)
-                   else word_of(point, word)} if isinstance(point, dict) else word
+        topics = [{**point, "topic": word_of(point, word)} if isinstance(point, dict) else word
                   for point, word in zip(points, words)] or points
         cited = "sentences" in answer
         first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)

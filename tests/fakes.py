@@ -100,8 +100,9 @@ def first_sentence(passage: str) -> str:
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
     """Scripted interests as the interests call answers them. A topic string cites the first sentence the
     request allows that mentions it (`generation.grounded`), else the first allowed one no earlier topic
-    cites (else the first allowed), and is sent as the words of that sentence it holds (the schema allows
-    only those; its first allowed word if none); a dict is sent as it is."""
+    cites (else the first allowed), and is sent as that sentence's phrase equal to it, else the longest
+    phrase it holds, else the sentence's first phrase (the schema allows only those); a dict is sent as
+    it is."""
     from personaqa.programs.recipe.generation import grounded
 
     items = schema["properties"]["interests"]["items"]
@@ -109,9 +110,9 @@ def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> l
     offered: dict[int, list[str]] = {}
     for ref in refs:
         point = schema["$defs"][ref.rsplit("/", 1)[-1]]["properties"]
-        sentence, words = point["sentence"], point["topic"]["items"]
+        sentence, topic = point["sentence"], point["topic"]
         number = sentence["enum"][0] if "enum" in sentence else sentence.get("const", 1)  # bare signature: any
-        offered[number] = list(words["enum"]) if "enum" in words else [words["const"]] if "const" in words else []
+        offered[number] = list(topic["enum"]) if "enum" in topic else [topic["const"]] if "const" in topic else []
     allowed = list(offered)
     lines = {int(m.group(1)): m.group(2).lower()
              for m in re.finditer(r"^\[(\d+)\] (.*)$", text.inputs.get("passage", ""), re.MULTILINE)}
@@ -124,10 +125,10 @@ def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> l
         mentions = [n for n in allowed if grounded(topic, lines.get(n, ""))]
         free = [n for n in allowed if n not in used] or allowed
         number = (mentions or free)[0]
-        asked = topic.lower().split()
-        words = ([w for w in offered[number] if w.lower() in asked] or offered[number][:1]) if offered[number] \
-            else topic.split()
-        points.append({"sentence": number, "topic": words})
+        phrases = offered[number]
+        same = [p for p in phrases if p.lower() == topic.lower()]
+        inside = sorted((p for p in phrases if p.lower() in topic.lower()), key=len, reverse=True)
+        points.append({"sentence": number, "topic": (same or inside or phrases or [topic])[0]})
     return points
 
 

@@ -36,7 +36,7 @@ def test_categories_are_drawn_in_their_target_proportions_and_repeatably():
 
 def test_the_writer_is_told_the_drawn_categories_and_the_record_carries_them():
     asked = {"HEPA filter": "How often is the HEPA filter of the AeroFlow 300 replaced?",
-             "fan speeds": "How many speeds does the AeroFlow 300 fan have?"}
+             "three speeds": "How many speeds does the AeroFlow 300 fan have?"}
     engine = ScriptedEngine({"interests": list(asked), "question": lambda t: asked[t.inputs["interest"]]})
     out = run_program(build_program(BagOfWordsEmbedder(), max_interests=2, categorisations=PREMISE), engine,
                       CHUNK, PARENT)

@@ -46,6 +46,7 @@ class Interest:
 
     topic: str
     sentence: str = ""
+    number: int = 0  # the sentence's 1-based number in the chunk (0: given by hand)
 
 
 MIN_SENTENCE_WORDS = 4
@@ -59,8 +60,10 @@ def askable_sentences(text: str) -> list[int]:
     askable = []
     for number, (start, end) in enumerate(spans, 1):
         sentence = text[start:end].strip()
+        if sentence.startswith("#"):  # a heading, or a heading the segmenter joined to the next sentence
+            sentence = sentence.split("\n", 1)[1].strip() if "\n" in sentence else ""
         long_enough = len(sentence) >= 8 if UNSPACED.search(sentence) else len(sentence.split()) >= MIN_SENTENCE_WORDS
-        if long_enough and not sentence.startswith("#"):
+        if long_enough:
             askable.append(number)
     return askable or list(range(1, len(spans) + 1))
 
@@ -86,29 +89,46 @@ class ClaimedSentences:
             self._taken.setdefault(chunk_id, set()).update(numbers)
 
 
-MAX_TOPIC_WORDS = 4  # the 1.5B model repeats a word to fill what it may: "help", "help", ...
-MAX_OFFERED_WORDS = 60  # per sentence: the grammar stays small
+MAX_TOPIC_WORDS = 4
+MAX_PHRASES = 150  # per sentence: the grammar stays small
+# A topic neither starts nor ends with one of these: "the reset reminder", not "the deal will" (English only).
+EDGE_WORDS = frozenset("a an the of in on at to for from by with and or but is are was were be been will would "
+                       "can could should may must has have had do does did it its this that these those as than "
+                       "which who whom whose when where what how if not no so such their there they into onto about "
+                       "over after before between per each all any some also only very called".split())
 
 
-def sentence_words(sentence: str) -> tuple[tuple[str, ...], str]:
-    """The distinct words of `sentence` a topic may use, in order (at most MAX_OFFERED_WORDS), and the
-    string that joins them ("" for scripts written without spaces). No word with a straight double quote
-    or backslash: llama.cpp's grammar emits them raw inside the JSON string (signatures/types.py)."""
+def sentence_phrases(sentence: str) -> tuple[str, ...]:
+    """The topics a point of interest in `sentence` may have: its runs of 1 to MAX_TOPIC_WORDS consecutive
+    words that neither start nor end with a function word (EDGE_WORDS), each once, in order, at most
+    MAX_PHRASES. Chosen from the words in the order of the sentence, the 1.5B model's topics were not
+    phrases ("the deal will cut", "the filter when light"), and a "long and detailed" question opens
+    with its topic. No phrase with a straight double quote or backslash: llama.cpp's grammar emits them
+    raw inside the JSON string (signatures/types.py)."""
     tokens, joiner = question_words(sentence)
-    usable = [t for t in dict.fromkeys(tokens) if '"' not in t and "\\" not in t]
-    return tuple(usable[:MAX_OFFERED_WORDS]), joiner
+    phrases: dict[str, None] = {}
+    for size in range(1, MAX_TOPIC_WORDS + 1):
+        for start in range(len(tokens) - size + 1):
+            run = tokens[start:start + size]
+            if run[0].lower() in EDGE_WORDS or run[-1].lower() in EDGE_WORDS:
+                continue
+            phrase = joiner.join(run)
+            if '"' not in phrase and "\\" not in phrase:
+                phrases.setdefault(phrase)
+    return tuple(phrases)[:MAX_PHRASES]
 
 
-def point_schema(offered: Mapping[int, tuple[tuple[str, ...], str]]) -> Any:
-    """The type of one point of interest: a sentence number and 1 to MAX_TOPIC_WORDS words of that very
-    sentence as its topic (one alternative per offered sentence, a JSON-schema anyOf the grammar enforces)."""
+def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:
+    """The type of one point of interest: a sentence number and, as its topic, a phrase of that very
+    sentence (`sentence_phrases`): one alternative per offered sentence, a JSON-schema anyOf the grammar
+    enforces."""
     alternatives = [
         pydantic.create_model(f"PointOfInterest{n}", __doc__=PointOfInterest.__doc__,
-                              sentence=(Literal[n], ...),  # type: ignore[valid-type]
-                              topic=(Annotated[list[Literal[words]], pydantic.Field(  # type: ignore[valid-type]
-                                  min_length=1, max_length=MAX_TOPIC_WORDS)], ...))
-        for n, (words, _) in offered.items() if words
+                              sentence=(Literal[n], ...), topic=(Literal[phrases], ...))  # type: ignore[valid-type]
+        for n, phrases in offered.items() if phrases
     ]
+    if not alternatives:
+        return None
     return alternatives[0] if len(alternatives) == 1 else Union[tuple(alternatives)]  # type: ignore[return-value]
 
 
@@ -140,26 +160,27 @@ class InterestExtractor(dspy.Module):
         if not allowed:
             return []
         sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
-        offered = {n: sentence_words(sentences[n]) for n in allowed}
+        offered = {n: sentence_phrases(sentences[n]) for n in allowed}
+        point = point_schema(offered)
+        if point is None:
+            return []
         # one pick more than kept, for one lost to the checks below: each pick is ~20 tokens of JSON, decoded
         # at ~80 ms a token under the grammar (5 picks of which 3 were kept cost ~6 s a unit)
-        picks = Annotated[list[point_schema(offered)], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
+        picks = Annotated[list[point], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
         signature = self.extract.signature.with_updated_fields("interests", type_=picks)
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
                          signature=signature)
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
-        for point in result.interests:
-            number = int(point.sentence)
-            chosen = set(point.topic)
-            words, joiner = offered.get(number, ((), " "))
-            topic = joiner.join(word for word in words if word in chosen)  # in the sentence's order
-            if topic and grounded(topic, sentences[number]) and all(topic.lower() != t.lower() for _, t in pairs):
+        for picked in result.interests:
+            number, topic = int(picked.sentence), str(picked.topic)
+            if topic in offered.get(number, ()) and grounded(topic, sentences[number]) \
+                    and all(topic.lower() != t.lower() for _, t in pairs):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
         kept = sorted(kept, key=lambda pair: pair[0] in taken)[: self.max_interests]  # stable: LM order within
         if self.claimed is not None:
             self.claimed.claim(chunk.chunk_id, [n for n, _ in kept])
-        return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split())) for n, topic in kept]
+        return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split()), n) for n, topic in kept]
 
 
 # Target proportions of the built-in types when sampled (DataMorgana-style categorisation, Filice et al.

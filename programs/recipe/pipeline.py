@@ -119,7 +119,7 @@ class SyntheticEvalProgram(dspy.Module):
             else:
                 records = self._filter(unique, chunk, persona, rejections)
         return dspy.Prediction(records=records, rejections=rejections, interests=[i.topic for i in chosen],
-                               usage=ledger)
+                               claimed_sentences=sorted({i.number for i in chosen if i.number}), usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""

@@ -102,6 +102,7 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
                 runner = UnitRunner(job.config, job.program_path, job.workers)
         if runner is not None:
+            runner.resume_from(checkpoints.iter_ordered())
             LocalExecutor(runner, job.workers).run(pending_units(job, frozenset(done), groups, chunks), record)
     finally:
         for bar in bars.values():

@@ -4,6 +4,7 @@ checkpointable UnitResult. Every executor (local threads, Ray workers) runs unit
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import dspy
@@ -30,7 +31,8 @@ class UnitRunner:
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
         self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
-        self.program.share_claimed_sentences(ClaimedSentences())
+        self.claimed = ClaimedSentences()
+        self.program.share_claimed_sentences(self.claimed)
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 
@@ -44,7 +46,14 @@ class UnitRunner:
                 out = self.program(chunk=source, persona=persona)
                 key, members = source.chunk_id, []
         return UnitResult(order=order, chunk_id=key, persona=persona.name, group_chunk_ids=members,
-                          interests=out.interests, records=out.records, rejections=out.rejections, usage=out.usage)
+                          interests=out.interests, claimed_sentences=out.get("claimed_sentences") or [],
+                          records=out.records, rejections=out.rejections, usage=out.usage)
+
+    def resume_from(self, finished: Iterable[UnitResult]) -> None:
+        """Claim the sentences finished units' interests hold, so the units still to run are offered the
+        same sentences as in an uninterrupted run (their prompts, and so their questions, are the same)."""
+        for unit in finished:
+            self.claimed.claim(unit.chunk_id, unit.claimed_sentences)
 
 
 def _rotate(items: list[str], by: int) -> list[str]:
