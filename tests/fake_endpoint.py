@@ -50,6 +50,8 @@ def instance(schema: dict[str, Any], seed: str, root: dict[str, Any] | None = No
     if "enum" in schema:  # the item's index spreads list items over the choices (points of interest)
         parts = seed.split("/")  # .../<item index>/sentence
         index = int(parts[-2]) if name == "sentence" and len(parts) > 1 and parts[-2].isdigit() else 0
+        if name == "topic":  # a topic names something: its first choice with a word of 4+ letters
+            return next((v for v in schema["enum"] if re.search(r"[^\W\d_]{4,}", str(v))), schema["enum"][0])
         return schema["enum"][index % len(schema["enum"])]
     if "const" in schema:
         return schema["const"]
@@ -99,7 +101,7 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
 _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.DOTALL)
 
 
-def quote_passage(answer: Any, prompt: str) -> Any:
+def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
     """A relevance answer (at any depth) cites sentence 1 of a numbered passage and answers with its first
     words, as a judge would, and `interests` are words of the passage (personaqa drops interests the
     passage does not mention)."""
@@ -112,18 +114,20 @@ def quote_passage(answer: Any, prompt: str) -> Any:
         points = answer.get("interests") or []
         numbered = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", found[-1], re.MULTILINE)}
 
-        def word_of(point: dict, fallback: str) -> str:  # a topic is a word of its own sentence
-            own = re.findall(r"[^\W\d_]{5,}", numbered.get(point.get("sentence"), ""))
+        def word_of(point: dict, fallback: str) -> str:  # a topic is a phrase of its own sentence
+            from personaqa.programs.recipe.generation import sentence_phrases
+
+            own = [p for p in sentence_phrases(numbered.get(point.get("sentence"), "")) if re.fullmatch(r"[^\W\d_]{5,}", p)]
             return own[0] if own else fallback
 
-        topics = [{**point, "topic": word_of(point, word)} if isinstance(point, dict) else word
-                  for point, word in zip(points, words)] or points
+        topics = [{**point, "topic": point["topic"] if schema_made else word_of(point, word)}
+                  if isinstance(point, dict) else word for point, word in zip(points, words)] or points
         cited = "sentences" in answer
         first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)
         return {k: [1] if k == "sentences" else " ".join(first.split()[:4]) if (cited and k == "answer")
-                else topics if k == "interests" else quote_passage(v, prompt) for k, v in answer.items()}
+                else topics if k == "interests" else quote_passage(v, prompt, schema_made) for k, v in answer.items()}
     if isinstance(answer, list):
-        return [quote_passage(item, prompt) for item in answer]
+        return [quote_passage(item, prompt, schema_made) for item in answer]
     return answer
 
 
@@ -213,7 +217,7 @@ class FakeEndpoint:
         seed = hashlib.sha256(prompt.encode()).hexdigest()
         schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
         content = json.dumps(quote_passage(instance(schema, seed) if schema else answer_without_schema(prompt, seed),
-                                           prompt))
+                                           prompt, schema_made=bool(schema)))
         finish = "stop"
         if call in f.truncated:
             content, finish = content[: len(content) // 2], "length"

@@ -566,26 +566,23 @@ def test_a_heading_or_fragment_is_not_offered_as_a_point_of_interest():
     assert askable_sentences("# X widget\nThe X widget ships in March 2026.") == [1]  # heading joined to it
 
 
-def test_the_next_persona_picks_among_the_sentences_no_other_persona_holds(bow):
-    """The second persona on a chunk is offered only the sentences the first left, while at least as many
-    are left as it may pick; else every sentence, and its picks of unclaimed ones come first."""
-    from personaqa.programs.recipe.generation import ClaimedSentences
+def test_each_persona_is_offered_its_own_share_of_the_sentences():
+    """Sentences are dealt to personas by position (every P-th askable one), when that leaves a persona
+    enough to pick from; else all, its own first. Fixed by position: the same with any worker count."""
+    from personaqa.programs.recipe.generation import offered_sentences
 
-    def offered_and_asked(max_interests: int) -> list[tuple[list[int], list[str]]]:
-        engine = engine_for(["break fee", "review deadline", "market share"])
-        program = build_program(bow, max_interests=max_interests)
-        program.share_claimed_sentences(ClaimedSentences())
-        seen = []
-        with lm_context(make_lm(engine)):
-            for persona in (LAWYER, PARENT):
-                before = len(engine.texts("question"))
-                program(chunk=CHUNK, persona=persona)
-                seen.append((_allowed_sentences(engine),
-                             [t.inputs["sentence"][:12] for t in engine.texts("question")[before:]]))
-        return seen
+    askable = [2, 3, 4, 5, 6, 7, 8]
+    assert [offered_sentences(askable, (i, 3), 2) for i in range(3)] == [(2, 5, 8), (3, 6), (4, 7)]
+    assert offered_sentences(askable, (1, 3), 3) == (3, 6, 2, 4, 5, 7, 8)  # too few of its own
+    assert offered_sentences(askable, None, 3) == tuple(askable)
 
-    lawyer, parent = offered_and_asked(1)
-    assert lawyer == ([1, 2, 3], ["The break fe"]) and parent[0] == [2, 3]
-    lawyer, parent = offered_and_asked(2)  # one sentence left for two picks: all offered, the free one first
-    assert lawyer == ([1, 2, 3], ["The break fe", "The review d"])
-    assert parent[0] == [1, 2, 3] and parent[1][0] == "Together the"
+
+def test_the_persona_slot_reaches_the_interests_schema(bow):
+    engine = engine_for(["break fee", "review deadline", "market share"])
+    program = build_program(bow, max_interests=1)
+    offered = []
+    with lm_context(make_lm(engine)):
+        for position in range(3):
+            program(chunk=CHUNK, persona=LAWYER, persona_slot=(position, 3))
+            offered.append(_allowed_sentences(engine))
+    assert offered == [[1], [2], [3]]

@@ -207,7 +207,7 @@ def test_workers_cap_calls_in_flight_and_fan_out_within_a_unit(tmp_path, engines
     never more than --workers calls at once; the files equal those of a one-worker run."""
     folder = tmp_path / "one"
     folder.mkdir()
-    (folder / "merger.md").write_text("The break fee is 40 million euros; the review ends in June. Market share "
+    (folder / "merger.md").write_text("The break fee is 40 million euros; the review deadline is in June. Market share "
                                       "and weather policy are unchanged.\n")
     outputs = []
     for n in (1, workers):

@@ -68,25 +68,20 @@ def askable_sentences(text: str) -> list[int]:
     return askable or list(range(1, len(spans) + 1))
 
 
-class ClaimedSentences:
-    """The sentences of each chunk some persona's interests already hold, in this run: the next persona
-    reading the chunk picks among the others while at least as many are left as it may pick (else among
-    all, the others first). Three personas picking their three
-    sentences from one short chunk otherwise pick the same ones, and the questions come out alike (in a
-    run of the sample 8 of 31 written questions were near-duplicates of another persona's). Thread-safe;
-    only this process's units are seen, and a resumed run starts empty."""
-
-    def __init__(self) -> None:
-        self._taken: dict[str, set[int]] = {}
-        self._lock = threading.Lock()
-
-    def taken(self, chunk_id: str) -> set[int]:
-        with self._lock:
-            return set(self._taken.get(chunk_id, ()))
-
-    def claim(self, chunk_id: str, numbers: Sequence[int]) -> None:
-        with self._lock:
-            self._taken.setdefault(chunk_id, set()).update(numbers)
+def offered_sentences(askable: Sequence[int], slot: tuple[int, int] | None, most: int) -> tuple[int, ...]:
+    """The sentence numbers a persona may pick from: with `slot` = (this persona's position, number of
+    personas), every P-th askable sentence starting at its position, when that leaves at least `most`;
+    else every askable one, its own first. Three personas picking freely from one short chunk pick the
+    same sentences and write one question three times (8 of 31 written questions of a sample run were
+    near-duplicates of another persona's). Fixed by position, not by what other units picked, so a run
+    gives the same questions with any number of workers and when resumed."""
+    if slot is None:
+        return tuple(askable)
+    position, count = slot
+    own = tuple(n for k, n in enumerate(askable) if k % count == position % count)
+    if len(own) >= most:
+        return own
+    return own + tuple(n for n in askable if n not in own)
 
 
 MAX_TOPIC_WORDS = 4
@@ -136,8 +131,8 @@ class InterestExtractor(dspy.Module):
     """Points of interest of one persona in one chunk: sentences of the chunk it would ask about, each with
     its topic; semantically deduplicated by topic.
 
-    The LM picks sentence numbers (the response schema allows only the chunk's askable sentences not yet
-    claimed by another persona, `ClaimedSentences`) and names each one's topic. Asked for topics alone, the
+    The LM picks sentence numbers (the response schema allows only the sentences offered to this persona,
+    `offered_sentences`) and names each one's topic. Asked for topics alone, the
     1.5B default model listed the persona's own concerns ("methods reference librarians use to help
     patrons" for a CISI abstract on citation counting), and the questions written from them were not
     answered by the chunk (7 of 15 judged CISI candidates failed the evidence check)."""
@@ -148,15 +143,12 @@ class InterestExtractor(dspy.Module):
         self.embedder = embedder
         self.dedup_threshold = dedup_threshold
         self.max_interests = max_interests
-        self.claimed: ClaimedSentences | None = None  # the run's claims, set by the runner
 
-    def forward(self, chunk: Chunk, persona: Persona) -> list[Interest]:
+    def forward(self, chunk: Chunk, persona: Persona, slot: tuple[int, int] | None = None) -> list[Interest]:
+        """`slot`: (the persona's position, number of personas) in the run, see `offered_sentences`."""
         spans = sentence_spans(chunk.text)
-        askable = askable_sentences(chunk.text)
-        taken = self.claimed.taken(chunk.chunk_id) if self.claimed else set()
-        unclaimed = tuple(n for n in askable if n not in taken)
-        # fewer left than the persona may pick: every sentence is offered, the unclaimed ones kept first
-        allowed = unclaimed if len(unclaimed) >= self.max_interests else tuple(askable)
+        allowed = offered_sentences(askable_sentences(chunk.text), slot, self.max_interests)
+        own = set(offered_sentences(askable_sentences(chunk.text), slot, len(spans) + 1)) if slot else set(allowed)
         if not allowed:
             return []
         sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
@@ -177,9 +169,7 @@ class InterestExtractor(dspy.Module):
                     and all(topic.lower() != t.lower() for _, t in pairs):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
-        kept = sorted(kept, key=lambda pair: pair[0] in taken)[: self.max_interests]  # stable: LM order within
-        if self.claimed is not None:
-            self.claimed.claim(chunk.chunk_id, [n for n, _ in kept])
+        kept = sorted(kept, key=lambda pair: pair[0] not in own)[: self.max_interests]  # stable: LM order within
         return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split()), n) for n, topic in kept]
 
 

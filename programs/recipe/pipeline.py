@@ -25,7 +25,7 @@ from personaqa.programs.recipe.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
 )
 from personaqa.programs.recipe.generation import (
-    ClaimedSentences, Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
+    Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
 )
 from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.recipe.styling import MIN_PICKED, PersonaStylist
@@ -96,18 +96,19 @@ class SyntheticEvalProgram(dspy.Module):
         """Drop a candidate that repeats another unit's written question before styling and judging it."""
         self.written = written
 
-    def share_claimed_sentences(self, claimed: ClaimedSentences | None) -> None:
-        """Let a persona's interests avoid the sentences of a chunk another persona's interests hold."""
-        self.interests.claimed = claimed
 
-    def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None) -> dspy.Prediction:
-        """`interests`: topics to use instead of asking the LM (labelled examples, tests)."""
+    def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None,
+                persona_slot: tuple[int, int] | None = None) -> dspy.Prediction:
+        """`interests`: topics to use instead of asking the LM (labelled examples, tests); `persona_slot`:
+        (the persona's position, number of personas), so personas ask about different sentences of the chunk
+        (generation.offered_sentences)."""
         ledger = Ledger()
         rejections: list[Rejection] = []
         records: list[QuestionRecord] = []
         with collecting(ledger):
             try:
-                chosen = self.interests(chunk, persona) if interests is None else [Interest(i) for i in interests]
+                chosen = self.interests(chunk, persona, persona_slot) if interests is None \
+                    else [Interest(i) for i in interests]
             except StageFailure as failure:
                 rejections.append(self._reject_unit(chunk, persona, failure))
                 chosen = []
@@ -119,7 +120,7 @@ class SyntheticEvalProgram(dspy.Module):
             else:
                 records = self._filter(unique, chunk, persona, rejections)
         return dspy.Prediction(records=records, rejections=rejections, interests=[i.topic for i in chosen],
-                               claimed_sentences=sorted({i.number for i in chosen if i.number}), usage=ledger)
+                               usage=ledger)
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""

@@ -22,7 +22,6 @@ class UnitResult(BaseModel):
     persona: str
     group_chunk_ids: list[str] = []  # a chunk group's member chunks; empty for a single chunk
     interests: list[str]
-    claimed_sentences: list[int] = []  # sentences of the chunk its interests hold (generation.ClaimedSentences)
     records: list[QuestionRecord]
     rejections: list[Rejection]
     usage: Ledger

@@ -26,12 +26,12 @@ RAY_CONNECT_TIMEOUT = 5  # seconds
 class UnitWorker:
     """A Ray Data actor: one UnitRunner, built once, applied to batches of units."""
 
-    def __init__(self, config_json: str, program_path: str | None, cache_dir: str):
+    def __init__(self, config_json: str, program_path: str | None, cache_dir: str, personas: int = 1):
         import dspy
 
         dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=cache_dir)
         config = RunConfig.model_validate_json(config_json)
-        self.runner = UnitRunner(config, Path(program_path) if program_path else None)
+        self.runner = UnitRunner(config, Path(program_path) if program_path else None, personas=personas)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         units = []
@@ -71,8 +71,9 @@ class RayExecutor:
     recorded by the driver as they stream back. Single-chunk units only: the planner runs chunk groups locally."""
 
     def __init__(self, config: RunConfig, program_path: Path | None, workers: int, ray_address: str | None,
-                 cache_dir: Path):
+                 cache_dir: Path, personas: int = 1):
         self.config = config
+        self.personas = personas
         self.program_path = program_path
         self.workers = workers
         self.ray_address = ray_address
@@ -98,7 +99,7 @@ class RayExecutor:
                 UnitWorker, batch_size=1, concurrency=max(1, self.workers), num_cpus=1,
                 fn_constructor_kwargs={"config_json": self.config.model_dump_json(),
                                        "program_path": str(self.program_path) if self.program_path else None,
-                                       "cache_dir": str(self.cache_dir)})
+                                       "cache_dir": str(self.cache_dir), "personas": self.personas})
             for row in results.iter_rows():
                 record(UnitResult.model_validate_json(row["unit"]))
         except ray.exceptions.RayError as exc:

@@ -78,7 +78,7 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
     checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
     finished = {} if job.overwrite else checkpoints.index()
     # Built before anything is written, so a bad LM setting or unreachable endpoint leaves no output behind.
-    runner = (UnitRunner(job.config, job.program_path, job.workers)
+    runner = (UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
               if len(finished) < total_units and job.engine == "local" else None)
     work = _prepare_work_dir(job, inputs_hash)
     dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=str(work / "lm_cache"))
@@ -97,12 +97,12 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
 
     try:
         if job.engine == "ray":
-            ray = RayExecutor(job.config, job.program_path, job.workers, job.ray_address, work / "lm_cache")
+            ray = RayExecutor(job.config, job.program_path, job.workers, job.ray_address, work / "lm_cache",
+                              len(job.personas))
             ray.run(pending_units(job, done, chunks=chunks), record)
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
-                runner = UnitRunner(job.config, job.program_path, job.workers)
+                runner = UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
         if runner is not None:
-            runner.resume_from(checkpoints.iter_ordered())
             LocalExecutor(runner, job.workers).run(pending_units(job, frozenset(done), groups, chunks), record)
     finally:
         for bar in bars.values():

@@ -4,7 +4,6 @@ checkpointable UnitResult. Every executor (local threads, Ray workers) runs unit
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 
 import dspy
@@ -15,7 +14,6 @@ from personaqa.programs.corpus.overlap import ChunkGroup
 from personaqa.programs.lm.build import adapter_for, build_lm
 from personaqa.programs.lm.calls import sharing_call_slots
 from personaqa.programs.recipe.build import build_program
-from personaqa.programs.recipe.generation import ClaimedSentences
 from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.run.checkpoints import UnitResult
 
@@ -25,14 +23,15 @@ Unit = tuple[int, Chunk | ChunkGroup, Persona]  # (order in the run, chunk or gr
 class UnitRunner:
     """A program and its LM that turn one (chunk or chunk group, persona) into a checkpointable UnitResult."""
 
-    def __init__(self, config: RunConfig, program_path: Path | None = None, workers: int = 1):
+    def __init__(self, config: RunConfig, program_path: Path | None = None, workers: int = 1, personas: int = 1):
+        """`personas`: how many personas the run has; a chunk unit's persona position is its order modulo
+        that (plan.pending_units orders units chunk by chunk, persona by persona)."""
         self.config = config
+        self.personas = personas
         # With several workers a unit's questions are judged side by side too, and `workers` slots cap the
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
         self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
-        self.claimed = ClaimedSentences()
-        self.program.share_claimed_sentences(self.claimed)
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 
@@ -43,17 +42,11 @@ class UnitRunner:
                 out = self.program.group(list(source.chunks), persona, types)
                 key, members = source.group_id, [c.chunk_id for c in source.chunks]
             else:
-                out = self.program(chunk=source, persona=persona)
+                slot = (order % self.personas, self.personas) if self.personas > 1 else None
+                out = self.program(chunk=source, persona=persona, persona_slot=slot)
                 key, members = source.chunk_id, []
         return UnitResult(order=order, chunk_id=key, persona=persona.name, group_chunk_ids=members,
-                          interests=out.interests, claimed_sentences=out.get("claimed_sentences") or [],
-                          records=out.records, rejections=out.rejections, usage=out.usage)
-
-    def resume_from(self, finished: Iterable[UnitResult]) -> None:
-        """Claim the sentences finished units' interests hold, so the units still to run are offered the
-        same sentences as in an uninterrupted run (their prompts, and so their questions, are the same)."""
-        for unit in finished:
-            self.claimed.claim(unit.chunk_id, unit.claimed_sentences)
+                          interests=out.interests, records=out.records, rejections=out.rejections, usage=out.usage)
 
 
 def _rotate(items: list[str], by: int) -> list[str]:
