@@ -9,6 +9,11 @@ import dspy
 from personaqa.signatures.types import QuestionText
 
 
+StyleTone = Literal["neutral", "casual", "formal"]
+StyleLength = Literal["full sentences", "short and quick", "keywords only", "long and detailed"]
+StyleWording = Literal["everyday words", "technical terms", "legal terms", "numbers first"]
+
+
 class DescribeWritingStyle(dspy.Signature):
     """Read how this person writes. Pick the tone first, then how long their questions are and their words."""
 
@@ -17,9 +22,9 @@ class DescribeWritingStyle(dspy.Signature):
     # phone (programs/recipe/styling.py reads it from the description instead). Asked "how does this person
     # type questions into a search box", with length first, it chose "short" for all three sample personas;
     # tone first and these labels gave the lawyer "long and detailed" and the parent "short and quick".
-    tone: Literal["neutral", "casual", "formal"] = dspy.OutputField()
-    length: Literal["full sentences", "short and quick", "keywords only", "long and detailed"] = dspy.OutputField()
-    wording: Literal["everyday words", "technical terms", "legal terms", "numbers first"] = dspy.OutputField()
+    tone: StyleTone = dspy.OutputField()
+    length: StyleLength = dspy.OutputField()
+    wording: StyleWording = dspy.OutputField()
 
 
 class PickQueryWords(dspy.Signature):

@@ -10,8 +10,9 @@ from fakes import (
     make_lm, run_program,
 )
 from personaqa.programs.core.errors import LMUnavailableError
-from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.core.records import Chunk, Persona, PersonaStyle
 from personaqa.programs.recipe.pipeline import question_id
+from personaqa.programs.recipe.styling import PersonaStylist
 
 CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
               text="The break fee is 40 million euros. The review deadline is 30 June 2026. Together the two ports "
@@ -267,6 +268,36 @@ def test_writing_style_is_derived_once_per_persona(bow):
         assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
+def test_style_choices_set_in_the_persona_are_used_and_only_the_others_derived(bow):
+    """A persona whose style sets all three choices costs no describe call; a partly set style is
+    completed by the LM's choices, the set ones winning."""
+    derived = {"length": "keywords only", "tone": "casual", "wording": "everyday words"}
+    full = LAWYER.model_copy(update={"style": PersonaStyle(length="full sentences", tone="formal",
+                                                               wording="legal terms")})
+    engine = engine_for(["break fee"], writing_style=derived,
+                        styled_question=lambda t: ("Formally, " if "formal and precise" in t.inputs["style"]
+                                                   else "") + t.inputs["question"].lower())
+    (record,) = run_program(build_program(bow), engine, CHUNK, full).records
+    assert engine.calls["writing_style"] == 0 and engine.calls["query_words"] == 0
+    assert record.question == "Formally, " + QUESTIONS["break fee"].lower()  # rewritten in the set style
+    partial = LAWYER.model_copy(update={"style": PersonaStyle(length="full sentences")})
+    with lm_context(make_lm(engine)):
+        assert PersonaStylist().choices(partial) == {**derived, "length": "full sentences"}
+    assert engine.calls["writing_style"] == 1
+
+
+def test_a_persona_file_with_an_unknown_style_choice_is_one_clear_error(tmp_path):
+    from personaqa.programs.core.errors import InputError
+    from personaqa.programs.corpus.personas import load_personas
+
+    path = tmp_path / "personas.yaml"
+    path.write_text("- name: a\n  description: d\n  style: {length: essay}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"persona #1: field 'style.length': Input should be"):
+        load_personas(path)
+    path.write_text("- name: a\n  description: d\n  style: {length: keywords only}\n", encoding="utf-8")
+    assert load_personas(path)[0].style == PersonaStyle(length="keywords only")
+
+
 # -- failures -----------------------------------------------------------------------------------
 
 
@@ -505,21 +536,6 @@ def test_a_right_answer_citing_a_wrong_or_no_sentence_keeps_the_sentence_that_ho
     judged = {"sentences": numbers, "answer": "40 million euros", "verdict": "fully"}
     (record,) = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER).records
     assert [e.text for e in record.evidence] == ["The break fee is 40 million euros."]
-
-
-def test_a_question_another_unit_already_wrote_is_dropped_before_style_and_judges(bow):
-    from personaqa.programs.recipe.run_dedup import WrittenQuestions
-
-    program = build_program(bow)
-    program.share_written_questions(WrittenQuestions(program.embedder, 0.92))
-    first = run_program(program, engine_for(["break fee"]), CHUNK, LAWYER)
-    engine = engine_for(["break fee", "review deadline"])
-    second = run_program(program, engine, CHUNK, PARENT)  # the same chunk, read by another persona
-    (repeat,) = second.rejections
-    assert repeat.stage == "dedup" and repeat.interest == "break fee"
-    assert repeat.reason == f"near-duplicate of {first.records[0].question_id} (another unit of the run)"
-    assert [r.interest for r in second.records] == ["review deadline"]
-    assert engine.calls["styled_question"] == engine.calls["relevance"] == 1  # no LM work on the repeat
 
 
 # -- points of interest: sentences of the chunk ------------------------------------------------

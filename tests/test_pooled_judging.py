@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import dspy
@@ -200,19 +201,26 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     assert run["counts"]["pooled"]["extra_relevant_per_question"] == 2.0
     assert run["lm_usage"]["pool"]["calls"] == judged == 9
     assert run["lm_usage_total"]["calls"] == engine.total_calls
-    assert engine.calls["relevance"] == 3 + judged  # the units' own verdicts, then one per pooled chunk
+    assert engine.calls["relevance"] == 4 + judged  # the 4 units' own verdicts, then one per pooled chunk
 
 
 def test_parallel_judge_calls_give_the_same_files(docs, tmp_path, engines):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     run_generation(make_job(docs, serial, pool_depth=DEPTH))
-    engines["fake-task"] = engine = ScriptedEngine(engines["fake-task"].answers)
+    answers = engines["fake-task"].answers
+
+    def late_first_unit(text):  # the first unit writes last: later units finish before it
+        if "merger break fee is 40" in text.inputs["passage"]:
+            time.sleep(0.5)
+        return answers["question"](text)
+
+    engines["fake-task"] = engine = ScriptedEngine({**answers, "question": late_first_unit})
     job = make_job(docs, parallel, pool_depth=DEPTH)
     job.workers = 3
     report = run_generation(job)
     for name in ("questions.jsonl", "beir/qrels/test.tsv"):
         assert (parallel / name).read_bytes() == (serial / name).read_bytes(), name
-    assert report.usage_this_session.stages["pool"].calls == 9 == engine.calls["relevance"] - 3
+    assert report.usage_this_session.stages["pool"].calls == 9 == engine.calls["relevance"] - 4  # 4 units
 
 
 def test_without_pool_depth_nothing_is_pooled(docs, tmp_path, engines):
@@ -251,7 +259,7 @@ def test_a_stopped_pooling_resumes_without_repeating_finished_judge_calls(docs, 
     failing = ScriptedEngine(engines["fake-task"].answers)
 
     def relevance_then_down(text):
-        if failing.calls["relevance"] > 3 + 4:  # the units' 3 verdicts, then 4 pooled ones succeed
+        if failing.calls["relevance"] > 4 + 4:  # the units' 4 verdicts, then 4 pooled ones succeed
             return Raise(dspy.LMTransportError("connection refused"))
         return relevance(text)
 
@@ -288,7 +296,7 @@ def test_pooled_judging_runs_on_the_judge_lm(docs, tmp_path, engines):
     engines["fake-task"].set("relevance", Raise(AssertionError("the task LM judged")))
     out = tmp_path / "out"
     run_generation(make_job(docs, out, pool_depth=DEPTH, judge_lm=LMConfig(model="fake-judge")))
-    assert judge.calls["relevance"] == 3 + 9 and engines["fake-task"].calls["relevance"] == 0
+    assert judge.calls["relevance"] == 4 + 9 and engines["fake-task"].calls["relevance"] == 0
 
 
 def test_cli_pool_depth_flag(docs, tmp_path, engines, capsys):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from personaqa.programs.core.stages import Stage
+from personaqa.signatures.style import StyleLength, StyleTone, StyleWording
 
 Complexity = Literal["single", "multi"]
 
@@ -42,6 +43,17 @@ class Chunk(BaseModel):
     start: int = Field(description="character offset of the chunk in its document")
 
 
+class PersonaStyle(BaseModel):
+    """How a persona writes, when the user knows it: each choice given here is used as it is, the others
+    are derived from the description by the LM (`PersonaStylist`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tone: StyleTone | None = None
+    length: StyleLength | None = None
+    wording: StyleWording | None = None
+
+
 class Persona(BaseModel):
     """A kind of user who asks questions about the documents."""
 
@@ -51,6 +63,8 @@ class Persona(BaseModel):
     description: str = Field(min_length=1)
     own_wording_share: float | None = Field(default=None, ge=0, le=1, description="share of this persona's "
                                             "questions written in their own words (default: the run's setting)")
+    style: PersonaStyle = Field(default_factory=PersonaStyle, description="writing-style choices the user "
+                                "sets (default: all derived from the description by the LM)")
 
     @field_validator("name", "description")
     @classmethod

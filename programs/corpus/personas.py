@@ -1,4 +1,4 @@
-"""Load personas from a YAML or JSON list of {name, description}."""
+"""Load personas from a YAML or JSON list of {name, description} (optionally own_wording_share, style)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def load_personas(path: Path | str) -> list[Persona]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "persona"
-            message = "unknown field (a persona has only 'name' and 'description')" \
-                if err["type"] == "extra_forbidden" else err["msg"]
+            message = "unknown field (a persona has 'name', 'description', 'own_wording_share' and 'style' with " \
+                "'tone', 'length', 'wording')" if err["type"] == "extra_forbidden" else err["msg"]
             raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None
     names = [p.name for p in personas]
     duplicates = sorted({n for n in names if names.count(n) > 1})

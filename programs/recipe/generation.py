@@ -147,8 +147,9 @@ class InterestExtractor(dspy.Module):
     def forward(self, chunk: Chunk, persona: Persona, slot: tuple[int, int] | None = None) -> list[Interest]:
         """`slot`: (the persona's position, number of personas) in the run, see `offered_sentences`."""
         spans = sentence_spans(chunk.text)
-        allowed = offered_sentences(askable_sentences(chunk.text), slot, self.max_interests)
-        own = set(offered_sentences(askable_sentences(chunk.text), slot, len(spans) + 1)) if slot else set(allowed)
+        askable = askable_sentences(chunk.text)
+        allowed = offered_sentences(askable, slot, self.max_interests)
+        own = set(offered_sentences(askable, slot, 0))  # the persona's share, before any top-up
         if not allowed:
             return []
         sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
@@ -170,7 +171,7 @@ class InterestExtractor(dspy.Module):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
         kept = sorted(kept, key=lambda pair: pair[0] not in own)[: self.max_interests]  # stable: LM order within
-        return [Interest(topic, " ".join(chunk.text[spans[n - 1][0]:spans[n - 1][1]].split()), n) for n, topic in kept]
+        return [Interest(topic, " ".join(sentences[n].split()), n) for n, topic in kept]
 
 
 # Target proportions of the built-in types when sampled (DataMorgana-style categorisation, Filice et al.

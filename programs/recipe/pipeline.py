@@ -27,7 +27,6 @@ from personaqa.programs.recipe.filters import (
 from personaqa.programs.recipe.generation import (
     Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
 )
-from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.recipe.styling import MIN_PICKED, PersonaStylist
 from personaqa.programs.recipe.text_views import language_label
 from personaqa.programs.recipe.wording import Wording, lexical_overlap, sample_wording
@@ -90,12 +89,6 @@ class SyntheticEvalProgram(dspy.Module):
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
         self.multi = MultiChunkQuestions()
-        self.written: WrittenQuestions | None = None  # the run's written questions, set by the runner
-
-    def share_written_questions(self, written: WrittenQuestions | None) -> None:
-        """Drop a candidate that repeats another unit's written question before styling and judging it."""
-        self.written = written
-
 
     def forward(self, chunk: Chunk, persona: Persona, interests: list[str] | None = None,
                 persona_slot: tuple[int, int] | None = None) -> dspy.Prediction:
@@ -190,14 +183,7 @@ class SyntheticEvalProgram(dspy.Module):
         for index, original in repeats.items():
             rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
                                               f"near-duplicate of {candidates[original].question_id}"))
-        unique = [c for i, c in enumerate(candidates) if i not in repeats]
-        if self.written is None:
-            return unique
-        earlier = self.written.claim([c.question_id for c in unique], [c.question for c in unique])
-        for index, original_id in earlier.items():
-            rejections.append(self._rejection(unique[index], chunk, persona, "dedup",
-                                              f"near-duplicate of {original_id} (another unit of the run)"))
-        return [c for i, c in enumerate(unique) if i not in earlier]
+        return [c for i, c in enumerate(candidates) if i not in repeats]
 
     def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                 rejections: list[Rejection]) -> list[QuestionRecord]:

@@ -2,11 +2,15 @@
 
 Within a unit the pipeline drops near-duplicates before any judge; the same chunk read by three
 personas, or two chunks saying the same thing, can still yield one question three times. This pass
-runs over the kept questions of the whole run, in run order, before export."""
+runs over the kept questions of the whole run, in run order, before export.
+
+It runs at the end, not as units finish: a check against the questions other units had written so far
+made the set depend on which unit finished first (with `--workers 3` a later unit's copy could drop an
+earlier unit's question that the serial run kept), and on where a run was resumed. The price is the
+style and judge calls spent on a question that is dropped here."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -54,38 +58,3 @@ def duplicate_rejection(record: QuestionRecord, original_id: str) -> Rejection:
     """The `dedup` rejection of a kept question that repeats an earlier one of the run."""
     fields = record.model_dump(include=set(Rejection.model_fields) - {"stage", "reason"})
     return Rejection(**fields, stage="dedup", reason=f"near-duplicate of {original_id} (another unit of the run)")
-
-
-class WrittenQuestions:
-    """The questions written so far in this run, to drop a repeat of another unit's question before any
-    LM work is spent on it (style, judges): the same chunk read by three personas often yields one
-    question three times. Thread-safe; one float16 vector per question (768 bytes with MiniLM).
-
-    Only this process's units are seen (Ray workers each keep their own), and a resumed run starts empty;
-    the pass over kept questions before export (`run_duplicates`) still catches what gets past."""
-
-    def __init__(self, embedder: Embedder, threshold: float):
-        self.embedder = embedder
-        self.threshold = threshold
-        self._ids: list[str] = []
-        self._vectors = np.zeros((0, 0), dtype=np.float16)
-        self._lock = threading.Lock()
-
-    def claim(self, question_ids: list[str], texts: list[str]) -> dict[int, str]:
-        """Index in `texts` → id of the earlier question of another claim it repeats (cosine ≥ threshold);
-        the others are added to the index. Texts of one call are not compared with each other."""
-        if not texts:
-            return {}
-        vectors = self.embedder.encode(texts).astype(np.float32)
-        with self._lock:
-            repeats: dict[int, str] = {}
-            if self._ids:
-                scores = vectors @ self._vectors.astype(np.float32).T
-                repeats = {i: self._ids[int(row.argmax())] for i, row in enumerate(scores)
-                           if float(row.max()) >= self.threshold}
-            fresh = [i for i in range(len(texts)) if i not in repeats]
-            if fresh:
-                new = vectors[fresh].astype(np.float16)
-                self._vectors = new if not self._ids else np.concatenate([self._vectors, new])
-                self._ids.extend(question_ids[i] for i in fresh)
-            return repeats

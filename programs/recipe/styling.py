@@ -125,13 +125,17 @@ class PersonaStylist(dspy.Module):
         return copy
 
     def choices(self, persona: Persona) -> dict[str, str]:
-        """The persona's style choices (length, tone, wording), derived by the LM once."""
+        """The persona's style choices (length, tone, wording): those set in `persona.style`, the others
+        derived by the LM once (no call when all three are set)."""
+        given = {name: value for name, value in persona.style.model_dump().items() if value}
+        if len(given) == len(STYLE_FIELDS):
+            return given
         key = persona_text(persona)
         with self._lock:
             if key not in self._styles:
                 result = call_lm("style", self.describe, persona=key)
                 self._styles[key] = {name: getattr(result, name) for name in STYLE_FIELDS}
-            return self._styles[key]
+            return {**self._styles[key], **given}
 
     def writing_style(self, persona: Persona) -> str:
         """The persona's style as the instruction the rewrite gets."""

@@ -14,7 +14,6 @@ from personaqa.programs.corpus.overlap import ChunkGroup
 from personaqa.programs.lm.build import adapter_for, build_lm
 from personaqa.programs.lm.calls import sharing_call_slots
 from personaqa.programs.recipe.build import build_program
-from personaqa.programs.recipe.run_dedup import WrittenQuestions
 from personaqa.programs.run.checkpoints import UnitResult
 
 Unit = tuple[int, Chunk | ChunkGroup, Persona]  # (order in the run, chunk or group, persona)
@@ -31,7 +30,6 @@ class UnitRunner:
         # With several workers a unit's questions are judged side by side too, and `workers` slots cap the
         # LM calls in flight: the endpoint stays busy to the last unit, never above the asked concurrency.
         self.program = build_program(config, program_path, fan_out=workers)
-        self.program.share_written_questions(WrittenQuestions(self.program.embedder, config.question_dedup_threshold))
         self.slots = threading.BoundedSemaphore(workers) if workers > 1 else None
         self.lm = build_lm(config.lm)
 
