@@ -10,9 +10,11 @@
 # arguments resumes. Extra arguments go to `personaqa validate` (e.g. --lm, --resamples). The generation
 # settings are experiments/cisi_validate.yaml (with the controls of issue 15, each on half of the questions:
 # validate prints tau per subset), or CONFIG=experiments/cisi_validate_plain.yaml (no controls).
+# PROGRAM=FILE generates with a compiled program; the default is `baseline` (the prompts as written): the
+# figures in the README were measured so, and the shipped compiled program's demos are from the sample's domain.
 # PERSONAS=experiments/cisi_personas_styled.yaml sets the personas' writing style (full sentences) instead of
 # deriving it from their descriptions.
-# Usage: [CONFIG=FILE] [PERSONAS=FILE] bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
+# Usage: [CONFIG=FILE] [PERSONAS=FILE] [PROGRAM=FILE] bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_docs=${1:-12}
@@ -21,6 +23,6 @@ py=${PYTHON:-.venv/bin/personaqa}
 start=$(date +%s)
 mkdir -p "$out"
 COLUMNS=${COLUMNS:-150} "$py" validate --beir ../shared/data/cisi --personas "${PERSONAS:-experiments/cisi_personas.yaml}" \
-  --config "${CONFIG:-experiments/cisi_validate.yaml}" --sample-docs "$n_docs" --out "$out" --quiet "${@:3}" \
+  --config "${CONFIG:-experiments/cisi_validate.yaml}" --sample-docs "$n_docs" --out "$out" --program "${PROGRAM:-baseline}" --quiet "${@:3}" \
   | tee "$out/report.txt"
 echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/report.txt"

@@ -455,3 +455,58 @@ def test_collections_the_panel_cannot_score_fail_before_the_lm(
     err = capsys.readouterr().err
     assert expected in err and err.count("personaqa: error:") == 1 and "Traceback" not in err
     assert "generate" not in no_generation and not (tmp_path / "o").exists()
+
+
+def test_pooled_qrels_grade_the_retrievers_top_documents_once(collection: Path, personas: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """--pool-depth K: each synthetic question's top K documents of BM25 and dense (not its source) are
+    judged once, checkpointed, and the synthetic side is scored again with them as graded qrels."""
+    out = tmp_path / "validate"
+    config = tmp_path / "run.yaml"
+    config.write_text("max_interests: 1\nmax_types_per_interest: 1\n")
+    with FakeEndpoint() as endpoint:
+        argv = ["validate", "--beir", str(collection), "--personas", str(personas), "--sample-docs", "4",
+                "--out", str(out), "--splits", "50", "--resamples", "50", "--config", str(config),
+                "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet", "--no-mlflow",
+                "--program", "baseline", "--pool-depth", "2"]
+        assert main(argv) == 0
+        first = endpoint.calls
+        assert main(argv) == 0
+        assert endpoint.calls == first  # units and judgements finished: the rerun makes no LM call
+    stdout = capsys.readouterr().out
+    assert "With pooled qrels: top 2 of BM25 and dense" in stdout and "Kendall tau with pooled qrels" in stdout
+    result = json.loads((out / "validate.json").read_text())
+    pooled = result["pooled"]
+    judged = [json.loads(line) for line in (out / "pool.jsonl").read_text().splitlines()]
+    questions = {json.loads(line)["question_id"]: json.loads(line)["doc_id"]
+                 for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()}
+    assert pooled["depth"] == 2 and pooled["counts"]["judged"] == len(judged) > 0
+    assert {entry["question_id"] for entry in judged} == set(questions)
+    assert all(entry["judgement"]["chunk_id"] != questions[entry["question_id"]] for entry in judged)
+    assert all(len({e["judgement"]["chunk_id"] for e in judged if e["question_id"] == q}) <= 4 for q in questions)
+    relevant = sum(1 for entry in judged if entry["judgement"]["grade"])
+    assert pooled["relevant_per_question_mean"] == pytest.approx(round(1 + relevant / len(questions), 3))
+    assert sorted(row["name"] for row in pooled["per_retriever"]) == sorted(BUILT_IN)
+    unpooled = {r["name"]: r["synthetic"]["ndcg@10"] for r in result["per_retriever"]}
+    assert all(row["unpooled"] == unpooled[row["name"]] for row in pooled["per_retriever"])
+    assert result["generation"]["program"] == "baseline"
+
+
+def test_validate_generates_with_the_shipped_program_unless_told(collection: Path, personas: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from personaqa.programs.evaluation import validate
+    from personaqa.programs.recipe.program_io import default_program
+
+    seen: list[Path | None] = []
+
+    def generate(job, *args, **kwargs):
+        seen.append(job.program_path)
+        raise validate.InputError("generation reached")
+
+    monkeypatch.setattr(validate, "_generate", generate)
+    assert _validate(collection, personas, tmp_path / "a") == 2
+    assert _validate(collection, personas, tmp_path / "b", "--program", "baseline") == 2
+    assert seen == [default_program(), None]
+    assert _validate(collection, personas, tmp_path / "c", "--program", "state.pkl") == 2
+    assert _validate(collection, personas, tmp_path / "d", "--pool-depth", "-1") == 2
+    assert len(seen) == 2  # both refused before any generation

@@ -12,6 +12,7 @@ from personaqa.programs.evaluation.validate import (
     DEFAULT_CHUNK_SIZE, DEFAULT_METRIC, DEFAULT_RESAMPLES, DEFAULT_SAMPLE_DOCS, DEFAULT_SPLITS, EXPERIMENT,
     ValidateJob, check_job, run_validation,
 )
+from personaqa.programs.recipe.program_io import resolve_program
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 
@@ -40,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-size", type=int, help=f"characters per chunk (default {DEFAULT_CHUNK_SIZE} unless "
                    "--config sets chunk_size): large, so a short document is one chunk")
     add_lm_arguments(p)
+    p.add_argument("--program", help="compiled program state (.json) to generate with; default: the shipped program "
+                   "compiled for the embedded LM, as `generate`; `baseline`: the prompts as written, no demos")
+    p.add_argument("--pool-depth", type=int, default=0, metavar="K",
+                   help="also score the synthetic side with pooled qrels: the relevance judge grades the top K "
+                   "documents of BM25 and of dense retrieval for every synthetic question (up to 2K judge calls "
+                   "each; checkpointed in OUT/pool.jsonl)")
     p.add_argument("--workers", type=int, default=1, help="units of work in flight at once (endpoint LMs)")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished generation in --out")
     p.add_argument("--quiet", action="store_true", help="no generation progress bars or summary table")
@@ -52,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                       retrievers=args.retrievers, k=args.k, metric=args.metric, splits=args.splits,
                       resamples=args.resamples, seed=args.seed, split=args.split, workers=args.workers,
                       overwrite=args.overwrite, quiet=args.quiet, mlflow=not args.no_mlflow,
-                      experiment=args.experiment)
+                      experiment=args.experiment, program_path=resolve_program(args.program),
+                      pool_depth=args.pool_depth)
     check_job(job)  # the flags first, then the configuration
     job.config = _generation_config(args)
     run_validation(job)

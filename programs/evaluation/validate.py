@@ -32,8 +32,10 @@ from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, parse_specs
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_report import (
-    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, print_result, write_outputs,
+    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, pooled_result, print_result, write_outputs,
 )
+from personaqa.programs.evaluation.validate_pooling import pooled_qrels
+from personaqa.programs.recipe.program_io import check_program_path
 from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
@@ -70,6 +72,8 @@ class ValidateJob:
     seed: int = 0
     split: str = "test"
     workers: int = 1
+    program_path: Path | None = None  # compiled program state; None: the prompts as written (`baseline`)
+    pool_depth: int = 0  # > 0: also score the synthetic side with pooled qrels (validate_pooling.py)
     overwrite: bool = False
     quiet: bool = False
     mlflow: bool = True
@@ -93,6 +97,10 @@ def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
         raise InputError(f"--resamples must be at least 1, got {job.resamples}")
     if job.k < 1:
         raise InputError(f"--k must be at least 1, got {job.k}")
+    if job.pool_depth < 0:
+        raise InputError(f"--pool-depth must be 0 (no pooling) or more, got {job.pool_depth}")
+    if job.program_path is not None:
+        check_program_path(job.program_path)
     family, cutoff = parse_metric(job.metric)
     metric = f"{family}@{cutoff}"
     specs = parse_specs(job.retrievers)
@@ -147,6 +155,10 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
     synthetic_runs = panel.search({row["_id"]: row["text"] for row in synthetic}, depth, "synthetic_search_s")
     synthetic_scores = per_query_values(synthetic_qrels, synthetic_runs, metrics)
+    pooled = None
+    if job.pool_depth:
+        pooled = pooled_qrels(synthetic, collection, job.pool_depth, config, job.program_path, out,
+                              job.workers, not job.quiet)
     result = build_result(
         job=job, collection=collection, out=out, specs=list(panel.retrievers), metric=metric,
         metrics=metrics, human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
@@ -154,6 +166,9 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
         timing=panel.timing, split_half=split_half,
     )
     result["retrievers_skipped"] = panel.skipped
+    if pooled is not None:
+        result["pooled"] = pooled_result(job, metric, metrics, human_scores, synthetic_scores,
+                                         per_query_values(pooled.qrels, synthetic_runs, metrics), pooled)
     result["diagnosis"] = _diagnosis(collection, human, synthetic, result)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
     print_result(result, console)
@@ -211,14 +226,15 @@ def _generate(
     from personaqa.programs.run import GenerationJob, run_generation
 
     job = GenerationJob(config=config, doc_paths=[sample_path], personas=personas, out_dir=out,
-                        workers=max(1, job.workers), overwrite=job.overwrite, show_progress=not job.quiet,
-                        mlflow=job.mlflow)
+                        program_path=job.program_path, workers=max(1, job.workers), overwrite=job.overwrite,
+                        show_progress=not job.quiet, mlflow=job.mlflow)
     report = run_generation(job)
     run_info = json.loads((out / "run.json").read_text())
     return {
         "out_dir": str(out),
         "lm": describe_lm(config.lm),
         "judge_lm": describe_lm(config.judge_lm) if config.judge_lm else None,
+        "program": str(job.program_path) if job.program_path else "baseline",
         "config": config.model_dump(mode="json"),
         "personas": [p.name for p in personas],
         "counts": report.counts,

@@ -105,6 +105,55 @@ def build_result(
     }
 
 
+def pooled_result(job: Any, metric: str, metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery,
+                  pooled_scores: PerQuery, pooled: Any) -> dict[str, Any]:
+    """validate.json's `pooled`: agreement with the human ranking when the synthetic side is scored with
+    pooled qrels (`pooled`: a validate_pooling.PooledQrels), the judgement counts, and each retriever's
+    synthetic score without and with them."""
+    human_means = system_scores(human_scores[metric])
+    pooled_means = {m: system_scores(pooled_scores[m]) for m in metrics}
+    tau, rho = agreement(human_means, pooled_means[metric])
+    bootstrap = bootstrap_agreement(human_means, pooled_scores[metric], job.resamples, job.seed)
+    unpooled = system_scores(synthetic_scores[metric])
+    return {
+        "depth": job.pool_depth,
+        "retrievers": ["bm25", "dense"],
+        "counts": pooled.outcome.counts(),
+        "lm_calls_this_session": pooled.outcome.usage_this_session.total().calls,
+        "relevant_per_question_mean": round(sum(len(q) for q in pooled.qrels.values()) / max(len(pooled.qrels), 1), 3),
+        "kendall_tau": tau.as_json(),
+        "spearman_rho": rho.as_json(),
+        "bootstrap": {**bootstrap.as_json(), "metric": metric},
+        "ranking": ranking(pooled_means[metric]),
+        "per_retriever": [{"name": name, "unpooled": unpooled[name], "pooled": pooled_means[metric][name]}
+                          for name in ranking(human_means)],
+    }
+
+
+def print_pooled(pooled: dict[str, Any], metric: str, console: Console) -> None:
+    counts, boot = pooled["counts"], pooled["bootstrap"]
+    label = metric_label(metric)
+    table = Table(title=f"With pooled qrels: top {pooled['depth']} of BM25 and dense per synthetic question, "
+                        f"graded by the relevance judge")
+    table.add_column("retriever", style="bold")
+    for column in (f"synthetic {label}", "with pooled qrels", "difference"):
+        table.add_column(column, justify="right")
+    for row in pooled["per_retriever"]:
+        table.add_row(row["name"], f"{row['unpooled']:.3f}", f"{row['pooled']:.3f}",
+                      _fmt(row["pooled"] - row["unpooled"]))
+    console.print(table)
+    for line in (
+        f"pooled judging: {counts['judged']} documents judged for {counts['questions']} questions: "
+        f"{counts['grade_2']} fully, {counts['grade_1']} partially, {counts['grade_0']} not, {counts['unjudged']} "
+        f"unusable; relevant documents per question {pooled['relevant_per_question_mean']:.2f} (source included)",
+        f"ranking with pooled qrels: {' > '.join(pooled['ranking'])}",
+        f"Kendall tau with pooled qrels: {_fmt(pooled['kendall_tau']['value'])}, {boot['confidence']:.0%} CI "
+        f"{_interval(boot['kendall_tau'])}; Spearman rho {_fmt(pooled['spearman_rho']['value'])}, "
+        f"{_interval(boot['spearman_rho'])}",
+    ):
+        console.print(line, soft_wrap=True, highlight=False)
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.{digits}f}"
 
@@ -168,6 +217,8 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
                       f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
                       f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
                       soft_wrap=True, highlight=False)
+    if result.get("pooled"):
+        print_pooled(result["pooled"], metric, console)
     print_subsets(result.get("agreement_by_subset") or [], result["metric"], console)
     print_diagnosis(result["diagnosis"], console)
     console.print(f"note: {result['comparability']}", style="dim", soft_wrap=True, highlight=False)
@@ -251,7 +302,7 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         "k": result["k"], "metric": result["metric"], "splits": job.splits, "resamples": job.resamples,
         "embedder": result["embedder"],
         "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
-        "config": generation["config"],
+        "config": generation["config"], "program": generation.get("program"), "pool_depth": job.pool_depth,
     }
     metrics = {
         "kendall_tau": result["kendall_tau"]["value"],
@@ -274,6 +325,13 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
             for m, value in r[side].items():
                 metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
     metrics.update(mlflow_metrics(result["diagnosis"]))
+    if pooled := result.get("pooled"):
+        metrics.update({"pooled.kendall_tau": pooled["kendall_tau"]["value"],
+                        "pooled.spearman_rho": pooled["spearman_rho"]["value"],
+                        "pooled.kendall_tau_ci_low": pooled["bootstrap"]["kendall_tau"][0],
+                        "pooled.kendall_tau_ci_high": pooled["bootstrap"]["kendall_tau"][1],
+                        "pooled.relevant_per_question_mean": pooled["relevant_per_question_mean"],
+                        "pooled.depth": pooled["depth"]})
     with mlflow.start_run(experiment_id=experiment_id(job.experiment, uri),
                           run_name=f"validate {Path(job.beir).name}",
                           tags={"personaqa.command": "validate"}) as active:
