@@ -294,6 +294,9 @@ def test_a_persona_file_with_an_unknown_style_choice_is_one_clear_error(tmp_path
     path.write_text("- name: a\n  description: d\n  style: {length: essay}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"persona #1: field 'style.length': Input should be"):
         load_personas(path)
+    path.write_text("- name: a\n  description: d\n  style: formal and short\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"field 'style': must be a mapping such as \{length: short and quick"):
+        load_personas(path)
     path.write_text("- name: a\n  description: d\n  style: {length: keywords only}\n", encoding="utf-8")
     assert load_personas(path)[0].style == PersonaStyle(length="keywords only")
 

@@ -308,15 +308,24 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
         (["--metric", "ndcg"], "--metric must be family@k"),
         (["--sample-docs", "0"], "--sample-docs must be at least 1"),
         (["--resamples", "0"], "--resamples must be at least 1"),
+        (["--pool-depth", "-1"], "--pool-depth must be 0 (no pooling) or more"),
+        (["--program", "baselne"], "give a .json program state from `personaqa compile`, or `baseline`"),
+        (["--program", "PROGRAM_JSON"], "not valid JSON"),
+        (["--lm", "openai/x", "--api-key-env", "PQA_TEST_UNSET_KEY"], "environment variable PQA_TEST_UNSET_KEY"),
+        (["--lm", "gguf:/nowhere/model.gguf"], "GGUF file not found"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(collection: Path, personas: Path, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str], extra, expected) -> None:
+    program = tmp_path / "broken.json"
+    program.write_text("{not json")
+    extra = [str(program) if arg == "PROGRAM_JSON" else arg for arg in extra]
     code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--out", str(tmp_path / "o"),
                  "--no-mlflow", *extra])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("personaqa: error:") and expected in err and "\n" not in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_collection(personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,6 +37,9 @@ def load_personas(path: Path | str) -> list[Persona]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "persona"
+            if err["loc"] == ("style",):
+                raise InputError(f"{path}: persona #{index + 1}: field 'style': must be a mapping such as "
+                                 "{length: short and quick, tone: casual, wording: everyday words}") from None
             message = "unknown field (a persona has 'name', 'description', 'own_wording_share' and 'style' with " \
                 "'tone', 'length', 'wording')" if err["type"] == "extra_forbidden" else err["msg"]
             raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None

@@ -35,7 +35,9 @@ from personaqa.programs.evaluation.validate_report import (
     EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, pooled_result, print_result, write_outputs,
 )
 from personaqa.programs.evaluation.validate_pooling import pooled_qrels
-from personaqa.programs.recipe.program_io import check_program_path
+from personaqa.programs.lm.build import check_lm_config
+from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+from personaqa.programs.recipe.program_io import check_program_path, load_program_state
 from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
@@ -119,6 +121,7 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     specs, metric, metrics = check_job(job)
     config = job.config or RunConfig(chunk_size=DEFAULT_CHUNK_SIZE)
     personas = load_personas(job.personas)
+    _check_generation_settings(config, job.program_path)
     collection = load_beir(job.beir, split=job.split)
     out = check_out(job.out or Path(f"validate_{Path(job.beir).resolve().name}"))
     check_services(mlflow=job.mlflow, out_dir=out)
@@ -196,6 +199,15 @@ def _diagnosis(
         {r["name"]: r["synthetic"][metric] for r in result["per_retriever"]},
         metric,
     ).as_json()
+
+
+def _check_generation_settings(config: RunConfig, program_path: Path | None) -> None:
+    """A bad LM setting (GGUF file, API key variable) or program state fails here, before the human side is
+    scored and before --out is written; an endpoint is first called by the generation."""
+    for lm in filter(None, (config.lm, config.judge_lm)):
+        check_lm_config(lm)
+    if program_path is not None:  # the predictors are checked, no embedder is loaded
+        load_program_state(SyntheticEvalProgram(None, config.type_descriptions()), program_path)
 
 
 def _human_queries(collection: BeirCollection) -> list[Query]:

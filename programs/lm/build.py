@@ -114,7 +114,9 @@ def _truncated(response: object) -> bool:
     return any(reason == "length" for reason in _finish_reasons(response))
 
 
-def build_lm(config: LMConfig) -> dspy.LM:
+def check_lm_config(config: LMConfig) -> str | None:
+    """What `build_lm` checks before it loads or calls anything: an in-process model's GGUF file (its path is
+    returned, None for an endpoint) and an endpoint's API key variable. Raises InputError otherwise."""
     embedded = embedded_model(config.model)
     if embedded is not None or config.model.startswith("gguf:"):
         if config.extra_body:
@@ -122,16 +124,23 @@ def build_lm(config: LMConfig) -> dspy.LM:
         path = str(model_path(embedded)) if embedded else config.model.removeprefix("gguf:")
         if not os.path.isfile(path):
             raise InputError(f"--lm {config.model}: GGUF file not found")
+        return path
+    if config.api_key_env and not os.environ.get(config.api_key_env):
+        raise InputError(f"api_key_env: environment variable {config.api_key_env} is not set")
+    return None
+
+
+def build_lm(config: LMConfig) -> dspy.LM:
+    path = check_lm_config(config)
+    if path is not None:
+        embedded = embedded_model(config.model)
         engine = LlamaCppEngine(path, n_ctx=config.n_ctx, seed=config.seed)
         name = embedded.name if embedded else os.path.basename(path)
         return InProcessLM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
                            num_retries=config.num_retries, prompt_form=config.prompt_form)
     kwargs: dict = {}
     if config.api_key_env:
-        key = os.environ.get(config.api_key_env)
-        if not key:
-            raise InputError(f"api_key_env: environment variable {config.api_key_env} is not set")
-        kwargs["api_key"] = key
+        kwargs["api_key"] = os.environ[config.api_key_env]
     if config.api_base:
         kwargs["api_base"] = config.api_base
         kwargs.setdefault("api_key", "EMPTY")  # self-hosted servers (vLLM, llama.cpp, Ollama) often need none

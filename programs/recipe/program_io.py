@@ -15,9 +15,9 @@ BASELINE = "baseline"
 
 
 def default_program() -> Path:
-    """The compiled program `generate` runs unless told otherwise: the stylist's demos chosen from the
-    labelled sample set for the default embedded LM (`experiments/build_default_program.sh` rebuilds it;
-    its record is `compiled/default.md`)."""
+    """The compiled program `generate` and `validate` run unless told otherwise: the generality filter's
+    demos chosen from the labelled sample set for the default embedded LM (`experiments/build_default_program.sh`
+    rebuilds it; its record is `compiled/default.log`)."""
     return Path(str(files("personaqa.programs") / "compiled" / "default.json"))
 
 
@@ -30,8 +30,11 @@ def resolve_program(spec: str | None) -> Path | None:
 
 
 def check_program_path(path: Path) -> None:
-    if path.suffix.lower() != ".json":
+    if path.suffix.lower() in (".pkl", ".pickle"):
         raise InputError(f"--program {path}: only JSON program state is loaded (pickles are refused)")
+    if path.suffix.lower() != ".json":
+        raise InputError(f"--program {path}: give a .json program state from `personaqa compile`, or `baseline` "
+                         "for the prompts as written")
     if not path.is_file():
         raise InputError(f"--program {path}: file not found")
 
