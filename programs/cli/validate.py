@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("validate", help="check that a synthetic set ranks retrievers like human queries",
                               description=validation.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beir", required=True, type=Path, help="human-judged BEIR folder (corpus, queries, qrels/)")
-    p.add_argument("--personas", required=True, type=Path, help="YAML/JSON list of {name, description}")
+    p.add_argument("--personas", required=True, type=Path, help="YAML/JSON list of {name, description} (optionally "
+                   "own_wording_share, style)")
     p.add_argument("--sample-docs", type=int, default=DEFAULT_SAMPLE_DOCS,
                    help=f"documents to generate questions from (default {DEFAULT_SAMPLE_DOCS})")
     p.add_argument("--out", type=Path, help="output folder (default ./validate_<beir folder name>); "
