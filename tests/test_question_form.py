@@ -78,6 +78,12 @@ def test_several_questions_or_a_paragraph_are_not_one_question():
     ("What is the fee in this text, and who pays it?", "What is the fee, and who pays it?"),
     ("How does the passage describe the fee?", "How does the passage describe the fee?"),  # left to form_problem
     ("What changed in the passage of the 2026 act?", "What changed in the passage of the 2026 act?"),
+    ("What is the main argument presented in the passage about citation analyses as indicators of journal "
+     "selection?", "What is the main argument about citation analyses as indicators of journal selection?"),
+    ("What is the main idea of the passage about the role of author names?",
+     "What is the main idea about the role of author names?"),
+    ("What is the main topic of the passage?", "What is the main topic of the passage?"),  # names nothing: rejected
+    ("What is the view in the text regarding fees?", "What is the view regarding fees?"),
 ])
 def test_a_reference_to_the_passage_is_cut_from_a_written_question(written, cut):
     from personaqa.programs.recipe.checks.question_form import without_source_reference
