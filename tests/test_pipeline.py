@@ -492,6 +492,18 @@ def test_a_detailed_style_opens_with_its_topic_composed_by_code(bow):
     assert re.match(LEAD_IN_PATTERN, lead) and not re.match(LEAD_IN_PATTERN, "What break fee is payable?")
 
 
+def test_a_one_word_topic_leaves_a_detailed_question_as_written_unless_it_is_a_name(bow):
+    from personaqa.programs.recipe.styling import opens_well
+
+    detailed = {"length": "long and detailed", "tone": "formal", "wording": "legal terms"}
+    assert not opens_well("remotely") and opens_well("RMLP") and opens_well("E2") and opens_well("break fee")
+    for topic, opened in (("euros", False), ("break fee", True), ("2026", True)):
+        engine = engine_for([topic], writing_style=detailed, question=QUESTIONS["break fee"])
+        (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
+        assert record.question.startswith("Regarding ") is opened
+        assert engine.calls["styled_question"] == 0  # no LM rewrite either way
+
+
 @pytest.mark.parametrize("question, topic, opened", [
     ("What is the warranty of the AeroFlow 300?", "Warranty coverage",
      "Regarding warranty coverage, what is the warranty of the AeroFlow 300?"),

@@ -9,7 +9,8 @@ the question's own words the person would type (its choice constrained to those 
 the question's order, with every name and number of the question. Asked instead to rewrite the 18 questions
 of a sample run shorter, the 1.5B default model returned 11 unchanged and answered 3 of them; picking words
 changed all 18 and answered none, and a name or number it keeps cannot be misspelt. "long and detailed"
-opens the question with its topic, composed by code ("Regarding break fee, what ...?", `lead_in`): asked
+opens the question with its topic, composed by code ("Regarding break fee, what ...?", `lead_in`; a topic
+of one lowercase word leaves the question as written, `opens_well`): asked
 for a longer question the same model returned it unchanged, and made to write the opener itself it wrote
 "As to the question, ..." or changed what was asked. Other styles are rewritten by the LM
 (`RewriteInStyle`)."""
@@ -100,6 +101,15 @@ def lead_in(question: str, topic: str) -> str:
     return f"Regarding {' '.join(filter(None, [head, tail]))}, {' '.join(filter(None, [first, rest]))}"
 
 
+def opens_well(topic: str) -> bool:
+    """Whether `topic` can open a question ("Regarding X, ..."): a phrase of two or more words, or a name
+    (a capital past its first letter, or a digit: "RMLP", "HarborOne", "E2"). A lone lowercase word was
+    often no noun, or said nothing ("Regarding receive", "Regarding fuzzy", "Regarding study": 10 of 21
+    lead-ins of a CISI run were one lowercase word; "Regarding remotely" on the sample)."""
+    words = topic.split()
+    return len(words) >= 2 or any(ch.isupper() or ch.isdigit() for ch in topic[1:])
+
+
 def render_style(style: dict[str, str]) -> str:
     """'at most 10 words, dropping every word that is not needed; casual, as typed on a phone; everyday
     words instead of technical terms' from the enumerated choices."""
@@ -171,7 +181,7 @@ class PersonaStylist(dspy.Module):
         if length in PICKED_WORDS:
             styled = self.pick_words(question, PICKED_WORDS[length]) + ("" if length == KEYWORDS else "?")
         elif length == DETAILED and topic and language == "English":
-            styled = lead_in(question, topic)
+            styled = lead_in(question, topic) if opens_well(topic) else question
         else:
             inputs = {"question": question, "style": self.writing_style(persona), "language": language}
             if length == DETAILED and language == "English":  # the openers are English
