@@ -115,7 +115,7 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
         numbered = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", found[-1], re.MULTILINE)}
 
         def word_of(point: dict, fallback: str) -> str:  # a topic is a phrase of its own sentence
-            from personaqa.programs.recipe.generation import sentence_phrases
+            from personaqa.programs.recipe.phrases import sentence_phrases
 
             own = [p for p in sentence_phrases(numbered.get(point.get("sentence"), "")) if re.fullmatch(r"[^\W\d_]{5,}", p)]
             return own[0] if own else fallback

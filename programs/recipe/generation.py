@@ -20,7 +20,7 @@ from personaqa.programs.corpus.segmentation import UNSPACED
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import sentence_spans
 from personaqa.programs.recipe.checks.question_form import without_source_reference
-from personaqa.programs.recipe.styling import question_words
+from personaqa.programs.recipe.phrases import sentence_phrases
 from personaqa.programs.recipe.text_views import language_label, numbered_passage, passage_text, persona_text
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
@@ -82,35 +82,6 @@ def offered_sentences(askable: Sequence[int], slot: tuple[int, int] | None, most
     if len(own) >= most:
         return own
     return own + tuple(n for n in askable if n not in own)
-
-
-MAX_TOPIC_WORDS = 4
-MAX_PHRASES = 150  # per sentence: the grammar stays small
-# A topic neither starts nor ends with one of these: "the reset reminder", not "the deal will" (English only).
-EDGE_WORDS = frozenset("a an the of in on at to for from by with and or but is are was were be been will would "
-                       "can could should may must has have had do does did it its this that these those as than "
-                       "which who whom whose when where what how if not no so such their there they into onto about "
-                       "over after before between per each all any some also only very called".split())
-
-
-def sentence_phrases(sentence: str) -> tuple[str, ...]:
-    """The topics a point of interest in `sentence` may have: its runs of 1 to MAX_TOPIC_WORDS consecutive
-    words that neither start nor end with a function word (EDGE_WORDS), each once, in order, at most
-    MAX_PHRASES. Chosen from the words in the order of the sentence, the 1.5B model's topics were not
-    phrases ("the deal will cut", "the filter when light"), and a "long and detailed" question opens
-    with its topic. No phrase with a straight double quote or backslash: llama.cpp's grammar emits them
-    raw inside the JSON string (signatures/types.py)."""
-    tokens, joiner = question_words(sentence)
-    phrases: dict[str, None] = {}
-    for size in range(1, MAX_TOPIC_WORDS + 1):
-        for start in range(len(tokens) - size + 1):
-            run = tokens[start:start + size]
-            if run[0].lower() in EDGE_WORDS or run[-1].lower() in EDGE_WORDS:
-                continue
-            phrase = joiner.join(run)
-            if '"' not in phrase and "\\" not in phrase:
-                phrases.setdefault(phrase)
-    return tuple(phrases)[:MAX_PHRASES]
 
 
 def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:

@@ -10,7 +10,7 @@ the question's order, with every name and number of the question. Asked instead 
 of a sample run shorter, the 1.5B default model returned 11 unchanged and answered 3 of them; picking words
 changed all 18 and answered none, and a name or number it keeps cannot be misspelt. "long and detailed"
 opens the question with its topic, composed by code ("Regarding break fee, what ...?", `lead_in`; a topic
-of one lowercase word leaves the question as written, `opens_well`): asked
+of one lowercase word opens it only as part of a phrase of the question, `opens_well`, `phrase_around`): asked
 for a longer question the same model returned it unchanged, and made to write the opener itself it wrote
 "As to the question, ..." or changed what was asked. Other styles are rewritten by the LM
 (`RewriteInStyle`)."""
@@ -25,9 +25,8 @@ import dspy
 from pydantic import Field, StringConstraints
 
 from personaqa.programs.core.records import Persona
-from personaqa.programs.corpus.segmentation import UNSPACED, words
 from personaqa.programs.lm.calls import call_lm
-from personaqa.programs.recipe.checks.question_form import QUESTION_MARKS
+from personaqa.programs.recipe.phrases import phrase_around, question_words
 from personaqa.programs.recipe.text_views import language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, PickQueryWords, RewriteInStyle
 
@@ -59,18 +58,6 @@ DETAILED = "long and detailed"
 # A lead-in naming the subject, a comma, then the question: "Regarding X, when did ...?"
 LEAD_IN_PATTERN = (r'^(Regarding|Concerning|As for|As to) [^"\\\n?,]{8,160}, '
                    r'[^"\\\n?]{8,220}[?]$')  # no '"' or backslash: see signatures/types.py
-_PUNCTUATION = ",;:.!\"'()" + "".join(QUESTION_MARKS)
-
-
-def question_words(question: str) -> tuple[list[str], str]:
-    """The words of `question` in order, without the question mark or clinging punctuation, and the
-    string that joins them again: "" for scripts written without spaces (words found by ICU), else " "."""
-    text = question.strip()
-    if UNSPACED.search(text):
-        return words(text), ""
-    return [word for word in (piece.strip(_PUNCTUATION) for piece in text.split()) if word], " "
-
-
 def identifiers(tokens: list[str]) -> list[str]:
     """The words a word query always keeps: names and numbers, i.e. every word after the first with a
     capital letter or a digit ("AeroFlow", "300", "HEPA", "Harbor", "Analytics"). In a sample run the 1.5B
@@ -181,7 +168,8 @@ class PersonaStylist(dspy.Module):
         if length in PICKED_WORDS:
             styled = self.pick_words(question, PICKED_WORDS[length]) + ("" if length == KEYWORDS else "?")
         elif length == DETAILED and topic and language == "English":
-            styled = lead_in(question, topic) if opens_well(topic) else question
+            opener = topic if opens_well(topic) else phrase_around(question, topic)
+            styled = lead_in(question, opener) if opener else question
         else:
             inputs = {"question": question, "style": self.writing_style(persona), "language": language}
             if length == DETAILED and language == "English":  # the openers are English
