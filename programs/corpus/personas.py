@@ -9,8 +9,17 @@ import yaml
 from pydantic import ValidationError
 
 from personaqa.programs.core.errors import InputError
-from personaqa.programs.core.records import Persona
+from personaqa.programs.core.records import Persona, PersonaStyle
 from personaqa.programs.corpus.documents import read_text
+
+
+def _quoted(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return ", ".join(quoted[:-1]) + f" and {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
+
+
+_UNKNOWN_FIELD = (f"unknown field (a persona has {_quoted(list(Persona.model_fields))}; its 'style' has "
+                  f"{_quoted(list(PersonaStyle.model_fields))})")
 
 
 def load_personas(path: Path | str) -> list[Persona]:
@@ -40,8 +49,7 @@ def load_personas(path: Path | str) -> list[Persona]:
             if err["loc"] == ("style",):
                 raise InputError(f"{path}: persona #{index + 1}: field 'style': must be a mapping such as "
                                  "{length: short and quick, tone: casual, wording: everyday words}") from None
-            message = "unknown field (a persona has 'name', 'description', 'own_wording_share' and 'style' with " \
-                "'tone', 'length', 'wording')" if err["type"] == "extra_forbidden" else err["msg"]
+            message = _UNKNOWN_FIELD if err["type"] == "extra_forbidden" else err["msg"]
             raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None
     names = [p.name for p in personas]
     duplicates = sorted({n for n in names if names.count(n) > 1})

@@ -35,10 +35,10 @@ from personaqa.programs.evaluation.validate_report import (
     EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, pooled_result, print_result, write_outputs,
 )
 from personaqa.programs.evaluation.validate_pooling import pooled_qrels
+from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.lm.build import check_lm_config
 from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
 from personaqa.programs.recipe.program_io import check_program_path, load_program_state
-from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
 from personaqa.programs.retrieval.retrievers import BUILT_IN

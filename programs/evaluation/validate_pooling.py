@@ -50,8 +50,7 @@ def pooled_qrels(synthetic: list[dict[str, Any]], collection: BeirCollection, de
     questions = [PoolQuestion(row["_id"], row["text"], frozenset(row["doc_ids"])) for row in synthetic]
 
     def judge() -> PoolJudge:
-        program = build_program(config, program_path)
-        return PoolJudge(program.relevance, program.judge_lm or build_lm(config.lm))
+        return PoolJudge.of_program(build_program(config, program_path), lambda: build_lm(config.lm))
 
     outcome = judge_pools(questions, chunks, depth, load_embedder(config.embedder), PoolLog(out / POOL_LOG),
                           judge, collection.root, workers, show_progress)

@@ -20,6 +20,7 @@ from personaqa.programs.evaluation.validation import (
     SplitHalf, agreement, bootstrap_agreement, ranking, ranks, system_scores, text_checks,
 )
 from personaqa.programs.retrieval.beir import BeirCollection
+from personaqa.programs.run.pooled_judging import POOL_RETRIEVERS
 
 EXPERIMENT = "personaqa"  # the experiment every command logs to
 RESULT_FILE = "validate.json"
@@ -117,7 +118,7 @@ def pooled_result(job: Any, metric: str, metrics: list[str], human_scores: PerQu
     unpooled = system_scores(synthetic_scores[metric])
     return {
         "depth": job.pool_depth,
-        "retrievers": ["bm25", "dense"],
+        "retrievers": list(POOL_RETRIEVERS),
         "counts": pooled.outcome.counts(),
         "lm_calls_this_session": pooled.outcome.usage_this_session.total().calls,
         "relevant_per_question_mean": round(sum(len(q) for q in pooled.qrels.values()) / max(len(pooled.qrels), 1), 3),

@@ -53,9 +53,9 @@ def _pooled_judging(job: GenerationJob, records: Iterable[QuestionRecord], runne
     """Pooled judgements for the kept questions (run/pooled_judging.py), on this session's program and LM
     when units ran, else on ones built only if some judgement is still to be made."""
     def judge() -> PoolJudge:
-        program = runner.program if runner else build_program(job.config, job.program_path)
-        lm = program.judge_lm or (runner.lm if runner else build_lm(job.config.lm))
-        return PoolJudge(program.relevance, lm)
+        if runner:
+            return PoolJudge.of_program(runner.program, lambda: runner.lm)
+        return PoolJudge.of_program(build_program(job.config, job.program_path), lambda: build_lm(job.config.lm))
 
     return judge_pools(map(PoolQuestion.of, records), list(corpus), job.config.pool_depth,
                        load_embedder(job.config.embedder), PoolLog(job.out_dir / WORK_DIR / POOL_FILE), judge,

@@ -45,6 +45,7 @@ from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.checks.evidence import cited, supporting
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import RelevanceJudge, RelevanceVerdict
+from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
 from personaqa.programs.recipe.wording import lexical_overlap
 from personaqa.programs.retrieval.beir import CorpusDoc
 from personaqa.programs.retrieval.panel import build_panel
@@ -123,6 +124,11 @@ class PoolJudge:
     def __init__(self, judge: RelevanceJudge, lm: dspy.LM):
         self.judge = judge
         self.lm = lm
+
+    @classmethod
+    def of_program(cls, program: SyntheticEvalProgram, task_lm: Callable[[], dspy.LM]) -> PoolJudge:
+        """`program`'s relevance judge on its judge LM if it has one, else on `task_lm()` (built only then)."""
+        return cls(program.relevance, program.judge_lm or task_lm())
 
     def __call__(self, question: str, chunk: Chunk, retrievers: list[str]) -> tuple[PooledJudgement, Ledger]:
         ledger = Ledger()
