@@ -98,3 +98,19 @@ def test_a_written_question_is_one_question_by_grammar():
 
     assert re.match(ASKED_QUESTION_PATTERN, "How long does switching take for a mid-sized port?")
     assert not re.match(ASKED_QUESTION_PATTERN, "What does it cost? How long does it take?")
+
+
+@pytest.mark.parametrize("question, rejected", [
+    ("What is the name of the product being merged?", True),  # kept as "insightful" by the 1.5B judge
+    ("What is the name of the organization filing the formal objection?", True),
+    ("which are the names of the two ports", True),
+    ("What is the name of the product Harbor Analytics sells?", False),  # it names its subject
+    ("What is the name of the filter in the AeroFlow 300?", False),
+    ("What is the title of the 1961 conference on cataloguing?", False),
+    ("What is the break fee of the merger?", False),  # asks for a fact, not a name
+    ("What is the name of a good air purifier?", False),  # not a definite description: the judge decides
+])
+def test_a_question_asking_for_the_name_of_something_it_does_not_name_lacks_context(question, rejected):
+    from personaqa.programs.recipe.checks.question_form import unnamed_subject
+
+    assert (unnamed_subject(question) is not None) is rejected

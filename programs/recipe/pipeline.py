@@ -18,7 +18,7 @@ from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.categories import Category, draw_categories, instructions
 from personaqa.programs.recipe.checks.evidence import Evidence, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
-from personaqa.programs.recipe.checks.question_form import form_problem
+from personaqa.programs.recipe.checks.question_form import form_problem, unnamed_subject
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
@@ -168,12 +168,15 @@ class SyntheticEvalProgram(dspy.Module):
         return candidates
 
     def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
-        """The rejection of a freshly written question that is not one question (stage `generation`) or
-        not in its chunk's language (stage `language`); None when it may go on."""
+        """The rejection of a freshly written question that is not one question (stage `generation`), not
+        in its chunk's language (stage `language`) or asking for the name of something it does not name
+        (stage `generality`, no judge call); None when it may go on."""
         if problem := form_problem(candidate.question):
             return self._rejection(candidate, chunk, persona, "generation", problem)
         if problem := language_problem(candidate.question, chunk.text):
             return self._rejection(candidate, chunk, persona, "language", problem)
+        if problem := unnamed_subject(candidate.question):
+            return self._rejection(candidate, chunk, persona, "generality", problem)
         return None
 
     def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,

@@ -73,6 +73,25 @@ def without_source_reference(text: str) -> str:
     return cut.strip()
 
 
+# "What is the name of the product being merged?": asks for a name and says of what only by a description
+# that needs the document ("the product being merged": which merger?). The 1.5B generality judge kept three
+# such questions of one sample run as "insightful"; NVIDIA's recipe drops them as missing context.
+_ASKS_A_NAME = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:names?|titles?)\s+of\s+"
+                          r"(?:the|this|that|these|those)\b", re.IGNORECASE)
+
+
+def unnamed_subject(text: str) -> str | None:
+    """Why `text` lacks the context a searcher gives, or None: an English question asking for the name of
+    something it names neither by a name nor by a number (no word after the first with a capital or a
+    digit). "What is the name of the organization filing the formal objection?" -> a reason;
+    "What is the name of the product Harbor Analytics sells?" -> None."""
+    if not _ASKS_A_NAME.match(text.strip()):
+        return None
+    if any(ch.isupper() or ch.isdigit() for word in text.split()[1:] for ch in word):
+        return None
+    return "missing_context: asks for the name of something it does not name"
+
+
 def has_question_mark(text: str) -> bool:
     """Whether `text` holds a question mark of any script; ";" counts only at the end of Greek text."""
     if any(ch in QUESTION_MARKS for ch in text):
