@@ -10,8 +10,8 @@ from personaqa.signatures.types import AskedQuestion
 class GenerateQuestion(dspy.Signature):
     """Write one question the persona would ask about the topic, of the given type, whose full
     answer is in the passage, mostly in the given sentence. Someone who never saw the passage must
-    understand it: name the product, organisation, rule or event it concerns. Ask about one thing;
-    do not include the answer."""
+    understand it, so write out the product, organisation, rule or event it concerns as the passage
+    calls it. Ask about one thing; do not include the answer."""
 
     passage: str = dspy.InputField()
     persona: str = dspy.InputField()
