@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from fakes import answering_sentence
+
 _FIELDS = re.compile(r"`(\w+)`(?: \(must be formatted as a valid Python ([^)]*)\))?")
 _ENUMS = {"verdict": ["fully", "insightful"], "answerable": ["yes"], "rating": ["good", "faithful"]}
 
@@ -99,11 +101,12 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
 
 
 _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.DOTALL)
+_QUESTION = re.compile(r"\[\[ ## question ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)  # one paragraph
 
 
 def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
-    """A relevance answer (at any depth) cites sentence 1 of a numbered passage and answers with its first
-    words, as a judge would, and `interests` are words of the passage (personaqa drops interests the
+    """A relevance answer (at any depth) cites a sentence of a numbered passage and answers with its first
+    words, as a judge would (`fakes.answering_sentence`: not a title that only repeats the question), and `interests` are words of the passage (personaqa drops interests the
     passage does not mention)."""
     found = _PASSAGE.findall(prompt)
     if not found:
@@ -123,8 +126,9 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
         topics = [{**point, "topic": point["topic"] if schema_made else word_of(point, word)}
                   if isinstance(point, dict) else word for point, word in zip(points, words)] or points
         cited = "sentences" in answer
-        first = next((l[4:] for l in found[-1].splitlines() if l.startswith("[1] ")), line)
-        return {k: [1] if k == "sentences" else " ".join(first.split()[:4]) if (cited and k == "answer")
+        asked = (_QUESTION.findall(prompt) or [""])[-1]  # the last: the system message shows "{question}"
+        number, said = answering_sentence(found[-1], asked) if cited else (1, "")
+        return {k: [number] if k == "sentences" else said or line if (cited and k == "answer")
                 else topics if k == "interests" else quote_passage(v, prompt, schema_made) for k, v in answer.items()}
     if isinstance(answer, list):
         return [quote_passage(item, prompt, schema_made) for item in answer]

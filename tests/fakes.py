@@ -31,6 +31,7 @@ import numpy as np
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter
+from personaqa.programs.recipe.checks.evidence import restates
 
 # Engine keys (one per kind of LM call) and the usage-ledger stage each one is counted under.
 STAGE_OF_KEY = {
@@ -91,10 +92,13 @@ DEFAULT_ANSWERS: dict[str, Any] = {
 }
 
 
-def first_sentence(passage: str) -> str:
-    """Sentence [1] of a numbered passage (text_views.numbered_passage): what the scripted relevance judge
-    cites, and the start of the answer it gives unless a test scripts one."""
-    return next((line[4:] for line in passage.splitlines() if line.startswith("[1] ")), "")
+def answering_sentence(passage: str, question: str) -> tuple[int, str]:
+    """What the scripted relevance judge cites and answers with, unless a test scripts it: the first
+    sentence of a numbered passage whose first 8 words say more than the question (a title line such as
+    "# Harbor merger" only repeats it: evidence.restates), and those words."""
+    numbered = [(int(m.group(1)), m.group(2)) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)]
+    said = [(n, " ".join(sentence.split()[:8])) for n, sentence in numbered]
+    return next(((n, words) for n, words in said if not restates(words, question)), (said or [(1, "")])[0])
 
 
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
@@ -256,11 +260,13 @@ class ScriptedEngine:
         if key == "interests":
             return {"interests": points_of_interest(answer, text, request.config.response_format["schema"])}
         if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
-            # words (what the evidence check accepts); a dict scripts every field
+            # 8 words (what the evidence check accepts; fewer could all be the question's words, no answer);
+            # a dict scripts every field
             verdict, said = (answer, "") if isinstance(answer, str) else answer
+            cite = 1
             if verdict == "fully":
-                said = " ".join(first_sentence(text.inputs.get("passage", "")).split()[:4])
-            return {"sentences": [1], "answer": said or f"scripted {verdict}", "verdict": verdict}
+                cite, said = answering_sentence(text.inputs.get("passage", ""), text.inputs.get("question", ""))
+            return {"sentences": [cite], "answer": said or f"scripted {verdict}", "verdict": verdict}
         if key == "generality":
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
             return {"reason": reason, "verdict": verdict}

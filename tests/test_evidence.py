@@ -3,6 +3,8 @@ answer must be held by them (numbers exactly, most content words)."""
 
 from __future__ import annotations
 
+import pytest
+
 from personaqa.programs.recipe.checks.evidence import cited, numbered, sentence_spans, unsupported
 
 CHUNK = ("The AeroFlow 300 has three fan speeds.  A rattling noise\nmeans the filter is blocked: "
@@ -61,3 +63,21 @@ def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_i
     assert problem is None and [s.text for s in spans] == [CHUNK[sentence_spans(CHUNK)[1][0]:sentence_spans(CHUNK)[1][1]]]
     spans, problem = supporting("€120", [1], "c", CHUNK)  # no sentence holds it: the cited one's fault is reported
     assert spans == [] and "120" in problem
+
+
+@pytest.mark.parametrize("answer, question, repeats", [
+    ("five container ports", "Regarding container ports, what are the five container ports?", True),
+    ("Nyquist and Hartley", "Regarding Nyquist and Hartley, who wrote the papers on communication theory?", True),
+    ("14 of 19 ports", "At how many of the 19 ports would the company run the software?", False),  # 14 is new
+    ("HarborOne", "What product will Harbor Analytics run?", False),  # whole words, not their first letters
+    ("yes, for the motor", "Does the warranty cover the motor?", False),  # a yes/no answer
+    ("the motor for five years", "How long is the motor covered?", False),
+    ("", "What is the break fee?", False),
+])
+def test_an_answer_that_only_repeats_the_question_is_no_answer(answer, question, repeats):
+    from personaqa.programs.recipe.checks.evidence import restates, supporting
+
+    assert restates(answer, question) is repeats
+    chunk = "The motor is covered for five years. Its members run five container ports."
+    problem = supporting(answer, [1], "c", chunk, question)[1]
+    assert (problem == "the answer only repeats the question") is repeats

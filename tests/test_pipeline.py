@@ -573,6 +573,7 @@ def test_style_that_repeats_the_persona_is_never_kept(bow):
     ({"sentences": [1], "answer": "a modest fee agreed between friendly parties", "verdict": "fully"},
      "content words"),
     ({"sentences": [], "answer": "55 million euros", "verdict": "fully"}, "cites no sentence"),
+    ({"sentences": [1], "answer": "the break fee", "verdict": "fully"}, "only repeats the question"),
 ])
 def test_a_fully_verdict_whose_answer_no_sentence_holds_is_rejected_at_evidence(bow, judged, problem):
     out = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER)

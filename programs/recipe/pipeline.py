@@ -217,7 +217,8 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.append(self._rejection(candidate, chunk, persona, "relevance",
                                               f"{judged.verdict.label}: {judged.verdict.reason}"))
             return False
-        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text)
+        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text,
+                                    candidate.styled_question)
         if problem:
             rejections.append(self._rejection(candidate, chunk, persona, "evidence",
                                               f"{problem}: answer '{judged.answer}', sentences {judged.sentences}"))

@@ -105,7 +105,7 @@ def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str], questi
               "retrievers": retrievers}
     problem = None
     if grade == 2:
-        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text)
+        spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text, question)
     else:
         spans = cited(judged.sentences, chunk.chunk_id, chunk.text) if grade else []
         problem = "cites no sentence of the chunk" if grade and not spans else None

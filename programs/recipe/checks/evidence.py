@@ -74,10 +74,31 @@ def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
     return None
 
 
-def supporting(answer: str, numbers: list[int], chunk_id: str, chunk_text: str) -> tuple[list[Evidence], str | None]:
-    """The evidence for `answer`: the cited sentences when they hold it, else the sentence of the chunk
-    that holds the most of its content words, if it holds it (`unsupported` is None); with the reason the
-    cited sentences fail when none does."""
+_YES_NO = re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)
+
+
+def restates(answer: str, question: str) -> bool:
+    """Whether `answer` only repeats `question`: it has content words, each of them (whole, letter case
+    aside) and each of its numbers is in the question, and it is no yes/no answer. The 1.5B judge answered
+    "What are the five container ports?" with "five container ports" (a sample run; the passage names none
+    of them) and said "fully"; on CISI, "Regarding Nyquist and Hartley, who are the authors of the important
+    papers on communication theory?" had its answer in its opener. Whole words, not the first 5
+    characters: "HarborOne" answers a question about "Harbor Analytics"."""
+    asked = _content_words(answer)
+    if not asked or _YES_NO.match(answer):
+        return False
+    return asked <= _content_words(question) and \
+        set(_NUMBER.findall(answer)) <= set(_NUMBER.findall(question))
+
+
+def supporting(answer: str, numbers: list[int], chunk_id: str, chunk_text: str,
+               question: str = "") -> tuple[list[Evidence], str | None]:
+    """The evidence for `answer` to `question`: the cited sentences when they hold it, else the sentence of
+    the chunk that holds the most of its content words, if it holds it (`unsupported` is None); with the
+    reason the cited sentences fail when none does, or that the answer only repeats the question
+    (`restates`)."""
+    if question and restates(answer, question):
+        return [], "the answer only repeats the question"
     evidence = cited(numbers, chunk_id, chunk_text)
     problem = unsupported(answer, evidence)
     if problem is None:
