@@ -54,24 +54,6 @@ def test_each_prompt_family_keeps_its_context_least_recently_used_replaced(engin
     assert first.kwargs["flash_attn"] is True and first.kwargs["n_ctx"] == 4096
 
 
-def test_the_stages_of_one_passage_keep_a_context_each(tmp_path, monkeypatch):
-    """Interests, question and relevance prompts start with the same passage and end with their own task:
-    three families, so the next persona's call of a stage finds its task already read."""
-    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
-    FakeLlama.made = []
-    model = tmp_path / "model.gguf"
-    model.write_bytes(b"GGUF")
-    engine = LlamaCppEngine(model)
-    passage = "[[ ## passage ## ]]\n" + "The break fee is 40 million euros. " * 10
-    stages = [passage + task for task in ("List the points of interest.", "Write one question.",
-                                          "Can the question be answered?")]
-    for _ in range(2):  # two personas' units of one chunk
-        for system in stages:
-            engine.complete(request(system))
-    assert [llama.systems for llama in FakeLlama.made] == [[system] * 2 for system in stages]
-    assert engine.contexts == 5
-
-
 def test_contexts_must_be_positive(tmp_path):
     model = tmp_path / "model.gguf"
     model.write_bytes(b"GGUF")

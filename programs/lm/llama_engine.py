@@ -25,9 +25,9 @@ class LlamaCppEngine:
 
     llama.cpp reuses the evaluated prefix a prompt shares with the previous prompt of the same context.
     The engine keeps `contexts` llama.cpp contexts over one model (its weights are memory-mapped once) and
-    sends each call to the context that last saw a prompt of its family (its system message's start and
-    end: the passage and the task for the calls about one chunk, the instructions and demos for a judge),
-    least recently used first when a new family comes. With one context the stages of a unit evict each other: the generality
+    sends each call to the context that last saw a prompt with the same start (its system message: the
+    passage for the calls about one chunk, the instructions and demos for a judge), least recently used
+    first when a new start comes. With one context the stages of a unit evict each other: the generality
     judge re-read its ~400 tokens of demos, and the relevance judge the passage, after every style call.
     llama-cpp-python's LlamaRAMCache, which would keep earlier prefixes too, is not used: each state it
     keeps holds the logits of every prompt token (a 600-token prompt with a 152k vocabulary is 360 MB),
@@ -35,10 +35,10 @@ class LlamaCppEngine:
 
     supports_response_schema = True
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed", "top_p", "stop"})
-    FAMILY_CHARS = 200  # characters at each end of the system message that name a call's prompt family
+    FAMILY_CHARS = 200  # characters of the system message that name a call's prompt family
 
     def __init__(self, model_path: str | Path, n_ctx: int = 4096, seed: int = 0, n_threads: int | None = None,
-                 contexts: int = 5):
+                 contexts: int = 3):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"GGUF model file not found: {path}")
@@ -59,15 +59,6 @@ class LlamaCppEngine:
         # flash attention: 100 grammar-constrained tokens of the 1.5B model in 8.1 s instead of 9.2 s here
         return Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed, n_threads=threads,
                      n_threads_batch=threads, flash_attn=True, verbose=False)
-
-    @classmethod
-    def family(cls, system: str) -> str:
-        """A call's prompt family: its system message's start and end. Lean prompts start with the
-        passage and end with the task, so the interests, question and relevance calls about one chunk are
-        three families: each keeps its context, and the next persona's call of a stage re-reads only what
-        follows the task (with the passage alone as the family, the stages of one chunk took turns in one
-        context and each re-read its task after the passage)."""
-        return system[:cls.FAMILY_CHARS] + "\x00" + system[-cls.FAMILY_CHARS:]
 
     def _model(self, family: str = "") -> Any:
         """The context for prompts starting with `family`: the one that last saw it, else a new one while
@@ -102,7 +93,7 @@ class LlamaCppEngine:
             # llama.cpp takes the schema as {"type": "json_object", "schema": ...} and compiles it to a grammar.
             schema = bound_schema(fmt.get("schema")) if fmt.get("type") == "json_schema" else None
             kwargs["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
-        family = self.family(messages[0]["content"]) if messages else ""
+        family = messages[0]["content"][: self.FAMILY_CHARS] if messages else ""
         with self._lock:
             out = self._model(family).create_chat_completion(messages=messages, **kwargs)
         choice = out["choices"][0]
@@ -127,4 +118,4 @@ class LlamaCppEngine:
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
         return cls(state["model_path"], n_ctx=state.get("n_ctx", 4096), seed=state.get("seed", 0),
-                   contexts=state.get("contexts", 5))
+                   contexts=state.get("contexts", 3))
