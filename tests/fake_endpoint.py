@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from fakes import answering_sentence
+from fakes import answering_sentence, numbered_sentences
 
 _FIELDS = re.compile(r"`(\w+)`(?: \(must be formatted as a valid Python ([^)]*)\))?")
 _ENUMS = {"verdict": ["fully", "insightful"], "answerable": ["yes"], "rating": ["good", "faithful"]}
@@ -115,7 +115,7 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
     if isinstance(answer, dict):
         words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{5,}", found[-1])))
         points = answer.get("interests") or []
-        numbered = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", found[-1], re.MULTILINE)}
+        numbered = numbered_sentences(found[-1])
 
         def word_of(point: dict, fallback: str) -> str:  # a topic is a phrase of its own sentence
             from personaqa.programs.recipe.phrases import sentence_phrases

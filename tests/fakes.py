@@ -92,12 +92,16 @@ DEFAULT_ANSWERS: dict[str, Any] = {
 }
 
 
+def numbered_sentences(passage: str) -> dict[int, str]:
+    """Sentence number -> sentence of a numbered passage (text_views.numbered_passage)."""
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)}
+
+
 def answering_sentence(passage: str, question: str) -> tuple[int, str]:
     """What the scripted relevance judge cites and answers with, unless a test scripts it: the first
     sentence of a numbered passage whose first 8 words say more than the question (a title line such as
     "# Harbor merger" only repeats it: evidence.restates), and those words."""
-    numbered = [(int(m.group(1)), m.group(2)) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)]
-    said = [(n, " ".join(sentence.split()[:8])) for n, sentence in numbered]
+    said = [(n, " ".join(sentence.split()[:8])) for n, sentence in numbered_sentences(passage).items()]
     return next(((n, words) for n, words in said if not restates(words, question)), (said or [(1, "")])[0])
 
 

@@ -51,7 +51,7 @@ def phrase_around(question: str, word: str) -> str:
     case aside) up to the nearest function word, question word or "regarding" on either side; "" when
     `word` is not a word of the question, when the run is `word` alone, or when it is longer than
     MAX_TOPIC_WORDS. "What is the warranty coverage for the motor?" around "warranty" is "warranty
-    coverage"; around "motor", "" (one word). A one-word topic widened so can open a "long and detailed"
+    coverage"; around "motor", "" (one word). A one-word topic widened so opens a "long and detailed"
     question (styling.lead_in) with what the question itself asks about."""
     tokens, joiner = question_words(question)
     lowered = [token.lower() for token in tokens]

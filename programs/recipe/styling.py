@@ -58,6 +58,8 @@ DETAILED = "long and detailed"
 # A lead-in naming the subject, a comma, then the question: "Regarding X, when did ...?"
 LEAD_IN_PATTERN = (r'^(Regarding|Concerning|As for|As to) [^"\\\n?,]{8,160}, '
                    r'[^"\\\n?]{8,220}[?]$')  # no '"' or backslash: see signatures/types.py
+
+
 def identifiers(tokens: list[str]) -> list[str]:
     """The words a word query always keeps: names and numbers, i.e. every word after the first with a
     capital letter or a digit ("AeroFlow", "300", "HEPA", "Harbor", "Analytics"). In a sample run the 1.5B

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dspy
 from pydantic import BaseModel
@@ -45,10 +46,12 @@ from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.checks.evidence import cited, supporting
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import RelevanceJudge, RelevanceVerdict
-from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
 from personaqa.programs.recipe.wording import lexical_overlap
 from personaqa.programs.retrieval.beir import CorpusDoc
 from personaqa.programs.retrieval.panel import build_panel
+
+if TYPE_CHECKING:  # for the annotation of PoolJudge.of_program only
+    from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
 
 STAGE = "pool"  # the LM usage ledger's stage for pooled judge calls
 GRADES = {"fully": 2, "partially": 1, "not": 0}
