@@ -3,12 +3,11 @@ so a stage's calls reuse the prefix they share even when other stages' calls com
 
 from __future__ import annotations
 
-import sys
-import types
 from types import SimpleNamespace
 
 import pytest
 
+from personaqa.programs.lm import grammar_first
 from personaqa.programs.lm.llama_engine import LlamaCppEngine
 
 
@@ -30,7 +29,7 @@ class FakeLlama:
 
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
+    monkeypatch.setattr(grammar_first, "GrammarFirstLlama", FakeLlama)
     FakeLlama.made = []
     model = tmp_path / "model.gguf"
     model.write_bytes(b"GGUF")

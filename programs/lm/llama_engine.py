@@ -31,7 +31,8 @@ class LlamaCppEngine:
     judge re-read its ~400 tokens of demos, and the relevance judge the passage, after every style call.
     llama-cpp-python's LlamaRAMCache, which would keep earlier prefixes too, is not used: each state it
     keeps holds the logits of every prompt token (a 600-token prompt with a 152k vocabulary is 360 MB),
-    which its size accounting leaves out; a run of the sample grew to 24 GB and was killed."""
+    which its size accounting leaves out; a run of the sample grew to 24 GB and was killed.
+    Greedy calls under a JSON schema check the grammar on the greedy token first (`grammar_first`)."""
 
     supports_response_schema = True
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed", "top_p", "stop"})
@@ -53,11 +54,11 @@ class LlamaCppEngine:
         self._lock = threading.Lock()
 
     def _new_context(self) -> Any:
-        from llama_cpp import Llama
+        from personaqa.programs.lm.grammar_first import GrammarFirstLlama
 
         threads = self.n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
         # flash attention: 100 grammar-constrained tokens of the 1.5B model in 8.1 s instead of 9.2 s here
-        return Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed, n_threads=threads,
+        return GrammarFirstLlama(model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed, n_threads=threads,
                      n_threads_batch=threads, flash_attn=True, verbose=False)
 
     def _model(self, family: str = "") -> Any:

@@ -1,0 +1,58 @@
+"""Grammar-first greedy decoding on the real embedded SmolLM2 model: the same tokens as llama-cpp-python's
+sampler chain (grammar over the whole vocabulary, then greedy), with the whole-vocabulary pass skipped for
+most tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SCHEMA = {"type": "object", "required": ["topics", "question"],
+          "properties": {"topics": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 40}},
+                         "question": {"type": "string"}}}
+PASSAGE = ("The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two months "
+           "with white vinegar. If the red light blinks, the kettle is empty and the heater has switched off.")
+
+
+@pytest.fixture(scope="module")
+def model_file():
+    from personaqa.programs.lm.embedded_models import EMBEDDED_MODELS, model_path
+
+    return str(model_path(EMBEDDED_MODELS["smollm2-135m"]))
+
+
+def replies(llama_class, model_file: str, temperature: float = 0.0) -> tuple[list[str], object]:
+    llama = llama_class(model_path=model_file, n_ctx=1024, seed=0, n_threads=2, verbose=False)
+    out = []
+    for asker in ("a home cook", "a safety inspector"):
+        messages = [{"role": "system", "content": PASSAGE},
+                    {"role": "user", "content": f"List what {asker} wants to know, then one question {asker} asks."}]
+        reply = llama.create_chat_completion(messages=messages, temperature=temperature, max_tokens=200, seed=0,
+                                             response_format={"type": "json_object", "schema": SCHEMA})
+        out.append(reply["choices"][0]["message"]["content"])
+    return out, llama._sampler
+
+
+def test_grammar_first_greedy_gives_the_chains_tokens_with_fewer_full_passes(model_file):
+    import json
+
+    from llama_cpp import Llama
+
+    from personaqa.programs.lm.grammar_first import GrammarFirstGreedy, GrammarFirstLlama
+
+    chain, _ = replies(Llama, model_file)
+    first, sampler = replies(GrammarFirstLlama, model_file)
+    assert first == chain
+    assert all(set(json.loads(text)) == {"topics", "question"} for text in first)
+    assert isinstance(sampler, GrammarFirstGreedy)
+    assert 0 < sampler.full_passes < sampler.checks / 2  # the grammar rejected the greedy token now and then
+
+
+def test_sampled_calls_keep_llama_cpp_pythons_chain(model_file):
+    from llama_cpp._internals import LlamaSampler
+
+    from personaqa.programs.lm.grammar_first import GrammarFirstLlama
+
+    _, sampler = replies(GrammarFirstLlama, model_file, temperature=0.7)
+    assert isinstance(sampler, LlamaSampler)
