@@ -26,6 +26,7 @@ from pydantic import Field, StringConstraints
 
 from personaqa.programs.core.records import Persona
 from personaqa.programs.lm.calls import call_lm
+from personaqa.programs.recipe.checks.question_form import names
 from personaqa.programs.recipe.phrases import phrase_around, question_words
 from personaqa.programs.recipe.text_views import language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, PickQueryWords, RewriteInStyle
@@ -58,14 +59,6 @@ DETAILED = "long and detailed"
 # A lead-in naming the subject, a comma, then the question: "Regarding X, when did ...?"
 LEAD_IN_PATTERN = (r'^(Regarding|Concerning|As for|As to) [^"\\\n?,]{8,160}, '
                    r'[^"\\\n?]{8,220}[?]$')  # no '"' or backslash: see signatures/types.py
-
-
-def identifiers(tokens: list[str]) -> list[str]:
-    """The words a word query always keeps: names and numbers, i.e. every word after the first with a
-    capital letter or a digit ("AeroFlow", "300", "HEPA", "Harbor", "Analytics"). In a sample run the 1.5B
-    model, left to pick them, turned "What are the three fan speeds on the AeroFlow 300 air purifier?" into
-    "fan speeds air purifier"."""
-    return [token for token in tokens[1:] if any(ch.isupper() or ch.isdigit() for ch in token)]
 
 
 QUESTION_WORDS = frozenset("what how when why which who whom whose where is are was were does do did can could "
@@ -145,7 +138,7 @@ class PersonaStylist(dspy.Module):
         return self.choices(persona).get("length") == KEYWORDS
 
     def pick_words(self, question: str, most: int) -> str:
-        """The words of `question` the LM picks (at most `most`) and its names and numbers (`identifiers`),
+        """The words of `question` the LM picks (at most `most`) and its names and numbers (`question_form.names`),
         in the question's order, joined. Raises StageFailure if the LM's answer is unusable."""
         tokens, joiner = question_words(question)
         choices = tuple(dict.fromkeys(tokens))
@@ -154,7 +147,7 @@ class PersonaStylist(dspy.Module):
         field = Annotated[list[Literal[choices]], Field(min_length=MIN_PICKED, max_length=most)]  # type: ignore[valid-type]
         signature = self.pick.signature.with_updated_fields("query_words", type_=field)
         picked = set(call_lm("style", self.pick, question=question, signature=signature).query_words)
-        picked |= set(identifiers(tokens))
+        picked |= set(names(tokens))
         kept = [token for token in choices if token in picked]  # each word once, in the question's order
         return joiner.join(kept)
 

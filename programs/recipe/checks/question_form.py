@@ -87,9 +87,17 @@ def unnamed_subject(text: str) -> str | None:
     "What is the name of the product Harbor Analytics sells?" -> None."""
     if not _ASKS_A_NAME.match(text.strip()):
         return None
-    if any(ch.isupper() or ch.isdigit() for word in text.split()[1:] for ch in word):
+    if names(text.split()):
         return None
     return "missing_context: asks for the name of something it does not name"
+
+
+def names(tokens: list[str]) -> list[str]:
+    """The words of a question that name something: every word after the first with a capital letter or a
+    digit ("AeroFlow", "300", "HEPA", "Harbor", "Analytics"). A word query keeps them all: in a sample run the
+    1.5B model, left to pick them, turned "What are the three fan speeds on the AeroFlow 300 air purifier?"
+    into "fan speeds air purifier"."""
+    return [token for token in tokens[1:] if any(ch.isupper() or ch.isdigit() for ch in token)]
 
 
 def has_question_mark(text: str) -> bool:
