@@ -614,6 +614,16 @@ def test_a_topic_is_a_phrase_of_its_own_sentence_by_grammar(bow):
     assert not {"The break", "fee is", "is"} & set(points[1]["enum"])
 
 
+def test_a_topic_does_not_cut_a_name():
+    from personaqa.programs.recipe.phrases import sentence_phrases
+
+    phrases = set(sentence_phrases("Harbor Analytics and Vessel Systems run the Port Authority software."))
+    assert {"Harbor Analytics", "Vessel Systems", "Port Authority",
+            "Port Authority software", "software"} <= phrases
+    assert not {"Harbor", "Analytics and Vessel", "Harbor Analytics and Vessel", "Vessel", "Systems run",
+                "Authority software"} & phrases
+
+
 def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
     engine = engine_for(["break fee", "review deadline"])
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)

@@ -28,11 +28,12 @@ def question_words(question: str) -> tuple[list[str], str]:
 
 def sentence_phrases(sentence: str) -> tuple[str, ...]:
     """The topics a point of interest in `sentence` may have: its runs of 1 to MAX_TOPIC_WORDS consecutive
-    words that neither start nor end with a function word (EDGE_WORDS), each once, in order, at most
-    MAX_PHRASES. Chosen from the words in the order of the sentence, the 1.5B model's topics were not
+    words that neither start nor end with a function word (EDGE_WORDS) nor inside a name (two capitalised
+    words in a row), each once, in order, at most MAX_PHRASES. Chosen from the words in the order of the sentence, the 1.5B model's topics were not
     phrases ("the deal will cut", "the filter when light"), and a "long and detailed" question opens
     with its topic. No phrase with a straight double quote or backslash: llama.cpp's grammar emits them
-    raw inside the JSON string (signatures/types.py)."""
+    raw inside the JSON string (signatures/types.py). A sample run opened three questions with "Regarding
+    Harbor Analytics and Vessel," cut from "Harbor Analytics and Vessel Systems"."""
     tokens, joiner = question_words(sentence)
     phrases: dict[str, None] = {}
     for size in range(1, MAX_TOPIC_WORDS + 1):
@@ -40,10 +41,18 @@ def sentence_phrases(sentence: str) -> tuple[str, ...]:
             run = tokens[start:start + size]
             if run[0].lower() in EDGE_WORDS or run[-1].lower() in EDGE_WORDS:
                 continue
+            if (start > 0 and _name_word(tokens[start - 1]) and _name_word(run[0])) or \
+                    (start + size < len(tokens) and _name_word(run[-1]) and _name_word(tokens[start + size])):
+                continue  # cuts a name: "Harbor Analytics and Vessel" of "... and Vessel Systems"
             phrase = joiner.join(run)
             if '"' not in phrase and "\\" not in phrase:
                 phrases.setdefault(phrase)
     return tuple(phrases)[:MAX_PHRASES]
+
+
+def _name_word(token: str) -> bool:
+    """Whether `token` may be part of a multi-word name: capitalised and not a function word ("The")."""
+    return token[:1].isupper() and token.lower() not in EDGE_WORDS
 
 
 def phrase_around(question: str, word: str) -> str:
