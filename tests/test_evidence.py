@@ -45,6 +45,8 @@ def test_an_answer_of_other_words_or_without_citation_is_caught():
     assert "content words" in unsupported("flexibility and convenience for employees", cited([1], "c", CHUNK))
     assert unsupported("24 months", []) == "cites no sentence of the chunk"
     assert unsupported("", cited([1], "c", CHUNK)) == "gives no answer"
+    assert unsupported(",", cited([1], "c", CHUNK)) == "gives no answer"
+    assert unsupported("Yes", cited([1], "c", CHUNK)) is None  # no content word, but an answer
 
 
 def test_chinese_sentences_and_words_are_found_too():

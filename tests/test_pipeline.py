@@ -259,7 +259,7 @@ def test_writing_style_is_derived_once_per_persona(bow):
     engine = engine_for(
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
-        styled_question=lambda t: f"[{t.inputs['style'].split()[0]}] {t.inputs['question']}",
+        styled_question=lambda t: f"({t.inputs['style'].split()[0]}) {t.inputs['question']}",
         query_words=lambda t: list(reversed(t.inputs["question"].rstrip("?").split()))[:3],
     )
     program = build_program(bow)
@@ -273,7 +273,7 @@ def test_writing_style_is_derived_once_per_persona(bow):
     assert engine.calls["styled_question"] == engine.calls["query_words"] == len(records) // 2
     for record in records:
         if record.persona == "lawyer":
-            assert record.question.startswith("[one] ")
+            assert record.question.startswith("(one) ")
         else:
             # the last 3 words (the fake's pick), and every name, each word once in the question's order
             assert record.question == {QUESTIONS["break fee"]: "the harbor merger?",

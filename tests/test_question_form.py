@@ -10,6 +10,8 @@ from personaqa.programs.recipe.checks.question_form import QUESTION_MARKS, form_
 @pytest.mark.parametrize("text, problem", [
     ("{styled_question}", "placeholder"),
     ("What does [[ ## question ## ]] mean?", "placeholder"),
+    ("What is the purpose of the [insert question here]?", "placeholder"),
+    ("How long is the warranty of the <product name>?", "placeholder"),
     ("The break fee is 40 million euros.", "no question mark"),
     ("Fee?", "too short"),
     ("Which question type asks for a fact stated in the passage?", "echoes"),
@@ -22,6 +24,7 @@ def test_bad_forms_are_named(text, problem):
 def test_real_questions_pass_and_rewrites_may_drop_the_question_mark():
     assert form_problem("How large is the break fee owed to Vessel Systems?") is None
     assert form_problem("how big is the harbor break fee", rewrite=True) is None
+    assert form_problem("What does the [12] citation in the AeroFlow 300 manual refer to?") is None
     assert form_problem("how big is the harbor break fee") is not None
     assert "placeholder" in form_problem("{conversational_question}", rewrite=True)
 

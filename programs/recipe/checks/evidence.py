@@ -65,9 +65,11 @@ def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
     missing = [n for n in _NUMBER.findall(answer) if n not in numbers]
     if missing:
         return f"the answer's {missing[0]} is not in the cited sentences"
+    if not any(ch.isalnum() for ch in answer):
+        return "gives no answer"  # "" or "," (SmolLM2's answer to a question with a template slot)
     asked = {w[:5] for w in _content_words(answer)}
     if not asked:
-        return None if answer.strip() else "gives no answer"
+        return None
     found = asked & {w[:5] for w in _content_words(held)}
     if len(found) < SUPPORT * len(asked):
         return f"the cited sentences hold {len(found)} of the answer's {len(asked)} content words"

@@ -12,7 +12,9 @@ import re
 
 from personaqa.programs.corpus.segmentation import UNSPACED, words
 
-_PLACEHOLDER = re.compile(r"\{[a-z_]+\}|\[\[ ## |<[a-z_]+>")
+# A template slot: "{styled_question}", "[[ ## question ## ]]", "<product>", and slots in words a small model
+# writes itself ("What is the purpose of the [insert question here]?", SmolLM2 on the sample).
+_PLACEHOLDER = re.compile(r"\{[a-z_ ]+\}|\[\[ ## |<[a-z_ ]+>|\[[a-z][a-z_ ]*\]")
 _ECHO = ("asks for a", "the passage", "this passage", "the text above", "question type", "writing style",
          "json object")  # the adapter asks for "a JSON object"; seen in styled rewrites on CISI
 # The question marks of Unicode's scripts (the characters named "... QUESTION MARK" that end a question,
