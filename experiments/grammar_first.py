@@ -26,7 +26,8 @@ from personaqa.programs.lm.grammar_first import GrammarFirstLlama  # noqa: E402
 SAMPLE_DOCS = Path(__file__).resolve().parents[1] / "programs" / "sample" / "docs"
 PERSONAS = ("a competition lawyer", "a busy parent", "a data journalist")
 SCHEMA = {"type": "object", "required": ["topics", "question"],
-          "properties": {"topics": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 60}},
+          "properties": {"topics": {"type": "array", "maxItems": 4,
+                                    "items": {"type": "string", "maxLength": 60}},
                          "question": {"type": "string", "maxLength": 300}}}
 
 
@@ -34,9 +35,10 @@ def prompts() -> list[list[dict[str, str]]]:
     out = []
     for doc in sorted(SAMPLE_DOCS.glob("*.md")):
         for persona in PERSONAS:
+            ask = (f"List up to four topics of the passage {persona} would ask about, then write one "
+                   f"question {persona} would ask.")
             out.append([{"role": "system", "content": "Passage:\n" + doc.read_text()[:1200]},
-                        {"role": "user", "content": f"List up to four topics of the passage {persona} would ask "
-                                                    f"about, then write one question {persona} would ask."}])
+                        {"role": "user", "content": ask}])
     return out
 
 
@@ -68,10 +70,12 @@ def main() -> None:
     chain_texts, chain_tokens, chain_s, _, _ = decode(Llama, path, args.max_tokens)
     first_texts, first_tokens, first_s, checks, passes = decode(GrammarFirstLlama, path, args.max_tokens)
     print(f"model {args.model}, {len(chain_texts)} prompts, {os.cpu_count()} threads")
-    print(f"sampler chain     {chain_tokens:5d} tokens  {chain_s:6.1f} s  {chain_tokens / chain_s:5.1f} tokens/s")
-    print(f"grammar first     {first_tokens:5d} tokens  {first_s:6.1f} s  {first_tokens / first_s:5.1f} tokens/s")
+    for name, tokens, seconds in (("sampler chain", chain_tokens, chain_s),
+                                  ("grammar first", first_tokens, first_s)):
+        print(f"{name:16s}  {tokens:5d} tokens  {seconds:6.1f} s  {tokens / seconds:5.1f} tokens/s")
     print(f"speed-up {chain_s / first_s * first_tokens / chain_tokens:.2f}x; whole-vocabulary passes "
-          f"{passes}/{checks} tokens ({passes / max(checks, 1):.0%}); same texts: {chain_texts == first_texts}")
+          f"{passes}/{checks} tokens ({passes / max(checks, 1):.0%}); "
+          f"same texts: {chain_texts == first_texts}")
     print("first reply:", first_texts[0])
 
 

@@ -106,8 +106,8 @@ _QUESTION = re.compile(r"\[\[ ## question ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)
 
 def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
     """A relevance answer (at any depth) cites a sentence of a numbered passage and answers with its first
-    words, as a judge would (`fakes.answering_sentence`: not a title that only repeats the question), and `interests` are words of the passage (personaqa drops interests the
-    passage does not mention)."""
+    words, as a judge would (`fakes.answering_sentence`: not a title that only repeats the question), and
+    `interests` are words of the passage (personaqa drops interests the passage does not mention)."""
     found = _PASSAGE.findall(prompt)
     if not found:
         return answer

@@ -269,7 +269,8 @@ class ScriptedEngine:
             verdict, said = (answer, "") if isinstance(answer, str) else answer
             cite = 1
             if verdict == "fully":
-                cite, said = answering_sentence(text.inputs.get("passage", ""), text.inputs.get("question", ""))
+                cite, said = answering_sentence(text.inputs.get("passage", ""),
+                                                text.inputs.get("question", ""))
             return {"sentences": [cite], "answer": said or f"scripted {verdict}", "verdict": verdict}
         if key == "generality":
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer

@@ -69,7 +69,8 @@ def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_i
 
 @pytest.mark.parametrize("answer, question, repeats", [
     ("five container ports", "Regarding container ports, what are the five container ports?", True),
-    ("Nyquist and Hartley", "Regarding Nyquist and Hartley, who wrote the papers on communication theory?", True),
+    ("Nyquist and Hartley", "Regarding Nyquist and Hartley, who wrote the papers on communication theory?",
+     True),
     ("14 of 19 ports", "At how many of the 19 ports would the company run the software?", False),  # 14 is new
     ("HarborOne", "What product will Harbor Analytics run?", False),  # whole words, not their first letters
     ("yes, for the motor", "Does the warranty cover the motor?", False),  # a yes/no answer

@@ -9,10 +9,12 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 SCHEMA = {"type": "object", "required": ["topics", "question"],
-          "properties": {"topics": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 40}},
+          "properties": {"topics": {"type": "array", "maxItems": 3,
+                                    "items": {"type": "string", "maxLength": 40}},
                          "question": {"type": "string"}}}
-PASSAGE = ("The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two months "
-           "with white vinegar. If the red light blinks, the kettle is empty and the heater has switched off.")
+PASSAGE = ("The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two "
+           "months with white vinegar. If the red light blinks, the kettle is empty and the heater has "
+           "switched off.")
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +28,11 @@ def replies(llama_class, model_file: str, temperature: float = 0.0) -> tuple[lis
     llama = llama_class(model_path=model_file, n_ctx=1024, seed=0, n_threads=2, verbose=False)
     out = []
     for asker in ("a home cook", "a safety inspector"):
-        messages = [{"role": "system", "content": PASSAGE},
-                    {"role": "user", "content": f"List what {asker} wants to know, then one question {asker} asks."}]
-        reply = llama.create_chat_completion(messages=messages, temperature=temperature, max_tokens=200, seed=0,
-                                             response_format={"type": "json_object", "schema": SCHEMA})
+        ask = f"List what {asker} wants to know, then one question {asker} asks."
+        messages = [{"role": "system", "content": PASSAGE}, {"role": "user", "content": ask}]
+        reply = llama.create_chat_completion(
+            messages=messages, temperature=temperature, max_tokens=200, seed=0,
+            response_format={"type": "json_object", "schema": SCHEMA})
         out.append(reply["choices"][0]["message"]["content"])
     return out, llama._sampler
 

@@ -178,7 +178,8 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     assert grades == {"summary#c0": 2, "notes#c0": 1, "policy#c0": 0}
     summary_judged = next(j for j in merger.pooled if j.chunk_id == "summary#c0")
     assert [(e.chunk_id, e.text) for e in summary_judged.evidence] == [("summary#c0", CHUNKS[1].text)]
-    assert summary_judged.answer == "Deal summary: the Harbor break fee is 40"  # the fake judge: sentence 1's start
+    # the fake judge: sentence 1's start
+    assert summary_judged.answer == "Deal summary: the Harbor break fee is 40"
     assert {j.chunk_id: j.grade for j in records["notes#c0"].pooled} == {
         "merger#c0": 1, "summary#c0": 1, "policy#c0": 0}
 

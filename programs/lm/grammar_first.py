@@ -81,7 +81,8 @@ class GrammarFirstLlama(Llama):
     def _init_sampler(self, *args: Any, **kwargs: Any) -> Any:
         grammar = kwargs.get("grammar")
         neutral = (kwargs.get("temp") == 0.0 and kwargs.get("logits_processor") is None
-                   and kwargs.get("repeat_penalty", 1.0) == 1.0 and kwargs.get("frequency_penalty", 0.0) == 0.0
+                   and kwargs.get("repeat_penalty", 1.0) == 1.0
+                   and kwargs.get("frequency_penalty", 0.0) == 0.0
                    and kwargs.get("presence_penalty", 0.0) == 0.0)
         if grammar is None or args or not neutral:
             return super()._init_sampler(*args, **kwargs)

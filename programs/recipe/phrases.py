@@ -29,11 +29,12 @@ def question_words(question: str) -> tuple[list[str], str]:
 def sentence_phrases(sentence: str) -> tuple[str, ...]:
     """The topics a point of interest in `sentence` may have: its runs of 1 to MAX_TOPIC_WORDS consecutive
     words that neither start nor end with a function word (EDGE_WORDS) nor inside a name (two capitalised
-    words in a row), each once, in order, at most MAX_PHRASES. Chosen from the words in the order of the sentence, the 1.5B model's topics were not
-    phrases ("the deal will cut", "the filter when light"), and a "long and detailed" question opens
-    with its topic. No phrase with a straight double quote or backslash: llama.cpp's grammar emits them
-    raw inside the JSON string (signatures/types.py). A sample run opened three questions with "Regarding
-    Harbor Analytics and Vessel," cut from "Harbor Analytics and Vessel Systems"."""
+    words in a row), each once, in order, at most MAX_PHRASES. Chosen from the words in the order of the
+    sentence, the 1.5B model's topics were not phrases ("the deal will cut", "the filter when light"), and
+    a "long and detailed" question opens with its topic. No phrase with a straight double quote or
+    backslash: llama.cpp's grammar emits them raw inside the JSON string (signatures/types.py). A sample
+    run opened three questions with "Regarding Harbor Analytics and Vessel," cut from "Harbor Analytics
+    and Vessel Systems"."""
     tokens, joiner = question_words(sentence)
     phrases: dict[str, None] = {}
     for size in range(1, MAX_TOPIC_WORDS + 1):

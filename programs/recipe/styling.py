@@ -138,8 +138,9 @@ class PersonaStylist(dspy.Module):
         return self.choices(persona).get("length") == KEYWORDS
 
     def pick_words(self, question: str, most: int) -> str:
-        """The words of `question` the LM picks (at most `most`) and its names and numbers (`question_form.names`),
-        in the question's order, joined. Raises StageFailure if the LM's answer is unusable."""
+        """The words of `question` the LM picks (at most `most`) and its names and numbers
+        (`question_form.names`), in the question's order, joined. Raises StageFailure if the LM's answer
+        is unusable."""
         tokens, joiner = question_words(question)
         choices = tuple(dict.fromkeys(tokens))
         if len(choices) <= MIN_PICKED:
