@@ -98,7 +98,7 @@ def run_compile(job: CompileJob) -> CompileResult:
         metric.with_feedback = False
         compiled = evaluate_target(job.optimizer, compiled_target, metric, devset)
         compiled_target.install(program)
-        save_program_state(program, job.out)
+        save_program_state(program, job.out, baseline=build_program(job.config, job.program_path))
         agreement = judge_agreement(panel, dev) if job.measure_agreement else []
         if run is not None:
             late(lambda: _log_compile(job, baseline, compiled, agreement, dev))

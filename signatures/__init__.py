@@ -10,12 +10,12 @@ from personaqa.signatures.interests import ExtractInterests, PointOfInterest
 from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
 from personaqa.signatures.question_types import SelectQuestionTypes
 from personaqa.signatures.questions import GenerateQuestion
-from personaqa.signatures.style import DescribeWritingStyle, PickQueryWords, RewriteInStyle
+from personaqa.signatures.style import DescribeWritingStyle, RewriteInStyle
 from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
     "ExtractInterests", "PointOfInterest", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
-    "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle", "PickQueryWords",
+    "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle",
     "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
     "GenerateMultiPassageQuestion", "JudgeMultiPassageRelevance", "COMPLEX_TYPE_DESCRIPTIONS",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import dspy
 from pydantic import BaseModel
 
@@ -18,10 +20,13 @@ class PointOfInterest(BaseModel):
 
 
 class ExtractInterests(dspy.Signature):
-    """Which sentences of the passage say something this persona would want to ask about? List
-    them, most interesting to this persona first, each with its topic: a phrase of 1 to 4 words of that
-    sentence naming what it is about. Pick sentences with facts, figures, rules or events."""
+    """Would this persona, given who they are and what they care about, look anything up in this
+    passage? Say "no" when the passage is about matters the persona has no stake in; then list nothing.
+    If "yes", list the sentences that say something this persona would want to ask about, most
+    interesting to this persona first, each with its topic: a phrase of 1 to 4 words of that sentence
+    naming what it is about. Pick sentences with facts, figures, rules or events."""
 
     passage: str = dspy.InputField(desc="the text the questions must be answerable from, as numbered sentences")
     persona: str = dspy.InputField(desc="who is reading: name and description")
-    interests: list[PointOfInterest] = dspy.OutputField(desc="1 to 5 sentences, each with its topic", max_length=5)
+    concerns_persona: Literal["yes", "no"] = dspy.OutputField(desc="does the passage concern this persona?")
+    interests: list[PointOfInterest] = dspy.OutputField(desc="0 to 5 sentences, each with its topic", max_length=5)

@@ -27,22 +27,15 @@ class DescribeWritingStyle(dspy.Signature):
     wording: StyleWording = dspy.OutputField()
 
 
-class PickQueryWords(dspy.Signature):
-    """Which words of the question would this person type into a search box? Keep the words that say
-    what is asked (how often, when, how much, why) and every name and number; drop the rest."""
-
-    question: str = dspy.InputField()
-    # Constrained at call time to the question's own words (PersonaStylist.pick_words): asked to rewrite a
-    # question shorter, a 1.5B model answered it or returned it unchanged (11 of 18); picking words it can
-    # neither answer nor copy whole, and every name and number it keeps is spelled as in the question.
-    query_words: list[str] = dspy.OutputField()
-
-
 class RewriteInStyle(dspy.Signature):
-    """Rewrite the question so it reads as typed by someone with the given style. Keep what it asks
-    and keep every name, number and identifier exactly. Output only the rewritten question."""
+    """Rewrite the question as this person would type it into a search box: their length, tone, letter
+    case and words, as in their example questions. Ask for the same information about the same subject,
+    keep every name, number and identifier exactly, and never copy an example question: the examples
+    are about other things. Do not answer the question and do not say who is asking."""
 
     question: str = dspy.InputField()
-    style: str = dspy.InputField(desc="length, tone, letter case and wording to use")
+    persona: str = dspy.InputField(desc="who is asking")
+    examples: str = dspy.InputField(desc="questions this person asked before, about other things")
+    style: str = dspy.InputField(desc="length, tone and wording to use")
     language: str = dspy.InputField(desc="the language to write the question in")
     styled_question: QuestionText = dspy.OutputField()

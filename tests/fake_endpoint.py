@@ -101,6 +101,7 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
 
 
 _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.DOTALL)
+_SENTENCE = re.compile(r"\[\[ ## sentence ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)
 _QUESTION = re.compile(r"\[\[ ## question ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)  # one paragraph
 
 
@@ -125,6 +126,10 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
 
         topics = [{**point, "topic": point["topic"] if schema_made else word_of(point, word)}
                   if isinstance(point, dict) else word for point, word in zip(points, words)] or points
+        if {"answer", "question"} <= set(answer) and "sentences" not in answer:  # the writer, answer first
+            sentence = ((_SENTENCE.findall(prompt) or [""])[-1].split() or line.split())
+            return {**answer, "answer": " ".join(sentence[:8]),
+                    "question": f"What do we know about {' '.join(w.strip(',.;:') for w in sentence[:4])}?"}
         cited = "sentences" in answer
         asked = (_QUESTION.findall(prompt) or [""])[-1]  # the last: the system message shows "{question}"
         number, said = answering_sentence(found[-1], asked) if cited else (1, "")

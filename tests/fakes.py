@@ -42,9 +42,9 @@ STAGE_OF_KEY = {
     "complex_relevance": "complex_relevance",
     "generality": "generality",
     "writing_style": "style",
-    "query_words": "style",
     "styled_question": "style",
 }
+PASS = "no"  # scripted as the interests answer: the persona has no stake in the chunk (concerns_persona "no")
 
 INVALID_JSON = object()
 
@@ -85,9 +85,8 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     # (verdict, reason, number of a passage that alone answers fully or 0)
     "complex_relevance": ("fully", "each passage holds part of the answer", 0),
     "generality": ("insightful", "specific and self-contained"),
-    # "full sentences": styled by the rewrite call; "short and quick" and "keywords only" by picking words
+    # every style is written by the rewrite call
     "writing_style": {"length": "full sentences", "tone": "casual", "wording": "everyday words"},
-    "query_words": lambda text: [w.strip("?,") for w in text.inputs["question"].split()[1:6]],
     "styled_question": lambda text: "styled: " + text.inputs["question"],
 }
 
@@ -97,12 +96,31 @@ def numbered_sentences(passage: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)}
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+
+
 def answering_sentence(passage: str, question: str) -> tuple[int, str]:
-    """What the scripted relevance judge cites and answers with, unless a test scripts it: the first
-    sentence of a numbered passage whose first 8 words say more than the question (a title line such as
-    "# Harbor merger" only repeats it: evidence.restates), and those words."""
-    said = [(n, " ".join(sentence.split()[:8])) for n, sentence in numbered_sentences(passage).items()]
-    return next(((n, words) for n, words in said if not restates(words, question)), (said or [(1, "")])[0])
+    """What the scripted relevance judge cites and answers with, unless a test scripts it: of the sentences
+    of a numbered passage whose first 8 words say more than the question (a title line such as "# Harbor
+    merger" only repeats it: evidence.restates), the one sharing the most words with the question (the
+    first on a tie), and those 8 words."""
+    said = [(n, " ".join(sentence.split()[:8]), sentence) for n, sentence in numbered_sentences(passage).items()]
+    answering = [(n, words, sentence) for n, words, sentence in said if not restates(words, question)]
+    if not answering:
+        return (said[0][0], said[0][1]) if said else (1, "")
+    best = max(answering, key=lambda item: (len(_words(item[2]) & _words(question)), -item[0]))
+    return best[0], best[1]
+
+
+def intended_answer(text: UserText) -> str:
+    """What the scripted question writer gives as the answer it writes for: the first 8 words of the
+    sentence it was given (when none, of the passage's sentence that shares most words with the topic)."""
+    sentence = text.inputs.get("sentence", "")
+    if not sentence or sentence.startswith("("):
+        _, words = answering_sentence(text.inputs.get("passage", ""), text.inputs.get("interest", ""))
+        return words or "scripted answer"
+    return " ".join(sentence.split()[:8])
 
 
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:
@@ -162,6 +180,10 @@ def request_key(request: Any) -> str:
         raise AssertionError(f"unknown verdict enum {allowed}")
     if names == {"length", "tone", "wording"}:
         return "writing_style"
+    if names == {"concerns_persona", "interests"}:
+        return "interests"
+    if names == {"answer", "question"}:
+        return "question"
     if len(names) == 1:
         (name,) = names
         if name in STAGE_OF_KEY:
@@ -262,7 +284,12 @@ class ScriptedEngine:
         if isinstance(answer, dict):
             return answer
         if key == "interests":
-            return {"interests": points_of_interest(answer, text, request.config.response_format["schema"])}
+            if answer == PASS:
+                return {"concerns_persona": "no", "interests": []}
+            return {"concerns_persona": "yes",
+                    "interests": points_of_interest(answer, text, request.config.response_format["schema"])}
+        if key == "question":  # a question string: written for its sentence's first words (intended_answer)
+            return {"answer": intended_answer(text), "question": answer}
         if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
             # 8 words (what the evidence check accepts; fewer could all be the question's words, no answer);
             # a dict scripts every field

@@ -227,3 +227,17 @@ def test_a_sentence_longer_than_a_chunk_is_cut_between_words_in_any_script():
         assert not (chinese[end - 1:end + 1].isdigit() and end < len(chinese)), "an amount was cut in two"
     english = " ".join(f"word{i}" for i in range(300))
     assert all(c.text.split()[-1] in english.split() for c in chunk_document(doc(english), 200, 0))
+
+
+def test_a_heading_opens_the_chunk_after_it_never_ends_one():
+    """A chunk that would end with the next section's heading leaves it to the chunk it opens (a Japanese
+    manual's first chunk ended "…外れることがあります。\n\n## 仕様")."""
+    from personaqa.programs.core.records import Document
+    from personaqa.programs.corpus.chunking import chunk_document
+
+    first = "The filter sits in the back panel. Replace it every six months."
+    text = f"# Manual\n\n{first}\n\n## Specifications\n\nThe unit weighs 4 kg. It draws 40 W at full speed."
+    chunks = list(chunk_document(Document(doc_id="m", text=text), size=len(first) + 40, overlap=0))
+    assert len(chunks) >= 2
+    assert all(not chunk.text.rstrip().splitlines()[-1].startswith("#") for chunk in chunks)
+    assert any(chunk.text.startswith("## Specifications") for chunk in chunks)

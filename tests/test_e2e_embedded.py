@@ -50,17 +50,36 @@ def test_generate_with_embedded_model_writes_every_output(tmp_path, capsys):
     assert (out / "dataset" / "dataset_info.json").exists()
 
 
-def test_the_default_model_judges_with_evidence_found_in_the_chunk(tmp_path):
-    """The default model's relevance judge cites sentences of the chunk that hold its answer: some
-    candidate passes relevance (kept, or rejected later by the generality judge or the run-wide dedup),
-    and every kept question carries its answer and evidence spans of the chunk. A kept question is not
-    required: on 2 units a good candidate can still be judged pedantic."""
+def test_the_default_model_keeps_only_answered_questions_with_evidence_from_the_chunk(tmp_path):
+    """What the product guarantees on the default model, whatever it writes: every candidate ends up kept
+    or rejected with its stage, and every kept question carries its answer and evidence spans cut from the
+    chunk. Neither a kept question nor a passing verdict is required: greedy text differs from one CPU to
+    the next."""
     out = tmp_path / "out"
     assert main([*inputs(tmp_path, 2), "--out", str(out), "--no-mlflow"]) in (0, 4)
+    run = json.loads((out / "run.json").read_text())
     kept = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
     rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
     chunk = json.loads((out / "beir" / "corpus.jsonl").read_text().splitlines()[0])["text"]
-    assert any((r.get("relevance") or {}).get("label") == "fully" for r in [*kept, *rejected])
+    assert len(kept) + len([r for r in rejected if r["question"]]) == run["counts"]["generated"]
+    assert all(r["stage"] and r["reason"] for r in rejected)
     for question in kept:
         assert question["answer"] and question["evidence"]
         assert all(chunk[e["start"]:e["end"]] == e["text"] for e in question["evidence"])
+
+
+def test_an_answer_cut_at_the_token_cap_is_rejected_not_kept(tmp_path, capsys):
+    """The real model forced to its token cap (8 tokens cannot hold any stage's JSON): every LM stage's
+    answer is cut, each cut answer is an `lm_error` rejection naming max_tokens, nothing is kept, and the
+    run says so with exit 4 (a run that keeps nothing) after writing its files."""
+    out = tmp_path / "out"
+    code = main([*inputs(tmp_path, 1), "--out", str(out), "--lm", "embedded:smollm2-135m", "--max-tokens", "8",
+                 "--no-mlflow"])
+
+    assert code == 4
+    assert (out / "questions.jsonl").read_text() == ""
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+    assert rejected and all(r["stage"] == "lm_error" for r in rejected)
+    assert all("max_tokens=8" in r["reason"] for r in rejected)
+    captured = capsys.readouterr()
+    assert "no question was kept" in captured.err + captured.out

@@ -186,10 +186,10 @@ def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
     kept = out.records[0]
     assert dup.stage == "dedup"
     assert dup.reason == f"near-duplicate of {kept.question_id}"
-    assert dup.question == "How large is the break fee?"
+    assert dup.question == "styled: How large is the break fee?"  # the final text: what was compared
     assert dup.interest == "termination payment"
     assert dup.question_id == question_id(CHUNK, LAWYER, "termination payment", "extractive")
-    assert engine.calls["relevance"] == 2  # the duplicate is never judged
+    assert engine.calls["relevance"] == 3  # judged first: a question is a repeat only of a kept one
 
 
 def test_dedup_threshold_one_keeps_paraphrases(minilm):
@@ -222,17 +222,18 @@ def test_kept_record_has_complete_provenance(bow):
     assert record.interest == "break fee"
     assert record.question_type == "extractive"
     assert (record.chunk_id, record.doc_id) == ("merger#c0", "merger")
-    assert (record.relevance.label, record.relevance.reason) == (
-        "fully", "40 million euros")
-    assert (record.generality.label, record.generality.reason) == ("insightful", "specific to the merger")
+    assert (record.relevance.label, record.relevance.reason) == ("fully", "answered blind: 40 million euros")
+    assert (record.generality.label, record.generality.reason) == ("insightful", "")  # a pass's reason is left out
     assert out.rejections == []
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
-    assert rewrite.inputs == {"question": QUESTIONS["break fee"],
+    assert rewrite.inputs == {"question": QUESTIONS["break fee"], "persona": f"lawyer: {LAWYER.description}",
+                              "examples": "(none)",
                               "style": "one complete question in other words; formal and precise; legal terms",
                               "language": "English"}
-    # the judge's answer and the sentence it cited, cut from the chunk text with its offsets
-    assert record.answer == "40 million euros"
+    # the answer the question was written for (the blind judge gave it back), and its sentence, cut from the
+    # chunk text with its offsets
+    assert record.answer == "The break fee is 40 million euros."
     (span,) = record.evidence
     assert CHUNK.text[span.start:span.end] == span.text == "The break fee is 40 million euros."
     assert span.chunk_id == CHUNK.chunk_id
@@ -251,8 +252,8 @@ def test_question_ids_are_stable_across_program_instances(bow):
 
 
 def test_writing_style_is_derived_once_per_persona(bow):
-    """A long style is rewritten by the LM; a short one is the question's words the LM picks, in the
-    question's order, with a question mark."""
+    """Each persona's style is derived once and every question is rewritten by the LM in it; letter case
+    is applied by code when the description asks for lowercase."""
     choices = {"lawyer": {"length": "full sentences", "tone": "formal", "wording": "legal terms"},
                "parent": {"length": "short and quick", "tone": "casual",
                           "wording": "everyday words"}}
@@ -260,7 +261,6 @@ def test_writing_style_is_derived_once_per_persona(bow):
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
         styled_question=lambda t: f"({t.inputs['style'].split()[0]}) {t.inputs['question']}",
-        query_words=lambda t: list(reversed(t.inputs["question"].rstrip("?").split()))[:3],
     )
     program = build_program(bow)
     records = []
@@ -270,15 +270,10 @@ def test_writing_style_is_derived_once_per_persona(bow):
                 records += program(chunk=chunk, persona=persona).records
     assert len(records) == len(CHUNKS) * 2 * 2
     assert engine.calls["writing_style"] == 2
-    assert engine.calls["styled_question"] == engine.calls["query_words"] == len(records) // 2
+    assert engine.calls["styled_question"] == len(records)
     for record in records:
-        if record.persona == "lawyer":
-            assert record.question.startswith("(one) ")
-        else:
-            # the last 3 words (the fake's pick), and every name, each word once in the question's order
-            assert record.question == {QUESTIONS["break fee"]: "the harbor merger?",
-                                       QUESTIONS["market share"]: "harbor vessel hold together?"}[
-                record.original_question]
+        opener = "(one) " if record.persona == "lawyer" else "(at) "
+        assert record.question.lower() == (opener + record.original_question).lower()
         assert record.question.islower() == (record.persona == "parent")  # "all lowercase" applied by code
 
 
@@ -292,7 +287,7 @@ def test_style_choices_set_in_the_persona_are_used_and_only_the_others_derived(b
                         styled_question=lambda t: ("Formally, " if "formal and precise" in t.inputs["style"]
                                                    else "") + t.inputs["question"].lower())
     (record,) = run_program(build_program(bow), engine, CHUNK, full).records
-    assert engine.calls["writing_style"] == 0 and engine.calls["query_words"] == 0
+    assert engine.calls["writing_style"] == 0
     assert record.question == "Formally, " + QUESTIONS["break fee"].lower()  # rewritten in the set style
     partial = LAWYER.model_copy(update={"style": PersonaStyle(length="full sentences")})
     with lm_context(make_lm(engine)):
@@ -445,111 +440,58 @@ def test_without_judge_lm_the_task_lm_judges(bow):
 
 
 def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
-    """A rewrite that answers instead of asking is not kept: the question as written stands in."""
+    """A rewrite that answers instead of asking is not kept: the question as written stands in. A keyword
+    persona's query of 3+ words needs no question mark."""
     answer = lambda t: "if the purifier rattles, check the filter and replace it"  # noqa: E731
     engine = engine_for(["break fee"], styled_question=answer)
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.question for r in out.records] == [QUESTIONS["break fee"]] and out.rejections == []
     keywords = {"length": "keywords only", "tone": "casual", "wording": "everyday words"}
-    engine = engine_for(["break fee"], writing_style=keywords, query_words=["Harbor", "break", "fee"])
+    engine = engine_for(["break fee"], writing_style=keywords, styled_question="Harbor merger break fee")
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
-    assert record.question == "break fee Harbor"  # in the question's order, 3 words and no "?" allowed
-    assert engine.calls["styled_question"] == 0
+    assert record.question == "Harbor merger break fee"
 
 
-def test_picked_words_are_constrained_to_the_question_words():
-    """The pick call's schema lets the LM choose only the question's own words, 3 to `most` of them."""
-    from personaqa.programs.recipe.phrases import question_words
-    from personaqa.programs.recipe.styling import PersonaStylist
-
-    assert question_words("What's the fee, in EUR (net)?") == (["What's", "the", "fee", "in", "EUR", "net"], " ")
-    assert question_words("员工每月可以申请多少元？")[1] == ""
-    engine = ScriptedEngine({"query_words": ["fee", "Harbor"]})
-    with lm_context(make_lm(engine)):
-        picked = PersonaStylist().pick_words("What is the break fee in the Harbor Analytics merger?", 6)
-    assert picked == "fee Harbor Analytics"  # every name and number of the question is kept
-    with lm_context(make_lm(ScriptedEngine({"query_words": ["What", "fan", "speeds"]}))):
-        picked = PersonaStylist().pick_words("What are the fan speeds on the AeroFlow 300?", 6)
-    assert picked == "What fan speeds AeroFlow 300"
-    schema = engine.schema("query_words")["properties"]["query_words"]
-    assert set(schema["items"]["enum"]) == {"What", "is", "the", "break", "fee", "in", "Harbor", "Analytics", "merger"}
-    assert (schema["minItems"], schema["maxItems"]) == (3, 6)
-
-
-def test_a_rewrite_in_no_recognisable_language_is_rejected(bow):
-    drifted = "As for as sensor lightråser, hva betyr det og hvordan det påvirker airkvalitet i en rum?"
-    engine = engine_for(["break fee"], styled_question=drifted)
-    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
-    assert [(r.question, r.original_question) for r in out.records] == [(QUESTIONS["break fee"],) * 2]
-    assert "no recognisable language" not in str(out.records)
-
-
-def test_a_detailed_style_opens_with_its_topic_composed_by_code(bow):
-    """"long and detailed": an English question is opened with its interest by code (no LM call); without
-    a topic the LM writes the opener under a grammar; another language is rewritten freely."""
-    import re
-
-    from personaqa.programs.recipe.styling import LEAD_IN_PATTERN, PersonaStylist
-
-    detailed = {"length": "long and detailed", "tone": "formal", "wording": "legal terms"}
-    engine = engine_for(["break fee"], writing_style=detailed)
+@pytest.mark.parametrize("length", ["long and detailed", "short and quick", "keywords only", "full sentences"])
+def test_every_style_is_the_lms_rewrite_with_no_code_made_text(bow, length):
+    """No opener or word pick is composed by code: each style is one rewrite call, and the kept text is
+    the rewrite itself (a code-made "Regarding X, ..." made two personas read the same)."""
+    style = {"length": length, "tone": "formal", "wording": "legal terms"}
+    engine = engine_for(["break fee"], writing_style=style)
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
-    assert record.question == "Regarding break fee, what is the break fee in the Harbor merger?"
-    assert engine.calls["styled_question"] == 0
-    lead = "Regarding the Harbor merger, what break fee is payable?"
-    engine = engine_for(["break fee"], writing_style=detailed, styled_question=lead)
-    with lm_context(make_lm(engine)):
-        assert PersonaStylist()("What break fee is payable?", LAWYER, "English") == lead
-        PersonaStylist()("Welche Gebühr ist fällig?", LAWYER, "German")
-    first, second = (request.config.response_format["schema"]["properties"]["styled_question"]
-                     for key, _, request in engine.requests if key == "styled_question")
-    assert first["pattern"] == LEAD_IN_PATTERN and "pattern" not in second
-    assert re.match(LEAD_IN_PATTERN, lead) and not re.match(LEAD_IN_PATTERN, "What break fee is payable?")
+    assert record.question == "styled: " + QUESTIONS["break fee"]
+    assert engine.calls["styled_question"] == 1
+    assert not record.question.startswith("Regarding")
 
 
-def test_a_one_word_topic_opens_a_detailed_question_only_as_a_name_or_within_a_phrase_of_it(bow):
-    """A lone lowercase topic ("remotely", "receive") opened odd questions; it opens one as part of the
-    question's own phrase that holds it ("break" -> "break fee"), else the question stays as written. In a
-    sample run 4 of 24 questions of "long and detailed" personas were left unstyled without the phrase."""
-    from personaqa.programs.recipe.styling import opens_well
-
-    detailed = {"length": "long and detailed", "tone": "formal", "wording": "legal terms"}
-    assert not opens_well("remotely") and opens_well("RMLP") and opens_well("E2") and opens_well("break fee")
-    for topic, opened in (("euros", None), ("break fee", "break fee"), ("2026", "2026"), ("break", "break fee")):
-        engine = engine_for([topic], writing_style=detailed, question=QUESTIONS["break fee"])
-        (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
-        expected = QUESTIONS["break fee"] if opened is None else f"Regarding {opened}, what is the break fee in the Harbor merger?"
-        assert record.question == expected, topic
-        assert engine.calls["styled_question"] == 0  # no LM rewrite either way
+def test_the_rewrite_sees_the_personas_description_and_examples(bow):
+    examples = ("how do i reset the monitor", "is the car seat cover ok in the washer")
+    parent = PARENT.model_copy(update={"examples": examples})
+    engine = engine_for(["break fee"])
+    run_program(build_program(bow), engine, CHUNK, parent)
+    (text,) = engine.texts("styled_question")
+    assert PARENT.description in text.inputs["persona"]
+    assert text.inputs["examples"] == "- how do i reset the monitor\n- is the car seat cover ok in the washer"
 
 
-@pytest.mark.parametrize("question, word, phrase", [
-    ("What is the warranty coverage for the motor?", "warranty", "warranty coverage"),
-    ("What is the warranty coverage for the motor?", "motor", ""),  # the word alone
-    ("What is the maximum number of days employees can work remotely at Northwind Labs?", "remotely", "work remotely"),
-    ("What is the main rule regarding performance evaluation in the policy?", "performance", "performance evaluation"),
-    ("What is the name of the product being compared?", "merging", ""),  # not in the question
-    ("What is the share of the large port operators?", "port", "large port operators"),
-    ("Why do the three large port operators object?", "port", ""),  # 5 words with the verb: longer than a topic
-    ("What is the Fan Speed of the AeroFlow?", "speed", "Fan Speed"),  # letter case aside; the question's own words
+def test_a_rewrite_that_repeats_an_example_question_is_never_kept(bow):
+    """Shown example questions, a small model sometimes returns one of them for an unrelated passage; the
+    question as written stands in for such a rewrite."""
+    example = "What remedies did the regulator impose on Baltic Rail?"
+    lawyer = LAWYER.model_copy(update={"examples": (example,)})
+    engine = engine_for(["break fee"], styled_question=example)
+    (record,) = run_program(build_program(bow), engine, CHUNK, lawyer).records
+    assert record.question == QUESTIONS["break fee"] != example
+
+
+@pytest.mark.parametrize("styled", [
+    "What is the break fee in the merger?",  # drops the name Harbor
+    "Is the break fee in the Harbor merger 40 million euros?",  # gives away the answer
 ])
-def test_the_phrase_around_a_word_is_bounded_by_function_words(question, word, phrase):
-    from personaqa.programs.recipe.phrases import phrase_around
-
-    assert phrase_around(question, word) == phrase
-
-
-@pytest.mark.parametrize("question, topic, opened", [
-    ("What is the warranty of the AeroFlow 300?", "Warranty coverage",
-     "Regarding warranty coverage, what is the warranty of the AeroFlow 300?"),
-    ("When did the review open?", "Competition Authority review",
-     "Regarding Competition Authority review, when did the review open?"),  # a name keeps its capitals
-    ("AeroFlow 300 fan speeds?", "Fan speeds", "Regarding fan speeds, AeroFlow 300 fan speeds?"),
-])
-def test_a_lead_in_names_the_topic_and_keeps_names(question, topic, opened):
-    from personaqa.programs.recipe.styling import lead_in
-
-    assert lead_in(question, topic) == opened
+def test_a_rewrite_that_drops_a_name_or_gives_the_answer_away_falls_back(bow, styled):
+    engine = engine_for(["break fee"], styled_question=styled)
+    (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
+    assert record.question == QUESTIONS["break fee"]
 
 
 def test_style_that_repeats_the_persona_is_never_kept(bow):

@@ -65,6 +65,8 @@ class Persona(BaseModel):
                                             "questions written in their own words (default: the run's setting)")
     style: PersonaStyle = Field(default_factory=PersonaStyle, description="writing-style choices the user "
                                 "sets (default: all derived from the description by the LM)")
+    examples: tuple[str, ...] = Field(default=(), max_length=20, description="questions this kind of user "
+                                      "asks, in their own words (shown to the style rewrite; never kept as they are)")
 
     @field_validator("name", "description")
     @classmethod
@@ -72,6 +74,14 @@ class Persona(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
+
+    @field_validator("examples")
+    @classmethod
+    def _examples(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        examples = tuple(" ".join(example.split()) for example in value)
+        if any(not example for example in examples):
+            raise ValueError("an example question must not be blank")
+        return examples
 
 
 class Verdict(BaseModel):
@@ -113,7 +123,9 @@ class QuestionRecord(BaseModel):
     doc_id: str
     relevance: Verdict | None = None
     generality: Verdict | None = None
-    answer: str = Field(default="", description="the relevance judge's short answer")
+    answer: str = Field(default="", description="the answer the question was written for, chosen first from "
+                        "its chunk and given back by the relevance judge answering blind (round trip); for a "
+                        "multi-chunk question, the judge's answer")
     evidence: list[Evidence] = Field(default_factory=list, description="the spans of the chunk that support "
                                      "the answer: the sentences the judge cited (evidence.cited)")
     complexity: Complexity = "single"

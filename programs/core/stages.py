@@ -1,17 +1,19 @@
 """The recipe's stages, in the order a candidate question meets them: the one list that rejection records
 (`Rejection.stage`), the usage ledger, the progress bars and the end-of-run table all read.
 
-A question is written (`generation`), checked for its language and near-duplicates, styled, judged for
-relevance (with its quoted evidence; for a multi-chunk question, whether one chunk alone suffices) and for
-generality. `lm_error` is a failed LM call at any of them (its reason names the stage first)."""
+A question is written answer first (`generation`), its intended answer checked (`answer`), its language
+checked, styled, judged for relevance (with its quoted evidence; the judge's blind answer must give the
+intended answer back, `roundtrip`; for a multi-chunk question, whether one chunk alone suffices) and for
+generality, and dropped last if it repeats a question already kept (`dedup`). `lm_error` is a failed LM call
+at any of them (its reason names the stage first)."""
 
 from __future__ import annotations
 
 from typing import Literal, get_args
 
 Stage = Literal[
-    "interests", "question_types", "generation", "language", "dedup", "style", "relevance",
-    "evidence", "single_chunk_suffices", "generality", "lm_error",
+    "interests", "question_types", "generation", "answer", "language", "style", "relevance",
+    "evidence", "roundtrip", "single_chunk_suffices", "generality", "dedup", "lm_error",
 ]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 
@@ -20,8 +22,9 @@ LM_STAGES: tuple[Stage, ...] = tuple(
     s for s in STAGES if s in {"interests", "question_types", "generation", "style", "relevance", "generality"})
 
 # The end-of-run funnel: each column counts the questions that passed every stage up to the one named.
-FUNNEL: dict[str, Stage] = {"generated": "generation", "after_dedup": "dedup", "after_style": "style",
-                            "after_relevance": "single_chunk_suffices", "kept": "generality"}
+FUNNEL: dict[str, Stage] = {"generated": "generation", "after_style": "style",
+                            "after_relevance": "single_chunk_suffices", "after_generality": "generality",
+                            "kept": "dedup"}
 
 
 def columns_passed(stage: str) -> int:

@@ -21,6 +21,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _heading(piece: str) -> bool:
+    """Whether a sentence span is a Markdown heading line alone ("## Specifications")."""
+    text = piece.strip()
+    return text.startswith("#") and "\n" not in text
+
+
 def _split_long(text: str, spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
     """Spans longer than `size` cut into pieces of at most `size` characters, each at the last place in
     reach where a line may wrap (between words, also in Thai or Chinese; see `line_breaks`), else hard."""
@@ -47,6 +53,8 @@ def chunk_document(doc: Document, size: int = 1200, overlap: int = 200) -> Itera
         while j < len(spans) and spans[j][1] - spans[i][0] <= size:
             j += 1
         j = max(j, i + 1)
+        while j < len(spans) and j - 1 > i and _heading(doc.text[spans[j - 1][0]:spans[j - 1][1]]):
+            j -= 1  # a heading opens the next chunk, not closes this one ("…ことがあります。\n\n## 仕様")
         start, end = spans[i][0], spans[j - 1][1]
         text = doc.text[start:end]
         if text.strip():

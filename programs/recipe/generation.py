@@ -100,7 +100,9 @@ def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:
 
 class InterestExtractor(dspy.Module):
     """Points of interest of one persona in one chunk: sentences of the chunk it would ask about, each with
-    its topic; semantically deduplicated by topic.
+    its topic; semantically deduplicated by topic. None when the LM says the chunk does not concern the
+    persona (`concerns_persona`): the recipe's personas find their own points of interest, and a
+    busy parent has no question about a port-software merger.
 
     The LM picks sentence numbers (the response schema allows only the sentences offered to this persona,
     `offered_sentences`) and names each one's topic. Asked for topics alone, the
@@ -130,10 +132,12 @@ class InterestExtractor(dspy.Module):
             return []
         # one pick more than kept, for one lost to the checks below: each pick is ~20 tokens of JSON, decoded
         # at ~80 ms a token under the grammar (5 picks of which 3 were kept cost ~6 s a unit)
-        picks = Annotated[list[point], pydantic.Field(min_length=1, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
+        picks = Annotated[list[point], pydantic.Field(min_length=0, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
         signature = self.extract.signature.with_updated_fields("interests", type_=picks)
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
                          signature=signature)
+        if result.concerns_persona == "no":  # the persona passes: nothing here is theirs to ask
+            return []
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
         for picked in result.interests:
             number, topic = int(picked.sentence), str(picked.topic)
@@ -196,8 +200,19 @@ class QuestionTypeSelector(dspy.Module):
         return chosen[: self.max_types]
 
 
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A question as the writer wrote it and the answer it was written for (chosen first, from its sentence)."""
+
+    question: str
+    answer: str
+
+
 class QuestionWriter(dspy.Module):
-    """One question per (chunk, persona, interest, question type)."""
+    """One question per (chunk, persona, interest, question type), answer first: the LM chooses the answer
+    from the interest's sentence, then writes the question whose answer it is (answer-aware question
+    generation; asked for a question alone, the 1.5B model wrote questions whose answer was the document's
+    heading, or that the chunk could not answer)."""
 
     def __init__(self, type_descriptions: dict[str, str]):
         super().__init__()
@@ -205,7 +220,7 @@ class QuestionWriter(dspy.Module):
         self.type_descriptions = dict(type_descriptions)
 
     def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str,
-                own_words: bool = False, sentence: str = "", asked_as: Sequence[str] = ()) -> str:
+                own_words: bool = False, sentence: str = "", asked_as: Sequence[str] = ()) -> WrittenQuestion:
         """The question about `interest` (a topic), answered mostly by `sentence` of the chunk (empty: the
         whole chunk); `own_words` asks for the persona's words instead of the passage's (wording.py);
         `asked_as`: further instructions, e.g. those of the question's categories (categories.py)."""
@@ -214,6 +229,7 @@ class QuestionWriter(dspy.Module):
         # the numbered passage, as the interests and relevance calls see it: their prompts start alike, and
         # llama.cpp reuses the evaluated prefix a prompt shares with the previous one
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),
-                         interest=interest, sentence=sentence or "(any sentence of the passage)", question_type=f"{question_type}: {description}",
-                         language=language_label(chunk.text))
-        return without_source_reference(re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split())))
+                         interest=interest, sentence=sentence or "(any sentence of the passage)",
+                         question_type=f"{question_type}: {description}", language=language_label(chunk.text))
+        question = without_source_reference(re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split())))
+        return WrittenQuestion(question, " ".join(str(result.answer).split()))

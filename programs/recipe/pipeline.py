@@ -16,9 +16,10 @@ from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.categories import Category, draw_categories, instructions
-from personaqa.programs.recipe.checks.evidence import Evidence, supporting
+from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
+from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
-from personaqa.programs.recipe.checks.question_form import form_problem, unnamed_subject
+from personaqa.programs.recipe.checks.question_form import form_problem, source_deixis, unnamed_subject
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
@@ -27,10 +28,11 @@ from personaqa.programs.recipe.filters import (
 from personaqa.programs.recipe.generation import (
     Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
 )
-from personaqa.programs.recipe.styling import MIN_PICKED, PersonaStylist
+from personaqa.programs.recipe.styling import MIN_KEYWORDS, PersonaStylist, style_problem
 from personaqa.programs.recipe.text_views import language_label
 from personaqa.programs.recipe.wording import Wording, lexical_overlap, sample_wording
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
+from personaqa.signatures.types import MAX_INTENDED_ANSWER
 
 
 def question_id(chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
@@ -45,6 +47,8 @@ class Candidate:
     interest: str
     question_type: str
     question: str  # as written by the question writer
+    intended_answer: str = ""  # the answer the writer chose first, from `sentence` ("" for multi-chunk questions)
+    sentence: int = 0  # 1-based number of the chunk sentence the answer was chosen from (0: unknown)
     styled_question: str = ""  # the final text: what the judges see and the set keeps
     relevance: Verdict | None = None
     generality: Verdict | None = None
@@ -107,11 +111,11 @@ class SyntheticEvalProgram(dspy.Module):
                 chosen = []
             per_interest = self._each(chosen, rejections, lambda i, own: self._generate(chunk, persona, i, own))
             candidates = [c for found in per_interest for c in found]
-            unique = self._deduplicate(candidates, chunk, persona, rejections)
             if self.settings.batched_filters:
-                records = self._filter_batched(unique, chunk, persona, rejections)
+                records = self._filter_batched(candidates, chunk, persona, rejections)
             else:
-                records = self._filter(unique, chunk, persona, rejections)
+                records = self._filter(candidates, chunk, persona, rejections)
+            records = self._deduplicate(records, rejections)
         return dspy.Prediction(records=records, rejections=rejections, interests=[i.topic for i in chosen],
                                usage=ledger)
 
@@ -152,15 +156,16 @@ class SyntheticEvalProgram(dspy.Module):
             wording = sample_wording(share, qid)
             categories = draw_categories(self.settings.categorisations, qid)
             try:
-                text = self.writer(chunk, persona, interest, question_type, own_words=wording == "own",
-                                   sentence=point.sentence,
-                                   asked_as=instructions(self.settings.categorisations, categories))
+                written = self.writer(chunk, persona, interest, question_type, own_words=wording == "own",
+                                      sentence=point.sentence,
+                                      asked_as=instructions(self.settings.categorisations, categories))
             except StageFailure as failure:
                 rejections.append(self._rejection(Candidate(qid, interest, question_type, "", wording=wording,
                                                             categories=categories),
                                                   chunk, persona, "lm_error", failure.detail))
                 continue
-            candidate = Candidate(qid, interest, question_type, text, wording=wording, categories=categories)
+            candidate = Candidate(qid, interest, question_type, written.question, written.answer,
+                                  point.number, wording=wording, categories=categories)
             if rejection := self._written_problem(candidate, chunk, persona):
                 rejections.append(rejection)
                 continue
@@ -168,25 +173,45 @@ class SyntheticEvalProgram(dspy.Module):
         return candidates
 
     def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
-        """The rejection of a freshly written question that is not one question (stage `generation`), not
-        in its chunk's language (stage `language`) or asking for the name of something it does not name
-        (stage `generality`, no judge call); None when it may go on."""
+        """The rejection of a freshly written question that is not one question (stage `generation`), whose
+        intended answer is no answer, gives itself away or is not in the chunk (stage `answer`), not in its
+        chunk's language (stage `language`) or that lacks what a searcher would name (stage `generality`,
+        no judge call); None when it may go on."""
         if problem := form_problem(candidate.question):
             return self._rejection(candidate, chunk, persona, "generation", problem)
+        if problem := self._answer_problem(candidate, chunk):
+            return self._rejection(candidate, chunk, persona, "answer", f"answer '{candidate.intended_answer}' {problem}")
         if problem := language_problem(candidate.question, chunk.text):
             return self._rejection(candidate, chunk, persona, "language", problem)
-        if problem := unnamed_subject(candidate.question):
+        if problem := unnamed_subject(candidate.question) or source_deixis(candidate.question):
             return self._rejection(candidate, chunk, persona, "generality", problem)
         return None
 
-    def _deduplicate(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
-                     rejections: list[Rejection]) -> list[Candidate]:
-        repeats = near_duplicates([c.question for c in candidates], self.embedder,
+    @staticmethod
+    def _answer_problem(candidate: Candidate, chunk: Chunk) -> str | None:
+        """Why the intended answer of a single-chunk question cannot stand (checks.answers), or None."""
+        if candidate.chunk_ids:
+            return None
+        answer = candidate.intended_answer
+        if problem := answer_problem(answer, candidate.question, chunk.text, chunk.title, cap=MAX_INTENDED_ANSWER):
+            return problem
+        if restates(answer, candidate.question):
+            return "is in the question itself"
+        numbers = [candidate.sentence] if candidate.sentence else []
+        _, missing = supporting(answer, numbers, chunk.chunk_id, chunk.text)
+        return f"is not in the chunk ({missing})" if missing else None
+
+    def _deduplicate(self, records: list[QuestionRecord], rejections: list[Rejection]) -> list[QuestionRecord]:
+        """The unit's kept questions without near-duplicates of an earlier kept one. After the judges, so a
+        question is dropped as a repeat only of one that is kept (before, the better of two texts was
+        dropped as a repeat of one the judges then rejected)."""
+        repeats = near_duplicates([r.question for r in records], self.embedder,
                                   self.settings.question_dedup_threshold)
         for index, original in repeats.items():
-            rejections.append(self._rejection(candidates[index], chunk, persona, "dedup",
-                                              f"near-duplicate of {candidates[original].question_id}"))
-        return [c for i, c in enumerate(candidates) if i not in repeats]
+            fields = records[index].model_dump(include=set(Rejection.model_fields) - {"stage", "reason"})
+            rejections.append(Rejection(**fields, stage="dedup",
+                                        reason=f"near-duplicate of {records[original].question_id}"))
+        return [r for i, r in enumerate(records) if i not in repeats]
 
     def _filter(self, candidates: list[Candidate], chunk: Chunk, persona: Persona,
                 rejections: list[Rejection]) -> list[QuestionRecord]:
@@ -223,7 +248,18 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.append(self._rejection(candidate, chunk, persona, "evidence",
                                               f"{problem}: answer '{judged.answer}', sentences {judged.sentences}"))
             return False
-        candidate.answer, candidate.evidence = judged.answer, spans
+        candidate.relevance = Verdict(label=judged.verdict.label, reason=f"answered blind: {judged.answer}")
+        if not candidate.intended_answer:  # a multi-chunk or hand-given question: the judge's answer stands
+            candidate.answer, candidate.evidence = judged.answer, spans
+            return True
+        if not same_answer(candidate.intended_answer, judged.answer):
+            rejections.append(self._rejection(candidate, chunk, persona, "roundtrip",
+                                              f"the judge answered '{judged.answer}', the question was written "
+                                              f"for '{candidate.intended_answer}'"))
+            return False
+        numbers = [candidate.sentence] if candidate.sentence else judged.sentences
+        own, _ = supporting(candidate.intended_answer, numbers, chunk.chunk_id, chunk.text)
+        candidate.answer, candidate.evidence = candidate.intended_answer, own or spans
         return True
 
     def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
@@ -233,16 +269,18 @@ class SyntheticEvalProgram(dspy.Module):
         rewrite that fails a check falls back to the question as written (rejected only if that leaks
         the persona): in a sample run 2 of 19 rewrites failed, and each cost its question."""
         try:
-            styled = self.stylist(candidate.question, persona, language_label(chunk.text), topic=candidate.interest)
+            styled = self.stylist(candidate.question, persona, language_label(chunk.text))
         except StageFailure as failure:
             rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
             return False
-        # a query of picked words may be 3 words long; a keyword query needs no question mark
-        picked = self.stylist.picks_words(persona)
-        problem = (form_problem(styled, min_words=MIN_PICKED if picked else 4, rewrite=self.stylist.keywords(persona))
+        # a keyword query may be 3 words long and needs no question mark
+        keywords = self.stylist.keywords(persona)
+        problem = (form_problem(styled, min_words=MIN_KEYWORDS if keywords else 4, rewrite=keywords)
                    or language_problem(styled, chunk.text)
-                   or (None if picked else unrecognised_language(styled, chunk.text))
-                   or leak_problem(styled, persona, self.stylist.writing_style(persona)))
+                   or (None if keywords else unrecognised_language(styled, chunk.text))
+                   or leak_problem(styled, persona, self.stylist.writing_style(persona))
+                   or style_problem(styled, candidate.question, candidate.intended_answer, persona, self.embedder,
+                                    self.settings.question_dedup_threshold))
         if problem:
             # the question as written passed the form and language checks; it stands in unless it leaks
             if fallback := leak_problem(candidate.question, persona, self.stylist.writing_style(persona)):
@@ -265,6 +303,7 @@ class SyntheticEvalProgram(dspy.Module):
             rejections.append(self._rejection(candidate, chunk, persona, "generality",
                                               f"{candidate.generality.label}: {candidate.generality.reason}"))
             return False
+        candidate.generality = Verdict(label=candidate.generality.label)  # a pass's reason was one stock phrase
         return True
 
     def group(self, chunks: list[Chunk], persona: Persona, question_types: list[str]) -> dspy.Prediction:
@@ -347,6 +386,7 @@ class SyntheticEvalProgram(dspy.Module):
             if verdict.label != passing:
                 rejections.append(self._rejection(candidate, chunk, persona, stage, f"{verdict.label}: {verdict.reason}"))
             else:
+                setattr(candidate, stage, Verdict(label=verdict.label))  # a pass's reason was one stock phrase
                 kept.append(candidate)
         return kept
 

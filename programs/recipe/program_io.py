@@ -46,8 +46,11 @@ def load_program_state(program: dspy.Module, path: Path) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"--program {path}: not valid JSON ({type(exc).__name__})") from None
     check_program_state(program, state, path)
+    predictors = dict(program.named_predictors())
     try:
-        program.load_state(state)
+        for name, entry in state.items():  # merged over the program's own state: a predictor not in the file
+            if name in predictors:         # keeps its prompts as written in signatures/
+                predictors[name].load_state(entry)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"--program {path}: does not match this program ({type(exc).__name__}: {exc})") from None
 
@@ -101,9 +104,25 @@ def prompt_ready_demos(program: dspy.Module) -> None:
         predictor.demos = kept
 
 
-def save_program_state(program: dspy.Module, path: Path) -> None:
-    """JSON state (instructions and prompt-ready demos) written atomically; no LM settings, so no keys."""
+def changed_state(program: dspy.Module, baseline: dspy.Module | None = None) -> dict:
+    """The state of the predictors compilation changed: those with demos, or with other instructions than
+    the same predictor of `baseline` (the program as built before compiling; every predictor when None).
+    Stored so, a compiled program is what it changes, and a prompt edited in signatures/ or a predictor
+    added later is neither overwritten nor refused when the program is loaded (a shipped program that held
+    every predictor's instructions restored old prompts over new ones)."""
+    state = program.dump_state()
+    if baseline is None:
+        return state
+    before = dict(baseline.named_predictors())
+    return {name: state[name] for name, predictor in program.named_predictors()
+            if predictor.demos or name not in before
+            or predictor.signature.instructions != before[name].signature.instructions}
+
+
+def save_program_state(program: dspy.Module, path: Path, baseline: dspy.Module | None = None) -> None:
+    """JSON state (instructions and prompt-ready demos of the predictors compilation changed against
+    `baseline`, `changed_state`) written atomically; no LM settings, so no keys."""
     from personaqa.programs.core.atomic import write_json
 
     prompt_ready_demos(program)
-    write_json(path, program.dump_state())
+    write_json(path, changed_state(program, baseline))

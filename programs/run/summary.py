@@ -35,6 +35,7 @@ class RunTally:
         self.group_ids: set[str] = set()
         self.interests: Counter[str] = Counter()
         self.persona_chunks: Counter[str] = Counter()
+        self.passed: Counter[str] = Counter()  # units where the persona found nothing to ask about
         self.rejected_by_stage: Counter[str] = Counter()
         # key ("all", "persona", "question_type", or a category axis) -> group -> funnel column -> count
         self.funnel: dict[str, dict[str, Counter[str]]] = {"all": defaultdict(Counter),
@@ -51,6 +52,8 @@ class RunTally:
             self.chunk_ids.add(unit.chunk_id)
         self.persona_chunks[unit.persona] += 1
         self.interests[unit.persona] += len(unit.interests)
+        if not unit.group_chunk_ids and not unit.interests and not any(r.stage == "lm_error" for r in unit.rejections):
+            self.passed[unit.persona] += 1
         for record in unit.records:
             if record.question_id in run_duplicates:
                 self.rejected_by_stage["dedup"] += 1
@@ -83,6 +86,8 @@ class RunTally:
         overall = self.groups("all").get("all", dict.fromkeys(FUNNEL, 0))
         return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units,
                 "interests": sum(self.interests.values()),
+                "units_passed": sum(self.passed.values()),
+                "passed_per_persona": {name: self.passed[name] for name in sorted(self.persona_chunks)},
                 **overall, "rejected_by_stage": dict(self.rejected_by_stage),
                 "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type"),
                 **({"per_category": {axis: self.groups(axis) for axis in self.axes}} if self.axes else {})}
@@ -99,10 +104,12 @@ class RunTally:
             if key == "persona":
                 table.add_column("chunks", justify="right")
                 table.add_column("interests", justify="right")
+                table.add_column("passed", justify="right")
             for column in FUNNEL:
                 table.add_column(column.replace("_", " "), justify="right")
             for group, counts in self.groups(key).items():
-                extra = [str(self.persona_chunks[group]), str(self.interests[group])] if key == "persona" else []
+                extra = [str(self.persona_chunks[group]), str(self.interests[group]), str(self.passed[group])] \
+                    if key == "persona" else []
                 table.add_row(group, *extra, *(str(counts[c]) for c in FUNNEL))
             console.print(table)
 

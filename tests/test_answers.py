@@ -1,0 +1,134 @@
+"""Answer-first questions: the intended answer's checks, the round trip through the blind judge, a persona
+that passes, and dedup that drops a repeat only of a kept question (scripted LM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakes import PASS, BagOfWordsEmbedder, ScriptedEngine, build_program, run_program
+from personaqa.programs.core.records import Chunk, Persona
+from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
+from personaqa.programs.recipe.checks.question_form import source_deixis
+
+CHUNK = Chunk(chunk_id="ports#c0", doc_id="ports", title="Port operators object to the HarborOne plan",
+              text="# Port operators object to the HarborOne plan\n\nThe association filed a formal objection on "
+                   "12 March 2026. Five container ports back the objection. The authority will decide by 18 July "
+                   "2026.", start=0)
+LAWYER = Persona(name="lawyer", description="A competition lawyer who writes formal questions.")
+
+
+def run(bow, answer=None, question="When did the association file its formal objection to HarborOne?",
+        relevance=None, **answers):
+    scripted = {"interests": ["formal objection"], "question": question, **answers}
+    if answer is not None:
+        scripted["question"] = lambda text: {"answer": answer, "question": question}
+    if relevance is not None:
+        scripted["relevance"] = relevance
+    return run_program(build_program(bow), ScriptedEngine(scripted), CHUNK, LAWYER)
+
+
+@pytest.fixture
+def bow():
+    return BagOfWordsEmbedder()
+
+
+def test_the_kept_answer_is_the_intended_one_when_the_blind_judge_gives_it_back(bow):
+    out = run(bow, answer="on 12 March 2026", relevance={"sentences": [2], "answer": "12 March 2026",
+                                                          "verdict": "fully"})
+    (record,) = out.records
+    assert record.answer == "on 12 March 2026"
+    assert [e.text for e in record.evidence] == ["The association filed a formal objection on 12 March 2026."]
+    assert record.relevance.reason == "answered blind: 12 March 2026"
+
+
+def test_a_question_the_blind_judge_answers_otherwise_is_rejected_at_roundtrip(bow):
+    out = run(bow, answer="on 12 March 2026", relevance={"sentences": [4], "answer": "by 18 July 2026",
+                                                          "verdict": "fully"})
+    assert out.records == []
+    (rejection,) = out.rejections
+    assert rejection.stage == "roundtrip" and "18 July 2026" in rejection.reason
+
+
+def test_the_documents_heading_is_no_answer(bow):
+    out = run(bow, answer="Port operators object to the HarborOne plan",
+              question="What are the five container ports?")
+    assert [(r.stage, "heading" in r.reason) for r in out.rejections] == [("answer", True)]
+
+
+def test_a_when_question_answered_without_a_date_is_rejected(bow):
+    out = run(bow, answer="The association filed a formal objection")
+    assert [(r.stage, "'when'" in r.reason) for r in out.rejections] == [("answer", True)]
+
+
+def test_an_intended_answer_the_chunk_does_not_hold_is_rejected(bow):
+    out = run(bow, answer="because it will cut licence cost", question="Why did the association object to HarborOne?")
+    assert [(r.stage, "not in the chunk" in r.reason) for r in out.rejections] == [("answer", True)]
+
+
+def test_a_question_that_holds_its_own_answer_is_rejected(bow):
+    out = run(bow, answer="five container ports", question="Do five container ports back the HarborOne objection?")
+    assert [(r.stage, "in the question" in r.reason) for r in out.rejections] == [("answer", True)]
+
+
+def test_a_persona_may_pass_on_a_chunk_that_does_not_concern_it(bow):
+    engine = ScriptedEngine({"interests": PASS})
+    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+    assert out.records == [] and out.rejections == [] and out.interests == []
+    assert engine.calls["question"] == 0  # no question is written for a persona that passes
+
+
+def test_dedup_drops_a_repeat_only_of_a_kept_question(bow):
+    """Two interests write the same question; the first is rejected by the judge, so the second, its
+    repeat, is kept (before, the repeat was dropped before any judge, and the set lost both)."""
+    question = "When did the association file its formal objection to HarborOne?"
+    first = {"sentences": [2], "answer": "not said", "verdict": "not"}
+    kept = {"sentences": [2], "answer": "12 March 2026", "verdict": "fully"}
+    calls = iter([first, kept])
+    out = run(bow, answer="12 March 2026", question=question, relevance=lambda text: next(calls),
+              interests=["formal objection", "association"])
+    assert [r.original_question for r in out.records] == [question]
+    assert [r.stage for r in out.rejections] == ["relevance"]
+    both = {"sentences": [2], "answer": "12 March 2026", "verdict": "fully"}
+    out = run(bow, answer="12 March 2026", question=question, relevance=both,
+              interests=["formal objection", "association"])
+    assert len(out.records) == 1
+    (repeat,) = out.rejections
+    assert repeat.stage == "dedup" and repeat.reason == f"near-duplicate of {out.records[0].question_id}"
+
+
+@pytest.mark.parametrize("answer, question, problem", [
+    ("", "What is the fee?", "gives no answer"),
+    ("x" * 240, "What is the fee?", "cut"),
+    ("container港口", "Which ports object?", "script"),
+    ("the association", "How many ports back the objection?", "number"),
+    ("five", "How many ports back the objection?", None),
+    ("every two months", "How often should the filter be descaled?", None),
+    ("18 July 2026", "When will the authority decide?", None),
+    ("after the second-phase review", "When will the authority decide?", None),
+])
+def test_answer_problems(answer, question, problem):
+    found = answer_problem(answer, question, CHUNK.text, CHUNK.title, cap=240)
+    assert (found is None) if problem is None else (problem in found)
+
+
+@pytest.mark.parametrize("intended, judged, same", [
+    ("18 July 2026", "by 18 July 2026 at the latest", True),
+    ("18 July 2026", "by 18 June 2026", False),  # another date
+    ("the heater switches off", "it switches off the heater for safety", True),
+    ("five container ports", "the association of independent operators", False),
+    ("Yes", "yes, it does", True),
+    ("every two months", "", False),
+    ("74%", "about 74 percent of handled volume", True),
+    ("74%", "about 47%", False),
+])
+def test_same_answer_compares_content_words_and_numbers(intended, judged, same):
+    assert same_answer(intended, judged) is same
+
+
+@pytest.mark.parametrize("question, flagged", [
+    ("What is the main focus of the present paper on turbulence?", True),
+    ("What did this study find about citation counts?", True),
+    ("What does the Kestrel K2 manual say about descaling?", False),
+])
+def test_a_question_pointing_at_its_source_is_not_self_contained(question, flagged):
+    assert (source_deixis(question) is not None) is flagged
