@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import dspy
 from pydantic import BaseModel
 
@@ -20,13 +18,11 @@ class PointOfInterest(BaseModel):
 
 
 class ExtractInterests(dspy.Signature):
-    """Would this persona, given who they are and what they care about, look anything up in this
-    passage? Say "no" when the passage is about matters the persona has no stake in; then list nothing.
-    If "yes", list the sentences that say something this persona would want to ask about, most
-    interesting to this persona first, each with its topic: a phrase of 1 to 4 words of that sentence
-    naming what it is about. Pick sentences with facts, figures, rules or events."""
+    """Which sentences of the passage say something this persona would want to ask about? List
+    them, most interesting to this persona first, each with its topic: a phrase of 1 to 4 words of that
+    sentence naming what it is about. Pick sentences with facts, figures, rules or events; list none
+    if nothing in the passage matters to this persona."""
 
     passage: str = dspy.InputField(desc="the text the questions must be answerable from, as numbered sentences")
     persona: str = dspy.InputField(desc="who is reading: name and description")
-    concerns_persona: Literal["yes", "no"] = dspy.OutputField(desc="does the passage concern this persona?")
     interests: list[PointOfInterest] = dspy.OutputField(desc="0 to 5 sentences, each with its topic", max_length=5)

@@ -44,7 +44,6 @@ STAGE_OF_KEY = {
     "writing_style": "style",
     "styled_question": "style",
 }
-PASS = "no"  # scripted as the interests answer: the persona has no stake in the chunk (concerns_persona "no")
 
 INVALID_JSON = object()
 
@@ -180,8 +179,6 @@ def request_key(request: Any) -> str:
         raise AssertionError(f"unknown verdict enum {allowed}")
     if names == {"length", "tone", "wording"}:
         return "writing_style"
-    if names == {"concerns_persona", "interests"}:
-        return "interests"
     if names == {"answer", "question"}:
         return "question"
     if len(names) == 1:
@@ -284,10 +281,7 @@ class ScriptedEngine:
         if isinstance(answer, dict):
             return answer
         if key == "interests":
-            if answer == PASS:
-                return {"concerns_persona": "no", "interests": []}
-            return {"concerns_persona": "yes",
-                    "interests": points_of_interest(answer, text, request.config.response_format["schema"])}
+            return {"interests": points_of_interest(answer, text, request.config.response_format["schema"])}
         if key == "question":  # a question string: written for its sentence's first words (intended_answer)
             return {"answer": intended_answer(text), "question": answer}
         if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes import PASS, BagOfWordsEmbedder, ScriptedEngine, build_program, run_program
+from fakes import BagOfWordsEmbedder, ScriptedEngine, build_program, run_program
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
 from personaqa.programs.recipe.checks.question_form import source_deixis
@@ -70,11 +70,20 @@ def test_a_question_that_holds_its_own_answer_is_rejected(bow):
     assert [(r.stage, "in the question" in r.reason) for r in out.rejections] == [("answer", True)]
 
 
-def test_a_persona_may_pass_on_a_chunk_that_does_not_concern_it(bow):
-    engine = ScriptedEngine({"interests": PASS})
-    out = run_program(build_program(bow), engine, CHUNK, LAWYER)
+def test_a_persona_passes_on_a_chunk_it_has_no_stake_in_without_any_lm_call(bow):
+    """Below `persona_stake_threshold` (cosine of the chunk with the persona's description and examples) the
+    persona asks nothing; one whose examples share the chunk's words asks. 0 asks every persona."""
+    parent = Persona(name="parent", description="Busy parent typing short lowercase questions.",
+                     examples=("reset baby monitor",))  # no word of the chunk
+    engine = ScriptedEngine({"interests": ["formal objection"]})
+    out = run_program(build_program(bow, persona_stake_threshold=0.2), engine, CHUNK, parent)
     assert out.records == [] and out.rejections == [] and out.interests == []
-    assert engine.calls["question"] == 0  # no question is written for a persona that passes
+    assert engine.total_calls == 0
+    lawyer = LAWYER.model_copy(update={"examples": ("When did the association file its formal objection?",)})
+    out = run_program(build_program(bow, persona_stake_threshold=0.2), engine, CHUNK, lawyer)
+    assert out.interests == ["formal objection"]
+    out = run_program(build_program(bow, persona_stake_threshold=0.0), ScriptedEngine(), CHUNK, parent)
+    assert out.interests
 
 
 def test_dedup_drops_a_repeat_only_of_a_kept_question(bow):

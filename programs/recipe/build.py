@@ -17,6 +17,7 @@ def build_program(config: RunConfig, program_path: Path | None = None, fan_out: 
     settings = ProgramSettings(
         interest_dedup_threshold=config.interest_dedup_threshold,
         question_dedup_threshold=config.question_dedup_threshold,
+        persona_stake_threshold=config.persona_stake_threshold,
         max_interests=config.max_interests, max_types_per_interest=config.max_types_per_interest,
         type_selection=config.question_type_selection,
         type_weights=tuple(config.question_type_weights.items()), own_wording_share=config.own_wording_share,

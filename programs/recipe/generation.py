@@ -100,9 +100,8 @@ def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:
 
 class InterestExtractor(dspy.Module):
     """Points of interest of one persona in one chunk: sentences of the chunk it would ask about, each with
-    its topic; semantically deduplicated by topic. None when the LM says the chunk does not concern the
-    persona (`concerns_persona`): the recipe's personas find their own points of interest, and a
-    busy parent has no question about a port-software merger.
+    its topic; semantically deduplicated by topic. The LM may list none (a persona with no stake in the
+    chunk usually never gets here: `SyntheticEvalProgram.passes`).
 
     The LM picks sentence numbers (the response schema allows only the sentences offered to this persona,
     `offered_sentences`) and names each one's topic. Asked for topics alone, the
@@ -136,8 +135,6 @@ class InterestExtractor(dspy.Module):
         signature = self.extract.signature.with_updated_fields("interests", type_=picks)
         result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
                          signature=signature)
-        if result.concerns_persona == "no":  # the persona passes: nothing here is theirs to ask
-            return []
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
         for picked in result.interests:
             number, topic = int(picked.sentence), str(picked.topic)

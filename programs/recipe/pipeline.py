@@ -30,6 +30,7 @@ from personaqa.programs.recipe.generation import (
 )
 from personaqa.programs.recipe.styling import MIN_KEYWORDS, PersonaStylist, style_problem
 from personaqa.programs.recipe.text_views import language_label
+from personaqa.programs.recipe.stake import stake
 from personaqa.programs.recipe.wording import Wording, lexical_overlap, sample_wording
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
 from personaqa.signatures.types import MAX_INTENDED_ANSWER
@@ -63,6 +64,7 @@ class Candidate:
 class ProgramSettings:
     interest_dedup_threshold: float = 0.85
     question_dedup_threshold: float = 0.92
+    persona_stake_threshold: float = 0.0  # a persona passes on a chunk below it (stake.py; 0: never)
     max_interests: int = 3
     max_types_per_interest: int = 1
     type_selection: Literal["sampled", "lm"] = "sampled"  # question types drawn from type_weights, or LM-chosen
@@ -102,6 +104,8 @@ class SyntheticEvalProgram(dspy.Module):
         ledger = Ledger()
         rejections: list[Rejection] = []
         records: list[QuestionRecord] = []
+        if interests is None and self.passes(chunk, persona):
+            return dspy.Prediction(records=[], rejections=[], interests=[], usage=ledger)
         with collecting(ledger):
             try:
                 chosen = self.interests(chunk, persona, persona_slot) if interests is None \
@@ -118,6 +122,11 @@ class SyntheticEvalProgram(dspy.Module):
             records = self._deduplicate(records, rejections)
         return dspy.Prediction(records=records, rejections=rejections, interests=[i.topic for i in chosen],
                                usage=ledger)
+
+    def passes(self, chunk: Chunk, persona: Persona) -> bool:
+        """Whether the persona has no stake in the chunk (stake.py): no question is asked, no LM called."""
+        threshold = self.settings.persona_stake_threshold
+        return threshold > 0 and stake(chunk, persona, self.embedder) < threshold
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""
