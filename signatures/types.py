@@ -17,7 +17,8 @@ AskedQuestion = Annotated[str, StringConstraints(min_length=5, max_length=300, p
 ReasonText = Annotated[str, StringConstraints(max_length=240)]
 ShortReason = Annotated[str, StringConstraints(max_length=100)]
 SentenceNumber = Annotated[int, Field(ge=1, le=200)]  # of a passage shown as numbered sentences
-AnswerText = Annotated[str, StringConstraints(max_length=120)]  # the judge's short answer (round trip)
+MAX_JUDGED_ANSWER = 120
+AnswerText = Annotated[str, StringConstraints(max_length=MAX_JUDGED_ANSWER)]  # the judge's short answer (round trip)
 # The answer a question is written for, chosen first from its sentence: long enough for a clause, so it is
 # not cut mid-phrase (an answer that reaches this length is treated as cut and not kept).
 MAX_INTENDED_ANSWER = 240

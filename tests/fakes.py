@@ -73,7 +73,7 @@ def parse_inputs(text: str) -> dict[str, str]:
 def _default_question(text: UserText) -> str:
     inputs = text.inputs
     qtype = inputs.get("question_type", "").split(":")[0]
-    return f"What does the {inputs.get('interest', 'topic')} section say ({qtype})?"
+    return f"What does the {inputs.get('interest', 'topic')} section of the Harbor report say ({qtype})?"
 
 
 DEFAULT_ANSWERS: dict[str, Any] = {

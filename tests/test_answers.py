@@ -36,7 +36,7 @@ def test_the_kept_answer_is_the_intended_one_when_the_blind_judge_gives_it_back(
     out = run(bow, answer="on 12 March 2026", relevance={"sentences": [2], "answer": "12 March 2026",
                                                           "verdict": "fully"})
     (record,) = out.records
-    assert record.answer == "on 12 March 2026"
+    assert record.answer == "12 March 2026"  # the two agree: the shorter, whole one
     assert [e.text for e in record.evidence] == ["The association filed a formal objection on 12 March 2026."]
     assert record.relevance.reason == "answered blind: 12 March 2026"
 
@@ -141,3 +141,17 @@ def test_same_answer_compares_content_words_and_numbers(intended, judged, same):
 ])
 def test_a_question_pointing_at_its_source_is_not_self_contained(question, flagged):
     assert (source_deixis(question) is not None) is flagged
+
+
+@pytest.mark.parametrize("question, flagged", [
+    ("What is the cost of a full week?", True),
+    ("What time does the club meet?", False),  # a word of the title: the searcher names the club
+    ("What does the after-school club cost a week?", False),
+    ("How much does a week at Riverside cost?", False),  # a name
+    ("What should I do if it rains?", True),  # "I" names nothing
+])
+def test_a_question_naming_nothing_of_its_document_is_not_self_contained(question, flagged):
+    from personaqa.programs.recipe.checks.question_form import unanchored
+
+    title = "Riverside Primary after-school club: a guide for parents"
+    assert (unanchored(question, title) is not None) is flagged

@@ -86,7 +86,7 @@ def test_question_types_are_restricted_deduplicated_and_capped(bow):
     types = {"extractive": "asks for a fact", "comparative": "asks how things differ",
              "howto": "asks for steps"}
     engine = engine_for(["break fee"], question_types=["howto", "howto", "comparative", "extractive"],
-                        question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question?")
+                        question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question for Harbor?")
     program = build_program(bow, question_types=types, max_types_per_interest=2, type_selection="lm")
     out = run_program(program, engine, CHUNK, LAWYER)
     # the schema offers only the configured types
@@ -176,8 +176,8 @@ def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
 
 
 def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
-    written = {"break fee": "What is the break fee?", "termination payment": "How large is the break fee?",
-               "review deadline": "When does the competition review end?"}
+    written = {"break fee": "What is the Harbor break fee?", "termination payment": "How large is the Harbor break fee?",
+               "review deadline": "When does the Harbor competition review end?"}
     engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
     program = build_program(minilm, question_dedup_threshold=0.92)
     out = run_program(program, engine, CHUNK, LAWYER, interests=list(written))
@@ -186,14 +186,14 @@ def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
     kept = out.records[0]
     assert dup.stage == "dedup"
     assert dup.reason == f"near-duplicate of {kept.question_id}"
-    assert dup.question == "styled: How large is the break fee?"  # the final text: what was compared
+    assert dup.question == "styled: How large is the Harbor break fee?"  # the final text: what was compared
     assert dup.interest == "termination payment"
     assert dup.question_id == question_id(CHUNK, LAWYER, "termination payment", "extractive")
     assert engine.calls["relevance"] == 3  # judged first: a question is a repeat only of a kept one
 
 
 def test_dedup_threshold_one_keeps_paraphrases(minilm):
-    written = {"break fee": "What is the break fee?", "termination payment": "How large is the break fee?"}
+    written = {"break fee": "What is the Harbor break fee?", "termination payment": "How large is the Harbor break fee?"}
     engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
     out = run_program(build_program(minilm, question_dedup_threshold=1.0), engine, CHUNK, LAWYER,
                       interests=list(written))
@@ -231,9 +231,9 @@ def test_kept_record_has_complete_provenance(bow):
                               "examples": "(none)",
                               "style": "one complete question in other words; formal and precise; legal terms",
                               "language": "English"}
-    # the answer the question was written for (the blind judge gave it back), and its sentence, cut from the
-    # chunk text with its offsets
-    assert record.answer == "The break fee is 40 million euros."
+    # the answer the question was written for ("The break fee is 40 million euros."), given back by the blind
+    # judge in fewer words, which are kept, and its sentence, cut from the chunk text with its offsets
+    assert record.answer == "40 million euros"
     (span,) = record.evidence
     assert CHUNK.text[span.start:span.end] == span.text == "The break fee is 40 million euros."
     assert span.chunk_id == CHUNK.chunk_id
@@ -464,14 +464,25 @@ def test_every_style_is_the_lms_rewrite_with_no_code_made_text(bow, length):
     assert not record.question.startswith("Regarding")
 
 
-def test_the_rewrite_sees_the_personas_description_and_examples(bow):
+def test_a_persona_with_example_questions_is_written_in_their_voice_without_a_rewrite(bow):
+    """The writer sees the persona's examples and writes in their form; no rewrite call is made (the 1.5B
+    model returned such questions unchanged), and letter case still follows the description."""
     examples = ("how do i reset the monitor", "is the car seat cover ok in the washer")
     parent = PARENT.model_copy(update={"examples": examples})
     engine = engine_for(["break fee"])
-    run_program(build_program(bow), engine, CHUNK, parent)
-    (text,) = engine.texts("styled_question")
-    assert PARENT.description in text.inputs["persona"]
+    (record,) = run_program(build_program(bow), engine, CHUNK, parent).records
+    (text,) = engine.texts("question")
     assert text.inputs["examples"] == "- how do i reset the monitor\n- is the car seat cover ok in the washer"
+    assert engine.calls["styled_question"] == 0
+    assert record.question == QUESTIONS["break fee"].lower()
+
+
+def test_a_written_question_that_repeats_an_example_is_rejected_at_style(bow):
+    example = "What is the break fee in the Harbor merger?"
+    lawyer = LAWYER.model_copy(update={"examples": (example,)})
+    out = run_program(build_program(bow), engine_for(["break fee"]), CHUNK, lawyer)
+    assert out.records == []
+    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [("style", True)]
 
 
 def test_a_rewrite_that_repeats_an_example_question_is_never_kept(bow):

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("generate", help="generate an evaluation set from documents and personas",
                               description=__doc__)
     p.add_argument("--docs", nargs="+", type=Path, help="files or folders (.txt .md .jsonl); default: the sample")
-    p.add_argument("--personas", type=Path, help="YAML/JSON list of {name, description} (optionally own_wording_share, style); "
+    p.add_argument("--personas", type=Path, help="YAML/JSON list of {name, description} (optionally own_wording_share, style, examples); "
                    "default: the sample")
     p.add_argument("--out", type=Path, required=True, help="output folder (an unfinished run there resumes)")
     p.add_argument("--program", help="compiled program state (.json) from `personaqa compile`; default: the shipped "

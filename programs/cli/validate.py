@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=validation.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beir", required=True, type=Path, help="human-judged BEIR folder (corpus, queries, qrels/)")
     p.add_argument("--personas", required=True, type=Path, help="YAML/JSON list of {name, description} (optionally "
-                   "own_wording_share, style)")
+                   "own_wording_share, style, examples)")
     p.add_argument("--sample-docs", type=int, default=DEFAULT_SAMPLE_DOCS,
                    help=f"documents to generate questions from (default {DEFAULT_SAMPLE_DOCS})")
     p.add_argument("--out", type=Path, help="output folder (default ./validate_<beir folder name>); "

@@ -1,4 +1,5 @@
-"""Load personas from a YAML or JSON list of {name, description} (optionally own_wording_share, style)."""
+"""Load personas from a YAML or JSON list of {name, description} (optionally own_wording_share, style,
+examples)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,9 @@ from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import sentence_spans
 from personaqa.programs.recipe.checks.question_form import without_source_reference
 from personaqa.programs.recipe.phrases import sentence_phrases
-from personaqa.programs.recipe.text_views import language_label, numbered_passage, passage_text, persona_text
+from personaqa.programs.recipe.text_views import (
+    example_lines, language_label, numbered_passage, passage_text, persona_text,
+)
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
 
@@ -226,7 +228,8 @@ class QuestionWriter(dspy.Module):
         # the numbered passage, as the interests and relevance calls see it: their prompts start alike, and
         # llama.cpp reuses the evaluated prefix a prompt shares with the previous one
         result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),
-                         interest=interest, sentence=sentence or "(any sentence of the passage)",
+                         examples=example_lines(persona), interest=interest,
+                         sentence=sentence or "(any sentence of the passage)",
                          question_type=f"{question_type}: {description}", language=language_label(chunk.text))
         question = without_source_reference(re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split())))
         return WrittenQuestion(question, " ".join(str(result.answer).split()))

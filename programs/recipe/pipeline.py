@@ -19,7 +19,9 @@ from personaqa.programs.recipe.categories import Category, draw_categories, inst
 from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
 from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
-from personaqa.programs.recipe.checks.question_form import form_problem, source_deixis, unnamed_subject
+from personaqa.programs.recipe.checks.question_form import (
+    form_problem, source_deixis, unanchored, unnamed_subject,
+)
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
@@ -28,12 +30,12 @@ from personaqa.programs.recipe.filters import (
 from personaqa.programs.recipe.generation import (
     Interest, InterestExtractor, QuestionTypeSelector, QuestionWriter,
 )
-from personaqa.programs.recipe.styling import MIN_KEYWORDS, PersonaStylist, style_problem
+from personaqa.programs.recipe.styling import MIN_KEYWORDS, PersonaStylist, example_repeat, style_problem
 from personaqa.programs.recipe.text_views import language_label
 from personaqa.programs.recipe.stake import stake
 from personaqa.programs.recipe.wording import Wording, lexical_overlap, sample_wording
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
-from personaqa.signatures.types import MAX_INTENDED_ANSWER
+from personaqa.signatures.types import MAX_INTENDED_ANSWER, MAX_JUDGED_ANSWER
 
 
 def question_id(chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
@@ -192,7 +194,8 @@ class SyntheticEvalProgram(dspy.Module):
             return self._rejection(candidate, chunk, persona, "answer", f"answer '{candidate.intended_answer}' {problem}")
         if problem := language_problem(candidate.question, chunk.text):
             return self._rejection(candidate, chunk, persona, "language", problem)
-        if problem := unnamed_subject(candidate.question) or source_deixis(candidate.question):
+        if problem := (unnamed_subject(candidate.question) or source_deixis(candidate.question)
+                       or unanchored(candidate.question, chunk.title)):
             return self._rejection(candidate, chunk, persona, "generality", problem)
         return None
 
@@ -269,6 +272,10 @@ class SyntheticEvalProgram(dspy.Module):
         numbers = [candidate.sentence] if candidate.sentence else judged.sentences
         own, _ = supporting(candidate.intended_answer, numbers, chunk.chunk_id, chunk.text)
         candidate.answer, candidate.evidence = candidate.intended_answer, own or spans
+        if len(judged.answer) < min(len(candidate.intended_answer), MAX_JUDGED_ANSWER - 10):
+            # the two agree and the judge's is the shorter and whole: the writer often copied its whole
+            # sentence as the answer ("The monthly pass goes up from 58 to 64 euros." for "64 euros")
+            candidate.answer = judged.answer
         return True
 
     def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
@@ -291,8 +298,11 @@ class SyntheticEvalProgram(dspy.Module):
                    or style_problem(styled, candidate.question, candidate.intended_answer, persona, self.embedder,
                                     self.settings.question_dedup_threshold))
         if problem:
-            # the question as written passed the form and language checks; it stands in unless it leaks
-            if fallback := leak_problem(candidate.question, persona, self.stylist.writing_style(persona)):
+            # the question as written passed the form and language checks; it stands in unless it leaks the
+            # persona or repeats one of its example questions
+            if fallback := (leak_problem(candidate.question, persona, self.stylist.writing_style(persona))
+                            or example_repeat(candidate.question, persona, self.embedder,
+                                              self.settings.question_dedup_threshold)):
                 rejections.append(self._rejection(candidate, chunk, persona, "style",
                                                   f"styled rewrite {problem}: {styled}; as written it {fallback}"))
                 return False

@@ -4,8 +4,9 @@ The style is a few enumerated choices (length, tone, wording); letter case is re
 description. A free-text style description, fed back to a small model, came back as the "question" (72 of
 105 kept questions on held-out abstracts carried it); enumerated values leave nothing to copy.
 
-The voice comes from the persona's description and, when the personas file gives them, from the
-persona's example questions (`Persona.examples`), shown to the rewrite. No text is composed by code: an
+The voice comes from the persona's example questions (`Persona.examples`) when the personas file gives
+them: the question writer sees them and writes in their form, and no rewrite is asked. Otherwise the LM
+rewrites each question from the persona's description and derived style. No text is composed by code: an
 earlier version opened "long and detailed" questions with a code-made "Regarding X, ..." and wrote short
 styles by picking the question's words, and readers could not tell the personas apart by anything a
 person would write ("Regarding Error code E2, what does Error code E2 mean?", "difference shared office
@@ -25,7 +26,7 @@ from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import restates
 from personaqa.programs.recipe.checks.question_form import names
-from personaqa.programs.recipe.text_views import language_label, persona_text
+from personaqa.programs.recipe.text_views import example_lines, language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 
 STYLE_FIELDS = ("length", "tone", "wording")
@@ -55,11 +56,6 @@ def render_style(style: dict[str, str]) -> str:
     """'at most 12 words, dropping every word that is not needed; casual, as typed on a phone; everyday
     words instead of technical terms' from the enumerated choices."""
     return "; ".join(RULES.get(style[name], style[name]) for name in STYLE_FIELDS if style.get(name))
-
-
-def example_lines(persona: Persona) -> str:
-    """The persona's example questions, one a line, or "(none)"."""
-    return "\n".join(f"- {example}" for example in persona.examples) or "(none)"
 
 
 class PersonaStylist(dspy.Module):
@@ -99,13 +95,24 @@ class PersonaStylist(dspy.Module):
         """Whether this persona types keyword queries (which need no question mark)."""
         return self.choices(persona).get("length") == KEYWORDS
 
+    def rewrites(self, persona: Persona) -> bool:
+        """Whether this persona's questions are rewritten by the LM: only when it gives no example
+        questions. With examples, the writer already wrote in the persona's voice (GenerateQuestion sees
+        them), and the 1.5B model returned 9 of 9 such questions unchanged from the rewrite (probe,
+        2026-12-03)."""
+        return not persona.examples
+
     def forward(self, question: str, persona: Persona, language: str = "") -> str:
-        """The question rewritten in the persona's voice, in `language` (default: the question's own, as
-        detected). Raises StageFailure if the LM's answer is unusable."""
-        language = language or language_label(question, fallback="the language of the question")
-        result = call_lm("style", self.rewrite, question=question, persona=persona_text(persona),
-                         examples=example_lines(persona), style=self.writing_style(persona), language=language)
-        styled = " ".join(result.styled_question.split())
+        """The question in the persona's voice, in `language` (default: the question's own, as detected):
+        rewritten by the LM from the persona's description and style (`rewrites`), else as written.
+        Raises StageFailure if the LM's answer is unusable."""
+        if self.rewrites(persona):
+            language = language or language_label(question, fallback="the language of the question")
+            result = call_lm("style", self.rewrite, question=question, persona=persona_text(persona),
+                             examples=example_lines(persona), style=self.writing_style(persona), language=language)
+            styled = " ".join(result.styled_question.split())
+        else:
+            styled = question
         # Letter case is applied by code, from the description ("types ... often lowercase"): a small model
         # asked to choose it picked lowercase for every persona.
         return styled.lower() if _LOWERCASE.search(persona.description) else styled
@@ -123,10 +130,18 @@ def style_problem(styled: str, question: str, answer: str, persona: Persona, emb
         return f"drops '{dropped[0]}'"
     if answer and restates(answer, styled) and not restates(answer, question):
         return "gives away the answer"
-    if persona.examples:
-        vectors = embedder.encode([styled, *persona.examples])
-        scores = vectors[1:] @ vectors[0]
-        best = int(scores.argmax())
-        if float(scores[best]) >= threshold:
-            return f"repeats the example question '{persona.examples[best]}'"
+    return example_repeat(styled, persona, embedder, threshold)
+
+
+def example_repeat(text: str, persona: Persona, embedder: Embedder, threshold: float) -> str | None:
+    """Why `text` is one of the persona's example questions over again (MiniLM cosine >= `threshold`), or
+    None. Shown example questions, the 1.5B model returned one of them verbatim for an unrelated passage
+    (2 of 6 in a probe)."""
+    if not persona.examples:
+        return None
+    vectors = embedder.encode([text, *persona.examples])
+    scores = vectors[1:] @ vectors[0]
+    best = int(scores.argmax())
+    if float(scores[best]) >= threshold:
+        return f"repeats the example question '{persona.examples[best]}'"
     return None

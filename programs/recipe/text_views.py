@@ -24,6 +24,11 @@ def persona_text(persona: Persona) -> str:
     return f"{persona.name}: {persona.description}"
 
 
+def example_lines(persona: Persona) -> str:
+    """The persona's example questions, one a line, or "(none)"."""
+    return "\n".join(f"- {example}" for example in persona.examples) or "(none)"
+
+
 @lru_cache(maxsize=1024)
 def language_label(text: str, fallback: str = "the language of the passage") -> str:
     """The name of the language `text` is written in ("German"), for prompts that must answer in it;

@@ -94,18 +94,23 @@ def answer_problem(answer: str, question: str, chunk_text: str, title: str = "",
 
 
 def same_answer(intended: str, judged: str) -> bool:
-    """Whether the judge's answer `judged` gives the `intended` answer back: each number of the intended
-    answer is in it, and at least OVERLAP of the shorter one's content words are in the other (so "18 July
-    2026" matches "by 18 July 2026 at the latest", and "the heater switches off" matches "it switches
-    off the heater"). An intended answer without content words (e.g. "Yes") matches a judged answer that
-    opens with the same word, and a bare figure ("74%") one that holds its numbers."""
-    numbers = set(_NUMBER.findall(judged))
-    if any(n not in numbers for n in _NUMBER.findall(intended)):
+    """Whether the judge's answer `judged` gives the `intended` answer back: each number of the shorter
+    of the two is in the longer, and at least OVERLAP of the shorter one's content words are in the other
+    (so "18 July 2026" matches "by 18 July 2026 at the latest", "2.80 euros" matches the whole sentence
+    "The single fare will rise from 2.40 to 2.80 euros on 1 April 2026", and "the heater switches off"
+    matches "it switches off the heater"; "86 million euros" does not match "51 million euros and 35
+    million euros"). An answer without content words (e.g. "Yes") matches one that opens with the same
+    word, and a bare figure ("74%") one that holds its numbers."""
+    if not any(ch.isalnum() for ch in judged):
         return False
-    mine, theirs = _content(intended), _content(judged)
-    if not mine and _NUMBER.search(intended):
-        return True  # a bare figure ("74%", "40"): its numbers are in the judge's answer
+    short, long = sorted((intended, judged), key=lambda text: (len(_content(text)), len(text)))
+    numbers = set(_NUMBER.findall(long))
+    if any(n not in numbers for n in _NUMBER.findall(short)):
+        return False
+    mine, theirs = _content(short), _content(long)
+    if not mine and _NUMBER.search(short):
+        return True  # a bare figure: its numbers are in the other answer
     if not mine or not theirs:
         first = lambda text: (words(text) or [""])[0].lower()  # noqa: E731
-        return bool(words(judged)) and first(intended) == first(judged)
-    return len(mine & theirs) >= OVERLAP * min(len(mine), len(theirs))
+        return first(intended) == first(judged)
+    return len(mine & theirs) >= OVERLAP * len(mine)

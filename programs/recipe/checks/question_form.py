@@ -111,6 +111,22 @@ def source_deixis(text: str) -> str | None:
     return f"missing_context: says '{found.group(0)}' instead of naming it" if found else None
 
 
+def unanchored(text: str, title: str) -> str | None:
+    """Why `text` names nothing a searcher could find its document by, or None: it holds no name or
+    number (a word after the first with a capital past "I", or a digit) and no word of 4+ letters of the
+    document's `title` (compared on their first 5 letters). "What is the cost of a full week?" of
+    "Riverside Primary after-school club: a guide for parents" -> a reason; "What does the after-school
+    club cost a week?" -> None. Only for text in a cased script and a document with a title."""
+    if not title.strip() or not any(ch.isupper() for ch in text + title):
+        return None
+    if any(len(token.strip("?,.;:!()'\"")) > 1 for token in names(text.split())):
+        return None
+    title_words = {w.lower()[:5] for w in re.findall(r"[^\W\d_]{4,}", title)}
+    if title_words & {w.lower()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}:
+        return None
+    return "missing_context: names nothing its document is about (no name, number or word of its title)"
+
+
 def names(tokens: list[str]) -> list[str]:
     """The words of a question that name something: every word after the first with a capital letter or a
     digit ("AeroFlow", "300", "HEPA", "Harbor", "Analytics"). A word query keeps them all: in a sample run the
