@@ -38,9 +38,9 @@ def main() -> None:
         cells = []
         for persona in personas:
             score = stake(chunk, persona, embedder)
-            passes = score < args.threshold
+            passes = score is not None and score < args.threshold
             kept[persona.name] += not passes
-            cells.append(f"{'-' if passes else ' '}{score:+.2f}".rjust(20))
+            cells.append((f"{'-' if passes else ' '}{score:+.2f}" if score is not None else "no examples").rjust(20))
         print(chunk.chunk_id[:34].ljust(34) + "".join(cells))
     print("units asked".ljust(34) + "".join(str(kept[p.name]).rjust(20) for p in personas),
           f"  (of {len(chunks)} chunks each; {sum(kept.values())} units)")

@@ -80,9 +80,9 @@ class RunConfig(BaseModel):
                                      "own_wording_share overrides it); see programs/recipe/wording.py")
     interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
     question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
-    persona_stake_threshold: float = Field(default=0.13, ge=0, le=1, description="a persona passes on a chunk "
-                                           "whose cosine with its description and example questions is below "
-                                           "this (programs/recipe/stake.py); 0 asks every persona about every chunk")
+    persona_stake_threshold: float = Field(default=0.13, ge=0, le=1, description="a persona with example questions "
+                                           "passes on a chunk whose cosine with their centroid is below this "
+                                           "(programs/recipe/stake.py); 0 asks every persona about every chunk")
     batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")
     question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
     question_type_selection: Literal["sampled", "lm"] = Field(

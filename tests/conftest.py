@@ -26,3 +26,4 @@ def _mlflow_store(tmp_path_factory, monkeypatch):
     store = tmp_path_factory.getbasetemp() / "mlruns"
     store.mkdir(exist_ok=True)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+

@@ -102,6 +102,7 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
 
 _PASSAGE = re.compile(r"\[\[ ## passage ## \]\]\n(.*?)(?:\n\n\[\[ ## |\Z)", re.DOTALL)
 _SENTENCE = re.compile(r"\[\[ ## sentence ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)
+_QUESTIONS = re.compile(r"\[\[ ## questions ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)
 _QUESTION = re.compile(r"\[\[ ## question ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)  # one paragraph
 
 
@@ -109,6 +110,9 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
     """A relevance answer (at any depth) cites a sentence of a numbered passage and answers with its first
     words, as a judge would (`fakes.answering_sentence`: not a title that only repeats the question), and
     `interests` are words of the passage (personaqa drops interests the passage does not mention)."""
+    if isinstance(answer, dict) and set(answer) == {"styled_question"}:  # a rewrite keeps what is asked
+        asked = (_QUESTION.findall(prompt) or [""])[-1].strip()
+        return {"styled_question": f"Please tell me: {asked}" if asked else answer["styled_question"]}
     found = _PASSAGE.findall(prompt)
     if not found:
         return answer
@@ -128,10 +132,20 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
                   if isinstance(point, dict) else word for point, word in zip(points, words)] or points
         if {"answer", "question"} <= set(answer) and "sentences" not in answer:  # the writer, answer first
             sentence = ((_SENTENCE.findall(prompt) or [""])[-1].split() or line.split())
-            return {**answer, "answer": " ".join(sentence[:8]),
-                    "question": f"What do we know about {' '.join(w.strip(',.;:') for w in sentence[:4])}?"}
+            # the document's title (the passage's first line unless numbered): a searcher names the subject
+            first = found[-1].strip().splitlines()[0] if found[-1].strip() else ""
+            title = "the report" if first.startswith("[") else re.sub(r"[?\"\\]", "", first.lstrip("# "))[:40]
+            if sentence and sentence[0].startswith("("):  # an interest given by hand: no sentence of its own
+                interest = (re.findall(r"\[\[ ## interest ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
+                sentence = answering_sentence(found[-1], interest)[1].split()
+            return {**answer, "answer": " ".join(sentence[:8])[:100],
+                    "question": f"What do we know about {' '.join(w.strip(',.;:')[:20] for w in sentence[:4])} "
+                                f"in {title}?"}
         cited = "sentences" in answer
         asked = (_QUESTION.findall(prompt) or [""])[-1]  # the last: the system message shows "{question}"
+        if "number" in answer:  # a batched verdict: the numbered question it is about
+            listed = dict(re.findall(r"^(\d+)\. (.*)$", (_QUESTIONS.findall(prompt) or [""])[-1], re.MULTILINE))
+            asked = listed.get(str(answer["number"]), asked)
         number, said = answering_sentence(found[-1], asked) if cited else (1, "")
         return {k: [number] if k == "sentences" else said or line if (cited and k == "answer")
                 else topics if k == "interests" else quote_passage(v, prompt, schema_made) for k, v in answer.items()}

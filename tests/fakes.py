@@ -95,21 +95,26 @@ def numbered_sentences(passage: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)}
 
 
+_COMMON = frozenset("the and for are was were what which when how does did has have with this that from "
+                    "many much its their there".split())
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 3 and w not in _COMMON}
 
 
 def answering_sentence(passage: str, question: str) -> tuple[int, str]:
     """What the scripted relevance judge cites and answers with, unless a test scripts it: of the sentences
     of a numbered passage whose first 8 words say more than the question (a title line such as "# Harbor
-    merger" only repeats it: evidence.restates), the one sharing the most words with the question (the
-    first on a tie), and those 8 words."""
+    merger" only repeats it: evidence.restates), the one whose words are most the question's (the share of
+    its words the question holds; the first on a tie), and those 8 words (at most 100 characters)."""
     said = [(n, " ".join(sentence.split()[:8]), sentence) for n, sentence in numbered_sentences(passage).items()]
     answering = [(n, words, sentence) for n, words, sentence in said if not restates(words, question)]
     if not answering:
         return (said[0][0], said[0][1]) if said else (1, "")
-    best = max(answering, key=lambda item: (len(_words(item[2]) & _words(question)), -item[0]))
-    return best[0], best[1]
+    best = max(answering, key=lambda item: (len(_words(item[2]) & _words(question)) / max(1, len(_words(item[2]))),
+                                            -item[0]))
+    return best[0], best[1][:100]  # a real judge's answer is bounded (its schema's maxLength)
 
 
 def intended_answer(text: UserText) -> str:
@@ -118,8 +123,8 @@ def intended_answer(text: UserText) -> str:
     sentence = text.inputs.get("sentence", "")
     if not sentence or sentence.startswith("("):
         _, words = answering_sentence(text.inputs.get("passage", ""), text.inputs.get("interest", ""))
-        return words or "scripted answer"
-    return " ".join(sentence.split()[:8])
+        return (words or "scripted answer")[:100]
+    return " ".join(sentence.split()[:8])[:100]  # a real writer's answer is bounded (its schema's maxLength)
 
 
 def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> list[dict]:

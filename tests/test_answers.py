@@ -71,10 +71,12 @@ def test_a_question_that_holds_its_own_answer_is_rejected(bow):
 
 
 def test_a_persona_passes_on_a_chunk_it_has_no_stake_in_without_any_lm_call(bow):
-    """Below `persona_stake_threshold` (cosine of the chunk with the persona's description and examples) the
-    persona asks nothing; one whose examples share the chunk's words asks. 0 asks every persona."""
+    """Below `persona_stake_threshold` (cosine of the chunk with the centroid of the persona's examples) the
+    persona asks nothing; one whose examples share the chunk's words asks. 0 asks every persona, and so
+    does a persona without examples."""
     parent = Persona(name="parent", description="Busy parent typing short lowercase questions.",
                      examples=("reset baby monitor",))  # no word of the chunk
+    no_examples = Persona(name="other", description="Busy parent typing short lowercase questions.")
     engine = ScriptedEngine({"interests": ["formal objection"]})
     out = run_program(build_program(bow, persona_stake_threshold=0.2), engine, CHUNK, parent)
     assert out.records == [] and out.rejections == [] and out.interests == []
@@ -84,6 +86,8 @@ def test_a_persona_passes_on_a_chunk_it_has_no_stake_in_without_any_lm_call(bow)
     assert out.interests == ["formal objection"]
     out = run_program(build_program(bow, persona_stake_threshold=0.0), ScriptedEngine(), CHUNK, parent)
     assert out.interests
+    out = run_program(build_program(bow, persona_stake_threshold=0.2), ScriptedEngine(), CHUNK, no_examples)
+    assert out.interests  # without examples there is no measure of stake: the persona is asked
 
 
 def test_dedup_drops_a_repeat_only_of_a_kept_question(bow):
@@ -168,3 +172,17 @@ def test_the_names_of_a_title():
     assert title_names("Ferry operators fined for sharing price plans") == set()
     assert title_names("Harbor Analytics and Vessel Systems merger under review") == {
         "harbor", "analytics", "vessel", "systems"}
+
+
+def test_on_minilm_the_busy_parent_passes_on_a_merger_and_the_lawyer_does_not(embedder):
+    """The default threshold separates the sample's personas on the real embedder."""
+    from personaqa.programs.config import RunConfig
+    from personaqa.programs.corpus.personas import load_personas
+    from personaqa.programs.recipe.stake import stake
+    from importlib.resources import files
+
+    personas = {p.name: p for p in load_personas(str(files("personaqa.programs") / "sample" / "personas.yaml"))}
+    merger = Chunk(chunk_id="m#c0", doc_id="m", text=(files("personaqa.programs") / "sample" / "docs" /
+                                                       "harbor-vessel-merger.md").read_text(), start=0)
+    threshold = RunConfig().persona_stake_threshold
+    assert stake(merger, personas["busy_parent"], embedder) < threshold <= stake(merger, personas["competition_lawyer"], embedder)

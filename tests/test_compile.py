@@ -63,9 +63,9 @@ def test_compile_saves_json_state_that_round_trips(tmp_path: Path, engines, stag
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     saved: list = []
 
-    def capture(program, path):  # keep the compiled program object that run_compile saves
+    def capture(program, path, baseline=None):  # keep the compiled program object that run_compile saves
         saved.append(program)
-        save_program_state(program, path)
+        save_program_state(program, path, baseline)
 
     monkeypatch.setattr(compile_run, "save_program_state", capture)
     result = run_compile(job(tmp_path, stage, optimizer))
@@ -76,13 +76,14 @@ def test_compile_saves_json_state_that_round_trips(tmp_path: Path, engines, stag
     state = json.loads(raw.decode("utf-8"))  # plain JSON: no pickle opcodes, no binary blobs
     assert not raw.startswith(b"\x80") and b"pickle" not in raw.lower()
     assert KEY.encode() not in raw and b"api_key" not in raw
-    assert set(state) == {name for name, _ in build_program(config()).named_predictors()}
+    # the file holds what compiling changed: the compiled stage's predictors with demos, nothing else
+    assert state and set(state) <= set(PREDICTORS[stage]) and all(entry["demos"] for entry in state.values())
 
     # a fresh program loads back exactly the compiled predictors' demos and instructions
     (compiled,) = saved
     expected = predictor_states(compiled, stage)
     assert any(s["demos"] for s in expected.values())
-    assert {name: state[name] for name in PREDICTORS[stage]} == json.loads(json.dumps(expected))
+    assert state == json.loads(json.dumps({name: expected[name] for name in state}))
     fresh = build_program(config())
     assert all(not s["demos"] for s in predictor_states(fresh, stage).values())
     load_program_state(fresh, out)
@@ -91,13 +92,13 @@ def test_compile_saves_json_state_that_round_trips(tmp_path: Path, engines, stag
     for name in PREDICTORS[stage]:
         assert loaded[name]["demos"] == expected[name]["demos"]
         assert loaded[name]["signature"]["instructions"] == expected[name]["signature"]["instructions"]
-    # saving the loaded program again gives the same file content
-    save_program_state(fresh, tmp_path / "again.json")
+    # saving the loaded program again, against the program as built, gives the same file content
+    save_program_state(fresh, tmp_path / "again.json", baseline=build_program(config()))
     assert json.loads((tmp_path / "again.json").read_text()) == state
 
-    # the other predictors were left as they were
-    untouched = [n for n in state if n not in PREDICTORS[stage]]
-    assert untouched and all(not state[n]["demos"] for n in untouched)
+    # the other predictors were left as they were: not in the file, and as written once loaded
+    untouched = [name for name, predictor in fresh.named_predictors() if name not in PREDICTORS[stage]]
+    assert untouched and all(not dict(fresh.named_predictors())[n].demos for n in untouched)
 
     assert result.baseline.examples == result.compiled.examples == 3
     assert result.compiled.name == optimizer and result.baseline.name == "baseline"
@@ -223,7 +224,7 @@ def test_labeled_stylist_demos_reach_the_rewrite_prompt(tmp_path: Path, engines)
     human_rewrites = {s.styled_question for e in load_labelled(TRAIN) for s in e.styled if s.faithful}
     demos = json.loads(compiled.read_text())["stylist.rewrite"]["demos"]
     assert demos and all(d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos)
-    assert all(set(d) <= {"question", "style", "language", "styled_question", "augmented"} for d in demos)
+    assert all(set(d) <= {"question", "persona", "style", "language", "styled_question", "augmented"} for d in demos)
     # the demo's style is the persona's derived style, as the rewrite gets it in a run
     assert all(d["style"] and d["style"] in rewrite for d in demos)
 

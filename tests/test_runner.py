@@ -27,7 +27,7 @@ QUESTIONS = {
     "market share": "What market share would Harbor and Vessel hold together?",
 }
 SECRET = "sk-test-0123456789abcdef"
-FUNNEL = ("generated", "after_dedup", "after_style", "after_relevance", "kept")
+FUNNEL = ("generated", "after_style", "after_relevance", "after_generality", "kept")
 
 
 def relevance(text):
@@ -131,7 +131,7 @@ def test_run_writes_all_outputs(docs, tmp_path, engines, monkeypatch):
     counts = run["counts"]
     assert (counts["chunks"], counts["units"], counts["interests"]) == (2, 4, 12)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_dedup": 12, "after_style": 12, "after_relevance": 8, "kept": 4}
+        "generated": 12, "after_style": 12, "after_relevance": 8, "after_generality": 4, "kept": 4}
     assert counts["rejected_by_stage"] == {"relevance": 4, "generality": 4}
     assert report.counts == counts
     assert {stage: u["calls"] for stage, u in run["lm_usage"].items()} == dict(engine.calls_by_stage())
@@ -294,9 +294,9 @@ def test_funnel_counts_lm_errors_after_the_stages_they_passed(docs, tmp_path, en
     run_generation(make_job(docs, out))
     counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
     assert counts["rejected_by_stage"] == {"lm_error": 8}
-    # market share failed at style (passed dedup); weather failed at relevance (passed style)
+    # market share failed at style; weather failed at relevance (passed style)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_dedup": 12, "after_style": 8, "after_relevance": 4, "kept": 4}
+        "generated": 12, "after_style": 8, "after_relevance": 4, "after_generality": 4, "kept": 4}
 
 
 # -- out dir and input errors -------------------------------------------------------------------

@@ -126,9 +126,13 @@ class SyntheticEvalProgram(dspy.Module):
                                usage=ledger)
 
     def passes(self, chunk: Chunk, persona: Persona) -> bool:
-        """Whether the persona has no stake in the chunk (stake.py): no question is asked, no LM called."""
+        """Whether the persona, which gives example questions, has no stake in the chunk (stake.py): no
+        question is asked, no LM called."""
         threshold = self.settings.persona_stake_threshold
-        return threshold > 0 and stake(chunk, persona, self.embedder) < threshold
+        if threshold <= 0:
+            return False
+        score = stake(chunk, persona, self.embedder)
+        return score is not None and score < threshold
 
     def _judging(self) -> AbstractContextManager:
         """Judges run on the judge LM when one is configured, else on the task LM."""

@@ -139,8 +139,8 @@ def unanchored(text: str, title: str) -> str | None:
     Otherwise it must hold a name or number of its own (a word after the first with a capital past "I",
     or a digit) or a word of 4+ letters of the title (first 5 letters compared). Only for text in a cased
     script and a document with a title."""
-    if not title.strip() or not any(ch.isupper() for ch in text + title):
-        return None
+    if not title.strip() or not any(ch.isupper() or ch.islower() for ch in text):
+        return None  # no title, or a question in a script without letter case (Chinese, Japanese, Thai ...)
     asked = {w.lower()[:5] for w in re.findall(r"[^\W_]+", text)}
     wanted = title_names(title)
     if wanted:
