@@ -106,6 +106,14 @@ _QUESTIONS = re.compile(r"\[\[ ## questions ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTAL
 _QUESTION = re.compile(r"\[\[ ## question ## \]\]\n(.*?)(?:\n\n|\Z)", re.DOTALL)  # one paragraph
 
 
+def _anchored(asked: str, title: str) -> str:
+    """The question, naming its document's title only where it names nothing of it (as a writer told to
+    name the subject would)."""
+    from personaqa.programs.recipe.checks.question_form import unanchored
+
+    return f"{asked}?" if not unanchored(f"{asked}?", title) else f"{asked} in {title}?"
+
+
 def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
     """A relevance answer (at any depth) cites a sentence of a numbered passage and answers with its first
     words, as a judge would (`fakes.answering_sentence`: not a title that only repeats the question), and
@@ -135,12 +143,16 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
             # the document's title (the passage's first line unless numbered): a searcher names the subject
             first = found[-1].strip().splitlines()[0] if found[-1].strip() else ""
             title = "the report" if first.startswith("[") else re.sub(r"[?\"\\]", "", first.lstrip("# "))[:40]
+            # each persona asks in its own words (the last three of its description), as different people do
+            persona = (re.findall(r"\[\[ ## persona ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
+            tail = re.findall(r"[^\W_]+", persona)[-3:]
+            asker = f", regarding {' '.join(tail)}" if tail else ""
             if sentence and sentence[0].startswith("("):  # an interest given by hand: no sentence of its own
                 interest = (re.findall(r"\[\[ ## interest ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
                 sentence = answering_sentence(found[-1], interest)[1].split()
             return {**answer, "answer": " ".join(sentence[:8])[:100],
-                    "question": f"What do we know about {' '.join(w.strip(',.;:')[:20] for w in sentence[:4])} "
-                                f"in {title}?"}
+                    "question": _anchored(f"What do we know about {' '.join(w.strip(',.;:')[:20] for w in sentence[:4])}"
+                                          f"{asker}", title)}
         cited = "sentences" in answer
         asked = (_QUESTION.findall(prompt) or [""])[-1]  # the last: the system message shows "{question}"
         if "number" in answer:  # a batched verdict: the numbered question it is about
