@@ -145,7 +145,9 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
             title = "the report" if first.startswith("[") else re.sub(r"[?\"\\]", "", first.lstrip("# "))[:40]
             # each persona asks in its own words (the last three of its description), as different people do
             persona = (re.findall(r"\[\[ ## persona ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
-            tail = re.findall(r"[^\W_]+", persona)[-3:]
+            name, _, description = persona.partition(": ")
+            named = {w.lower() for w in re.findall(r"[^\W_]+", name)}
+            tail = [w for w in re.findall(r"[^\W_]+", description) if w.lower() not in named][-3:]
             asker = f", regarding {' '.join(tail)}" if tail else ""
             if sentence and sentence[0].startswith("("):  # an interest given by hand: no sentence of its own
                 interest = (re.findall(r"\[\[ ## interest ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
