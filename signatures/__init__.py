@@ -3,6 +3,7 @@
 from personaqa.signatures.complex import (
     COMPLEX_TYPE_DESCRIPTIONS, GenerateMultiPassageQuestion, JudgeMultiPassageRelevance,
 )
+from personaqa.signatures.context import NameTheSubject
 from personaqa.signatures.filters import (
     ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch,
 )
@@ -14,7 +15,8 @@ from personaqa.signatures.style import DescribeWritingStyle, RewriteInStyle
 from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
-    "ExtractInterests", "PointOfInterest", "SelectQuestionTypes", "GenerateQuestion", "JudgeRelevance",
+    "ExtractInterests", "PointOfInterest", "SelectQuestionTypes", "GenerateQuestion", "NameTheSubject",
+    "JudgeRelevance",
     "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle",
     "RewriteInStyle",
     "RateAnswerability", "RateGenerality", "RatePersonaFidelity",

@@ -16,7 +16,9 @@ class JudgeRelevance(dspy.Signature):
     """Can the question be answered from the passage alone? First give the numbers of the sentences
     that answer it, then the answer in a few words. "fully": the passage states the answer or it
     follows directly from what the passage says (a cause, a step, a figure). "partially": the
-    passage gives only part of what is asked. "not": the passage does not answer it."""
+    passage gives only part of what is asked. "not": the passage does not answer it, or the question
+    gets the passage wrong (who did what to whom, a cost that is a gain, a figure or date it does not
+    give)."""
 
     passage: str = dspy.InputField(desc="numbered sentences")
     question: str = dspy.InputField()
@@ -56,7 +58,8 @@ class JudgeRelevanceBatch(dspy.Signature):
     passage's sentences that answer it, the answer in a few words, then the verdict.
     "fully": the passage states the answer or it follows directly from what the passage says.
     "partially": the passage gives only part of what is asked. "not": the passage does not answer
-    it. One entry per question, with its number."""
+    it, or the question gets the passage wrong (who did what to whom, a cost that is a gain).
+    One entry per question, with its number."""
 
     passage: str = dspy.InputField()
     questions: str = dspy.InputField(desc="numbered list, one question per line")

@@ -38,6 +38,7 @@ STAGE_OF_KEY = {
     "interests": "interests",
     "question_types": "question_types",
     "question": "generation",
+    "named_question": "context",
     "relevance": "relevance",
     "complex_relevance": "complex_relevance",
     "generality": "generality",
@@ -87,6 +88,8 @@ DEFAULT_ANSWERS: dict[str, Any] = {
     # every style is written by the rewrite call
     "writing_style": {"length": "full sentences", "tone": "casual", "wording": "everyday words"},
     "styled_question": lambda text: "styled: " + text.inputs["question"],
+    # the question naming its document's title, as the response pattern makes a real model do
+    "named_question": lambda text: text.inputs["question"].rstrip("?") + " in " + text.inputs["title"] + "?",
 }
 
 

@@ -139,14 +139,14 @@ def test_relevance_filter_rejects_what_is_not_fully_answered(bow):
 
 def test_a_written_question_asking_for_a_name_it_does_not_give_is_dropped_before_any_judge(bow):
     """"What is the name of the product being merged?" needs the document to say which merger; the 1.5B
-    judge kept such questions, so they are rejected at `generality` by code, before style and judge calls."""
+    judge kept such questions, so they are rejected at `context` by code, before style and judge calls."""
     unnamed = "What is the name of the product being merged?"
     engine = engine_for(["break fee", "market share"],
                         question=lambda t: unnamed if t.inputs["interest"] == "market share" else question_for(t))
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     (rejected,) = out.rejections
-    assert (rejected.stage, rejected.question) == ("generality", unnamed)
+    assert (rejected.stage, rejected.question) == ("context", unnamed)
     assert rejected.reason.startswith("missing_context")
     assert engine.calls["generality"] == engine.calls["relevance"] == 1  # the kept question's only
 

@@ -62,6 +62,18 @@ def words(text: str) -> list[str]:
     ]
 
 
+def content_words(text: str) -> set[str]:
+    """The content words of `text`, lowercased: words (`words`) of 4+ characters, or any word of a
+    non-Latin script (a Chinese word of two characters says as much as an English one of eight)."""
+    return {w.lower() for w in words(text) if len(w) >= 4 or not w.isascii()}
+
+
+def stems(text: str) -> set[str]:
+    """`content_words` on their first 5 characters, so "remotely" meets "remote" and "replacing" meets
+    "replace" (a crude stemmer that reads any script)."""
+    return {w[:5] for w in content_words(text)}
+
+
 def spaced(text: str) -> str:
     """`text` with spaces around the words of the scripts written without spaces (see `UNSPACED`), so
     that tokenisers splitting on spaces and punctuation see words: "远程办公补贴" -> " 远程  办公  补贴 ".

@@ -16,13 +16,14 @@ from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.categories import Category, draw_categories, instructions
-from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
+from personaqa.programs.recipe.checks.answers import answer_problem, same_answer, whole_answer
 from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import (
     form_problem, source_deixis, unanchored, unnamed_subject,
 )
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
+from personaqa.programs.recipe.context import SubjectNamer, naming_problem
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
@@ -94,6 +95,7 @@ class SyntheticEvalProgram(dspy.Module):
         self.writer = QuestionWriter(types)
         self.relevance = RelevanceJudge()
         self.generality = GeneralityJudge()
+        self.namer = SubjectNamer()
         self.stylist = PersonaStylist()
         self.batched = BatchedFilters()
         self.multi = MultiChunkQuestions()
@@ -179,29 +181,54 @@ class SyntheticEvalProgram(dspy.Module):
                                                             categories=categories),
                                                   chunk, persona, "lm_error", failure.detail))
                 continue
-            candidate = Candidate(qid, interest, question_type, written.question, written.answer,
-                                  point.number, wording=wording, categories=categories)
+            candidate = Candidate(qid, interest, question_type, written.question,
+                                  whole_answer(written.answer, chunk.text), point.number, wording=wording,
+                                  categories=categories)
             if rejection := self._written_problem(candidate, chunk, persona):
                 rejections.append(rejection)
                 continue
-            candidates.append(candidate)
+            if self._in_context(candidate, chunk, persona, rejections):
+                candidates.append(candidate)
         return candidates
 
     def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
         """The rejection of a freshly written question that is not one question (stage `generation`), whose
-        intended answer is no answer, gives itself away or is not in the chunk (stage `answer`), not in its
-        chunk's language (stage `language`) or that lacks what a searcher would name (stage `generality`,
-        no judge call); None when it may go on."""
+        intended answer is no answer, gives itself away or is not in the chunk (stage `answer`), or not in
+        its chunk's language (stage `language`); None when it may go on."""
         if problem := form_problem(candidate.question):
             return self._rejection(candidate, chunk, persona, "generation", problem)
         if problem := self._answer_problem(candidate, chunk):
             return self._rejection(candidate, chunk, persona, "answer", f"answer '{candidate.intended_answer}' {problem}")
         if problem := language_problem(candidate.question, chunk.text):
             return self._rejection(candidate, chunk, persona, "language", problem)
-        if problem := (unnamed_subject(candidate.question) or source_deixis(candidate.question)
-                       or unanchored(candidate.question, chunk.title)):
-            return self._rejection(candidate, chunk, persona, "generality", problem)
         return None
+
+    def _in_context(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
+        """Whether the question says what it is about (stage `context`, the recipe's missing-context
+        filter): one that asks for an unnamed thing's name or points at "this paper" is rejected; one that
+        names nothing of its document is given the name by the LM (context.py), and rejected if that
+        rewrite loses the question, names nothing still or gives the answer away."""
+        question = candidate.question
+        if problem := (unnamed_subject(question) or source_deixis(question)):
+            rejections.append(self._rejection(candidate, chunk, persona, "context", problem))
+            return False
+        if (problem := unanchored(question, chunk.title)) is None:
+            return True
+        try:
+            named = self.namer(question, chunk.title)
+        except StageFailure as failure:
+            rejections.append(self._rejection(candidate, chunk, persona, "lm_error", str(failure)))
+            return False
+        if named is not None:
+            answer = candidate.intended_answer
+            failure = (naming_problem(named, question, chunk.title) or language_problem(named, chunk.text)
+                       or ("gives away the answer" if answer and restates(answer, named) else None))
+            if failure is None:
+                candidate.question = named
+                return True
+            problem = f"{problem}; named, it {failure}: {named}"
+        rejections.append(self._rejection(candidate, chunk, persona, "context", problem))
+        return False
 
     @staticmethod
     def _answer_problem(candidate: Candidate, chunk: Chunk) -> str | None:
@@ -347,6 +374,8 @@ class SyntheticEvalProgram(dspy.Module):
                     continue
                 if rejection := self._written_problem(candidate, primary, persona):
                     rejections.append(rejection)
+                    continue
+                if not self._in_context(candidate, primary, persona, rejections):
                     continue
                 if not self._style(candidate, primary, persona, rejections):
                     continue

@@ -25,7 +25,7 @@ from personaqa.programs.core.records import Persona
 from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import restates
-from personaqa.programs.recipe.checks.question_form import names
+from personaqa.programs.recipe.checks.question_form import dropped_names
 from personaqa.programs.recipe.text_views import example_lines, language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 
@@ -124,9 +124,7 @@ def style_problem(styled: str, question: str, answer: str, persona: Persona, emb
     (`question_form.names`, letter case aside), gives away the intended `answer` the question did not,
     or repeats one of the persona's example questions (cosine of MiniLM vectors >= `threshold`, the
     question dedup threshold)."""
-    kept = {word.lower().strip("?,.;:!()'\"") for word in styled.split()}
-    dropped = [name for name in names(question.split()) if name.lower().strip("?,.;:!()'\"") not in kept]
-    if dropped:
+    if dropped := dropped_names(question, styled):
         return f"drops '{dropped[0]}'"
     if answer and restates(answer, styled) and not restates(answer, question):
         return "gives away the answer"

@@ -12,7 +12,7 @@ import hashlib
 import random
 from typing import Literal
 
-from personaqa.programs.corpus.segmentation import words
+from personaqa.programs.corpus.segmentation import stems
 
 Wording = Literal["passage", "own"]
 
@@ -21,16 +21,11 @@ OWN_WORDS = ("worded the way this person would say it, with everyday synonyms in
              "own phrases (keep names and numbers)")
 
 
-def _terms(text: str) -> set[str]:
-    """Content words of `text` on their first 5 characters (4+ characters, or any non-Latin word)."""
-    return {w.lower()[:5] for w in words(text) if len(w) >= 4 or not w.isascii()}
-
-
 def lexical_overlap(question: str, passage: str) -> float:
     """Share (0–1) of the question's content words that occur in the passage (compared on their first
     5 characters, so "replacing" matches "replace"); 0 for a question without content words."""
-    asked = _terms(question)
-    return len(asked & _terms(passage)) / len(asked) if asked else 0.0
+    asked = stems(question)
+    return len(asked & stems(passage)) / len(asked) if asked else 0.0
 
 
 def sample_wording(own_share: float, seed: str) -> Wording:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from personaqa.programs.corpus import segmentation
 from personaqa.programs.corpus.segmentation import words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -41,11 +42,11 @@ _ASKS_AMOUNT = re.compile(r"\bhow\s+(?:many|much|long|often|far|big|large|old)\b
                           r"share|proportion|fraction|number|amount|price|cost)\b", re.IGNORECASE)
 
 
-def _content(text: str) -> set[str]:
-    """Content words of `text` on their first 5 characters ("remotely" ~ "remote"): 4+ letters, or a word
-    of a non-Latin script; numbers are compared on their own (`same_answer`)."""
-    return {w.lower()[:5] for w in words(text)
-            if (len(w) >= 4 or not w.isascii()) and not _NUMBER.fullmatch(w)}
+def content_words(text: str) -> set[str]:
+    """The words an answer is compared on (`segmentation.stems`: 4+ letters, or a word of a non-Latin
+    script, on their first 5 characters, "remotely" ~ "remote"), without numbers: those are compared on
+    their own (`same_answer`)."""
+    return {w[:5] for w in segmentation.content_words(text) if not _NUMBER.fullmatch(w)}
 
 
 def _scripts(text: str) -> set[str]:
@@ -56,6 +57,60 @@ def _scripts(text: str) -> set[str]:
             name = unicodedata.name(ch, "")
             out.add(name.split(" ")[0] if name else "?")
     return out
+
+
+# A rate an amount is given in ("5 pounds is charged for each 15 minutes", "11 million euros a year"): an amount
+# without it is not the answer (a reader marked the late fee "5 pounds" wrong for dropping "for each 15 minutes").
+_UNITS = (r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|terms?|sessions?|persons?|people|"
+          r"child|children|adults?|visits?|trips?|journeys?|rides?|tickets?|users?|employees?|items?|units?|"
+          r"km|kg|kilometres?|kilograms?|litres?|liters?|metres?|meters?")
+_RATE_AFTER = re.compile(r"^(?:\s+[^\s.;:!?]+){0,3}?\s+(?:(?:for|in)\s+(?:each|every)|per|each|every|an?)\s+"
+                         r"(?:\d+(?:[.,]\d+)*\s+)?(?:" + _UNITS + r")\b", re.IGNORECASE)
+
+
+def whole_answer(answer: str, chunk_text: str) -> str:
+    """`answer` with the rate its amount is given in, when the chunk follows it within three words by one
+    ("5 pounds" -> "5 pounds is charged for each 15 minutes"), cut from the chunk as it is; else `answer`.
+    Only an answer found in the chunk as it is (letter case and spacing aside) and holding a number."""
+    said = " ".join(answer.split())
+    if not _NUMBER.search(said):
+        return answer
+    flat = " ".join(chunk_text.split())
+    start = flat.lower().find(said.lower())
+    if start < 0:
+        return answer
+    end = start + len(said)
+    rate = _RATE_AFTER.match(flat[end:])
+    return flat[start:end + rate.end()] if rate else answer
+
+
+_AMOUNT_FILLER = _NUMBER_WORDS | _TIME_WORDS | frozenset(
+    "euro euros pound pounds dollar dollars cent cents pence percent per pm am a an the of on in at by about "
+    "around up to from and or some nearly almost over under least most than more less".split())
+# What an English question asks for when a bare figure answers it: a time or amount (_ASKS_WHEN, _ASKS_AMOUNT),
+# a figure-like thing as what it asks about ("What is the break fee ...", "What percentage ..."), or a verb of
+# paying ("What will the new fare structure cost the city?"). A figure-like word elsewhere does not count:
+# "What will the council's change in bus fares affect?" asks for what is affected.
+_FIGURE_NOUNS = (r"cost|costs|price|prices|fee|fees|fine|fines|fare|fares|charge|charges|budget|salary|wage|rate|"
+                 r"rates|percentage|percent|share|total|number|amount|value|size|limit|threshold|sum|capacity|"
+                 r"deposit|stipend|allowance|penalty|discount|reduction|increase|rise|fall|drop|distance|"
+                 r"duration|age|score|count|figure|level|deadline|date|day|year|time|period|revenue|profit|income|"
+                 r"loss|savings|temperature|weight|speed|volume|frequency")
+_ASKS_FIGURE = re.compile(
+    r"^\s*(?:what|which)\s+(?:(?:is|was|are|were|will\s+be|would\s+be)\s+(?:the\s+|a\s+|an\s+)?)?"
+    r"(?:[\w'-]+\s+){0,3}?(?:" + _FIGURE_NOUNS + r")\b"
+    r"|\b(?:cost|costs|pay|pays|paid|charge|charged|earn|earns|save|saves|spend|spends|raise|raises|worth|owed)\b",
+    re.IGNORECASE)
+_ENGLISH_QUESTION = re.compile(r"^\s*(?:what|which|who|whom|whose|where|why|how|when|is|are|was|were|does|do|did|"
+                               r"can|could|will|would|should|must|may)\b", re.IGNORECASE)
+
+
+def figure_only(answer: str) -> bool:
+    """Whether `answer` is a bare figure: a number, with nothing but units, currencies and time words
+    ("11 million euros a year", "on 9 October 2025", "30 percent")."""
+    if not _NUMBER.search(answer) and not ({w.lower() for w in words(answer)} & _NUMBER_WORDS):
+        return False
+    return all(_NUMBER.fullmatch(w) or w.lower() in _AMOUNT_FILLER for w in words(answer))
 
 
 def heading_lines(chunk_text: str, title: str = "") -> set[str]:
@@ -73,7 +128,9 @@ def answer_problem(answer: str, question: str, chunk_text: str, title: str = "",
     - it is a heading of the chunk or the document's title;
     - it is written in a script the chunk does not use;
     - the question asks "when" and it holds no date or time, or asks "how many / much / long / often"
-      (or for a percentage, number, price) and it holds no number or amount (English questions)."""
+      (or for a percentage, number, price) and it holds no number or amount (English questions);
+    - it is a bare figure (`figure_only`) and the English question asks for no figure, amount or time
+      ("What will the council's change in bus fares affect?" -> "11 million euros a year")."""
     said = " ".join(answer.split())
     if not any(ch.isalnum() for ch in said):
         return "gives no answer"
@@ -90,6 +147,9 @@ def answer_problem(answer: str, question: str, chunk_text: str, title: str = "",
         return "gives no date or time for a 'when' question"
     if _ASKS_AMOUNT.search(question) and not (has_number or lowered & _FREQUENCY_WORDS):
         return "gives no number or amount for a 'how many / much' question"
+    if figure_only(said) and _ENGLISH_QUESTION.match(question) and not (
+            _ASKS_WHEN.search(question) or _ASKS_AMOUNT.search(question) or _ASKS_FIGURE.search(question)):
+        return "is a bare figure, and the question asks for no figure, amount or time"
     return None
 
 
@@ -103,11 +163,11 @@ def same_answer(intended: str, judged: str) -> bool:
     word, and a bare figure ("74%") one that holds its numbers."""
     if not any(ch.isalnum() for ch in judged):
         return False
-    short, long = sorted((intended, judged), key=lambda text: (len(_content(text)), len(text)))
+    short, long = sorted((intended, judged), key=lambda text: (len(content_words(text)), len(text)))
     numbers = set(_NUMBER.findall(long))
     if any(n not in numbers for n in _NUMBER.findall(short)):
         return False
-    mine, theirs = _content(short), _content(long)
+    mine, theirs = content_words(short), content_words(long)
     if not mine and _NUMBER.search(short):
         return True  # a bare figure: its numbers are in the other answer
     if not mine or not theirs:

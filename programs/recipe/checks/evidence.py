@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from personaqa.programs.core.records import Evidence
-from personaqa.programs.corpus.segmentation import sentence_ends, words
+from personaqa.programs.corpus.segmentation import content_words, sentence_ends, stems
 
 SUPPORT = 0.6  # share of an answer's words (of 4+ characters, or any non-Latin word) the cited sentences must hold
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -50,10 +50,6 @@ def cited(numbers: list[int], chunk_id: str, chunk_text: str) -> list[Evidence]:
                      text=chunk_text[spans[n - 1][0]:spans[n - 1][1]]) for n in chosen]
 
 
-def _content_words(text: str) -> set[str]:
-    return {w.lower() for w in words(text) if len(w) >= 4 or not w.isascii()}
-
-
 def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
     """Why the cited sentences do not hold `answer`, or None when they do: each number of the answer
     occurs in them, and at least `SUPPORT` of its content words (4+ characters, or non-Latin) do too
@@ -67,10 +63,10 @@ def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
         return f"the answer's {missing[0]} is not in the cited sentences"
     if not any(ch.isalnum() for ch in answer):
         return "gives no answer"  # "" or "," (SmolLM2's answer to a question with a template slot)
-    asked = {w[:5] for w in _content_words(answer)}
+    asked = stems(answer)
     if not asked:
         return None
-    found = asked & {w[:5] for w in _content_words(held)}
+    found = asked & stems(held)
     if len(found) < SUPPORT * len(asked):
         return f"the cited sentences hold {len(found)} of the answer's {len(asked)} content words"
     return None
@@ -86,10 +82,10 @@ def restates(answer: str, question: str) -> bool:
     of them) and said "fully"; on CISI, "Regarding Nyquist and Hartley, who are the authors of the important
     papers on communication theory?" had its answer in its opener. Whole words, not the first 5
     characters: "HarborOne" answers a question about "Harbor Analytics"."""
-    asked = _content_words(answer)
+    asked = content_words(answer)
     if not asked or _YES_NO.match(answer):
         return False
-    return asked <= _content_words(question) and \
+    return asked <= content_words(question) and \
         set(_NUMBER.findall(answer)) <= set(_NUMBER.findall(question))
 
 
@@ -105,12 +101,12 @@ def supporting(answer: str, numbers: list[int], chunk_id: str, chunk_text: str,
     problem = unsupported(answer, evidence)
     if problem is None:
         return evidence, None
-    asked = {w[:5] for w in _content_words(answer)}
+    asked = stems(answer)
     best: list[Evidence] = []
     best_found = -1
     for number in range(1, len(sentence_spans(chunk_text)) + 1):
         candidate = cited([number], chunk_id, chunk_text)
-        found = len(asked & {w[:5] for w in _content_words(candidate[0].text)})
+        found = len(asked & stems(candidate[0].text))
         if found > best_found and unsupported(answer, candidate) is None:
             best, best_found = candidate, found
     return (best, None) if best else ([], problem)

@@ -23,6 +23,7 @@ QUESTION_MARKS = frozenset("?¿\u037e՞؟፧᥅⁇⁈⁉‽⳺⳻⸮⹔꘏꛷︖
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 
 
+CLINGING = "?,.;:!()'\""  # punctuation that clings to a word of a question
 MAX_WORDS = 40  # a search question longer than this is a paragraph (seen: five questions run together)
 # closing question marks (Spanish ¿ opens a question), in runs: "??" ends one question
 _MARK_RUN = "[" + "".join(sorted(QUESTION_MARKS - {"¿"})).replace("?", "\\?") + "]+"
@@ -118,7 +119,7 @@ def title_names(title: str) -> set[str]:
     """The names in a document's title, lowercased: words with a capital past their first letter
     ("AeroFlow", "HarborOne") or a digit ("300"; not a year), and capitalised words that follow or precede
     another capitalised word ("Metro City", "Northwind Labs", "Harbor Analytics"); month names aside."""
-    tokens = [t.strip("?,.;:!()'\"") for t in title.lstrip("# ").split()]
+    tokens = [t.strip(CLINGING) for t in title.lstrip("# ").split()]
     capital = [bool(t[:1].isupper()) for t in tokens]
     found = set()
     for i, token in enumerate(tokens):
@@ -147,12 +148,19 @@ def unanchored(text: str, title: str) -> str | None:
         if asked & {name[:5] for name in wanted}:
             return None
         return f"missing_context: names none of {', '.join(sorted(wanted))}, what its document is about"
-    if any(len(token.strip("?,.;:!()'\"")) > 1 for token in names(text.split())):
+    if any(len(token.strip(CLINGING)) > 1 for token in names(text.split())):
         return None
     title_words = {w.lower()[:5] for w in re.findall(r"[^\W\d_]{4,}", title)}
     if title_words & {w.lower()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}:
         return None
     return "missing_context: names nothing its document is about (no name, number or word of its title)"
+
+
+def dropped_names(question: str, rewrite: str) -> list[str]:
+    """The names of `question` (`names`) that `rewrite` no longer holds, letter case and clinging
+    punctuation aside, in order."""
+    kept = {word.lower().strip(CLINGING) for word in rewrite.split()}
+    return [name.strip(CLINGING) for name in names(question.split()) if name.lower().strip(CLINGING) not in kept]
 
 
 def names(tokens: list[str]) -> list[str]:
