@@ -36,7 +36,7 @@ def test_the_kept_answer_is_the_intended_one_when_the_blind_judge_gives_it_back(
     out = run(bow, answer="on 12 March 2026", relevance={"sentences": [2], "answer": "12 March 2026",
                                                           "verdict": "fully"})
     (record,) = out.records
-    assert record.answer == "12 March 2026"  # the two agree: the shorter, whole one
+    assert record.answer == "on 12 March 2026"  # the two agree; the intended answer is no copied sentence
     assert [e.text for e in record.evidence] == ["The association filed a formal objection on 12 March 2026."]
     assert record.relevance.reason == "answered blind: 12 March 2026"
 

@@ -23,8 +23,8 @@ PARENT = Persona(name="parent", description="A busy parent who types short quest
 VAGUE = "What time does the club meet each school day?"
 
 
-def run(named=None, question=VAGUE, chunk=CHUNK):
-    scripted = {"interests": ["school day"], "question": {"answer": "from 3.15 pm to 6 pm", "question": question},
+def run(named=None, question=VAGUE, chunk=CHUNK, interest="school day"):
+    scripted = {"interests": [interest], "question": {"answer": "from 3.15 pm to 6 pm", "question": question},
                 "relevance": {"sentences": [2], "answer": "3.15 pm to 6 pm", "verdict": "fully"}}
     if named is not None:
         scripted["named_question"] = named
@@ -75,7 +75,7 @@ def test_the_naming_pattern_compiles_to_a_llama_cpp_grammar():
         LlamaGrammar.from_string(json_schema_to_gbnf(json.dumps(schema)), verbose=False)
 
 
-def test_the_naming_pattern_wants_a_title_name_near_the_end_and_no_subtitle():
+def test_the_naming_pattern_wants_a_title_name_and_no_subtitle():
     pattern = naming_pattern(VAGUE, TITLE)
     assert name_forms(TITLE) == ["Riverside", "riverside", "Primary", "primary"]
     assert re.fullmatch(pattern, "What time does the Riverside Primary club meet each school day?")
@@ -121,3 +121,47 @@ def test_figure_only(answer, figure):
 def test_a_bare_figure_answers_only_a_question_for_a_figure(question, problem):
     found = answer_problem("11 million euros a year", question, "The change will raise 11 million euros a year.")
     assert (found is None) if problem is None else (problem in found)
+
+
+def test_the_naming_pattern_takes_a_name_only_as_a_whole_word():
+    pattern = naming_pattern("What share would the merged operator control?",
+                             "Harbor Analytics and Vessel Systems merger under review")
+    assert re.fullmatch(pattern, "What share would Harbor Analytics control?")
+    assert not re.fullmatch(pattern, "What share would the merged operator control, analyticservices.com?")
+
+
+@pytest.mark.parametrize("question, inverted", [
+    ("When was the Competition Authority fined for sharing prices?", True),
+    ("When were Northsea Ferries fined by the Competition Authority?", False),  # as the chunk says
+    ("When did the Competition Authority fine Northsea Ferries?", False),
+])
+def test_a_question_that_inverts_who_did_what_is_rejected_as_written(question, inverted):
+    chunk = CHUNK.model_copy(update={"text": "On 9 October 2025 the Competition Authority fined Northsea Ferries "
+                                             "51 million euros for sharing planned ticket prices."})
+    out, _ = run(question=question, chunk=chunk, interest="ticket prices")
+    rejected = [r for r in out.rejections if r.stage == "generation" and "inverts who did what" in r.reason]
+    assert bool(rejected) is inverted
+
+
+def test_a_written_question_repeating_an_example_is_rejected_before_any_other_call():
+    example = "What time does the Riverside Primary club meet each school day?"
+    persona = PARENT.model_copy(update={"examples": (example,)})
+    engine = ScriptedEngine({"interests": ["school day"], "question": {"answer": "from 3.15 pm to 6 pm",
+                                                                       "question": example}})
+    out = run_program(build_program(BagOfWordsEmbedder()), engine, CHUNK, persona)
+    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [("generation", True)]
+    assert engine.calls_by_stage()["relevance"] == 0
+
+
+@pytest.mark.parametrize("intended, judged, kept", [
+    ("5 pounds is charged for each 15 minutes", "5 pounds", "5 pounds is charged for each 15 minutes"),
+    ("5 pounds", "5 pounds", "5 pounds is charged for each 15 minutes"),  # whole_answer adds the rate
+    ("After 6.15 pm a late fee of 5 pounds is charged for each 15 minutes.", "5 pounds for each 15 minutes",
+     "5 pounds for each 15 minutes"),  # a copied sentence gives way to the judge's shorter answer
+])
+def test_the_judges_shorter_answer_replaces_only_a_copied_sentence(intended, judged, kept):
+    engine = ScriptedEngine({"interests": ["late fee"],
+                             "question": {"answer": intended, "question": "How much is the Riverside Primary late fee?"},
+                             "relevance": {"sentences": [3], "answer": judged, "verdict": "fully"}})
+    out = run_program(build_program(BagOfWordsEmbedder()), engine, CHUNK, PARENT)
+    assert [r.answer for r in out.records] == [kept]

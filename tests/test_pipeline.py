@@ -477,12 +477,12 @@ def test_a_persona_with_example_questions_is_written_in_their_voice_without_a_re
     assert record.question == QUESTIONS["break fee"].lower()
 
 
-def test_a_written_question_that_repeats_an_example_is_rejected_at_style(bow):
+def test_a_written_question_that_repeats_an_example_is_rejected_as_written(bow):
     example = "What is the break fee in the Harbor merger?"
     lawyer = LAWYER.model_copy(update={"examples": (example,)})
     out = run_program(build_program(bow), engine_for(["break fee"]), CHUNK, lawyer)
     assert out.records == []
-    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [("style", True)]
+    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [("generation", True)]
 
 
 def test_a_rewrite_that_repeats_an_example_question_is_never_kept(bow):

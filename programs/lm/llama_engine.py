@@ -16,6 +16,11 @@ from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from personaqa.programs.lm.structured_output import bound_schema
 
+# Prompt families a unit moves between: its passage (interests, questions, relevance), the generality
+# judge's demos, the context stage's naming and the style rewrite; one context each.
+CONTEXTS = 4
+
+
 def _message_text(message: Any) -> str:
     return "".join(getattr(part, "text", "") or "" for part in message.parts)
 
@@ -39,7 +44,7 @@ class LlamaCppEngine:
     FAMILY_CHARS = 200  # characters of the system message that name a call's prompt family
 
     def __init__(self, model_path: str | Path, n_ctx: int = 4096, seed: int = 0, n_threads: int | None = None,
-                 contexts: int = 3):
+                 contexts: int = CONTEXTS):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"GGUF model file not found: {path}")
@@ -119,4 +124,4 @@ class LlamaCppEngine:
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
         return cls(state["model_path"], n_ctx=state.get("n_ctx", 4096), seed=state.get("seed", 0),
-                   contexts=state.get("contexts", 3))
+                   contexts=state.get("contexts", CONTEXTS))

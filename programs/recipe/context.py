@@ -25,7 +25,6 @@ from personaqa.programs.recipe.checks.question_form import (
 from personaqa.signatures import NameTheSubject
 
 KEEP = 0.75  # share of the question's content words the named question must keep
-TAIL = 40  # characters allowed after the name: "at Northwind Labs?", not the title's whole subtitle
 
 
 def name_forms(title: str) -> list[str]:
@@ -39,14 +38,18 @@ def name_forms(title: str) -> list[str]:
 
 def naming_pattern(question: str, title: str) -> str | None:
     """A response pattern for the named question: about as long as `question`, one of the title's names
-    (`name_forms`), at most TAIL characters after it, one question mark at the end; None when the title
-    holds no name. No straight double quote or backslash (see `types.ASKED_QUESTION_PATTERN`); groups
-    without `?:` (llama.cpp's pattern grammar has none)."""
+    (`name_forms`) as a whole word, then no colon or bracket (not the title's subtitle, "... after-school club:
+    a guide for parents", nor its year), one question mark at the end; None
+    when the title holds no name. No straight double quote or backslash (see
+    `types.ASKED_QUESTION_PATTERN`); no `\\b` and no groups with `?:` (llama.cpp's pattern grammar has
+    neither): a name starts the text or follows a space, and no letter or digit follows it ("Analytics",
+    not "analyticservices.com")."""
     forms = name_forms(title)
     if not forms:
         return None
     head = len(question) + 20
-    return rf'^[^"\\\n?]{{0,{head}}}({"|".join(forms)})[^"\\\n?:()]{{0,{TAIL}}}[?]$'
+    return (rf'^([^"\\\n?]{{0,{head}}} )?({"|".join(forms)})'
+            rf'([^"\\\n?:()A-Za-z0-9][^"\\\n?:()]{{0,{len(question)}}})?[?]$')
 
 
 def naming_problem(named: str, question: str, title: str) -> str | None:

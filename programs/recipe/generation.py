@@ -20,6 +20,7 @@ from personaqa.programs.corpus.segmentation import UNSPACED
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import sentence_spans
 from personaqa.programs.recipe.checks.question_form import without_source_reference
+from personaqa.programs.recipe.examples import ExampleVectors
 from personaqa.programs.recipe.phrases import sentence_phrases
 from personaqa.programs.recipe.text_views import (
     example_lines, language_label, numbered_passage, passage_text, persona_text,
@@ -70,13 +71,21 @@ def askable_sentences(text: str) -> list[int]:
     return askable or list(range(1, len(spans) + 1))
 
 
-def offered_sentences(askable: Sequence[int], slot: tuple[int, int] | None, most: int) -> tuple[int, ...]:
-    """The sentence numbers a persona may pick from: with `slot` = (this persona's position, number of
-    personas), every P-th askable sentence starting at its position, when that leaves at least `most`;
-    else every askable one, its own first. Three personas picking freely from one short chunk pick the
-    same sentences and write one question three times (8 of 31 written questions of a sample run were
-    near-duplicates of another persona's). Fixed by position, not by what other units picked, so a run
-    gives the same questions with any number of workers and when resumed."""
+def offered_sentences(askable: Sequence[int], slot: tuple[int, int] | None, most: int,
+                      ranking: Sequence[int] | None = None) -> tuple[int, ...]:
+    """The sentence numbers a persona may pick from. With `slot` = (this persona's position, number of
+    personas P), its share of the askable sentences: with `ranking` (the askable sentences, those nearest
+    the persona's example questions first) its nearest ceil(n / P), else every P-th starting at its
+    position; topped up to `most` from the rest (nearest first, else its own first). Three personas
+    picking freely from one short chunk pick the same sentences and write one question three times (8 of
+    31 written questions of a sample run were near-duplicates of another persona's); split by position
+    alone, the lawyer asked about a fine's amount and the journalist about its date, and a reader could not
+    tell them apart. Fixed by the persona and the chunk, not by what other units picked, so a run gives
+    the same questions with any number of workers and when resumed."""
+    if ranking is not None:
+        ordered = [n for n in ranking if n in set(askable)] + [n for n in askable if n not in set(ranking)]
+        count = slot[1] if slot else 1
+        return tuple(ordered[: max(most, -(-len(ordered) // count))])
     if slot is None:
         return tuple(askable)
     position, count = slot
@@ -111,10 +120,14 @@ class InterestExtractor(dspy.Module):
     patrons" for a CISI abstract on citation counting), and the questions written from them were not
     answered by the chunk (7 of 15 judged CISI candidates failed the evidence check)."""
 
-    def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3):
+    def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3,
+                 examples: ExampleVectors | None = None):
+        """`examples`: the run's example-question vectors; a persona that gives examples is offered the
+        sentences nearest them (`offered_sentences`)."""
         super().__init__()
         self.extract = dspy.Predict(ExtractInterests)
         self.embedder = embedder
+        self.examples = examples
         self.dedup_threshold = dedup_threshold
         self.max_interests = max_interests
 
@@ -122,8 +135,9 @@ class InterestExtractor(dspy.Module):
         """`slot`: (the persona's position, number of personas) in the run, see `offered_sentences`."""
         spans = sentence_spans(chunk.text)
         askable = askable_sentences(chunk.text)
-        allowed = offered_sentences(askable, slot, self.max_interests)
-        own = set(offered_sentences(askable, slot, 0))  # the persona's share, before any top-up
+        ranking = self._ranking(persona, askable, [chunk.text[a:b] for a, b in spans])
+        allowed = offered_sentences(askable, slot, self.max_interests, ranking)
+        own = set(offered_sentences(askable, slot, 0, ranking))  # the persona's share, before any top-up
         if not allowed:
             return []
         sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
@@ -146,6 +160,16 @@ class InterestExtractor(dspy.Module):
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
         kept = sorted(kept, key=lambda pair: pair[0] not in own)[: self.max_interests]  # stable: LM order within
         return [Interest(topic, " ".join(sentences[n].split()), n) for n, topic in kept]
+
+    def _ranking(self, persona: Persona, askable: list[int], sentences: list[str]) -> list[int] | None:
+        """The askable sentence numbers, nearest the persona's example questions first (MiniLM cosine
+        with their centroid; ties in chunk order); None for a persona without examples."""
+        if self.examples is None:
+            return None
+        scores = self.examples.affinity(persona, [sentences[n - 1] for n in askable])
+        if scores is None:
+            return None
+        return [n for _, n in sorted(zip((-float(x) for x in scores), askable))]
 
 
 # Target proportions of the built-in types when sampled (DataMorgana-style categorisation, Filice et al.

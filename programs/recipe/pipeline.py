@@ -16,14 +16,15 @@ from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.categories import Category, draw_categories, instructions
-from personaqa.programs.recipe.checks.answers import answer_problem, same_answer, whole_answer
+from personaqa.programs.recipe.checks.answers import answer_problem, copied_sentence, same_answer, whole_answer
 from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import (
-    form_problem, source_deixis, unanchored, unnamed_subject,
+    form_problem, inverted_roles, source_deixis, unanchored, unnamed_subject,
 )
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
 from personaqa.programs.recipe.context import SubjectNamer, naming_problem
+from personaqa.programs.recipe.examples import ExampleVectors
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import (
     BatchedFilters, GeneralityJudge, RelevanceJudge, RelevanceVerdict, near_duplicates,
@@ -89,7 +90,9 @@ class SyntheticEvalProgram(dspy.Module):
         self.settings = settings
         self.embedder = embedder
         self.judge_lm = judge_lm
-        self.interests = InterestExtractor(embedder, settings.interest_dedup_threshold, settings.max_interests)
+        self.examples = ExampleVectors(embedder)
+        self.interests = InterestExtractor(embedder, settings.interest_dedup_threshold, settings.max_interests,
+                                           self.examples)
         self.types = QuestionTypeSelector(types, settings.max_types_per_interest, settings.type_selection,
                                           dict(settings.type_weights))
         self.writer = QuestionWriter(types)
@@ -133,7 +136,7 @@ class SyntheticEvalProgram(dspy.Module):
         threshold = self.settings.persona_stake_threshold
         if threshold <= 0:
             return False
-        score = stake(chunk, persona, self.embedder)
+        score = stake(chunk, persona, self.embedder, self.examples)
         return score is not None and score < threshold
 
     def _judging(self) -> AbstractContextManager:
@@ -192,10 +195,13 @@ class SyntheticEvalProgram(dspy.Module):
         return candidates
 
     def _written_problem(self, candidate: Candidate, chunk: Chunk, persona: Persona) -> Rejection | None:
-        """The rejection of a freshly written question that is not one question (stage `generation`), whose
+        """The rejection of a freshly written question that is not one question, inverts who did what in
+        its chunk or repeats one of the persona's example questions (stage `generation`), whose
         intended answer is no answer, gives itself away or is not in the chunk (stage `answer`), or not in
         its chunk's language (stage `language`); None when it may go on."""
-        if problem := form_problem(candidate.question):
+        if problem := (form_problem(candidate.question) or inverted_roles(candidate.question, chunk.text)
+                       or example_repeat(candidate.question, persona, self.embedder,
+                                         self.settings.question_dedup_threshold, self.examples)):
             return self._rejection(candidate, chunk, persona, "generation", problem)
         if problem := self._answer_problem(candidate, chunk):
             return self._rejection(candidate, chunk, persona, "answer", f"answer '{candidate.intended_answer}' {problem}")
@@ -303,9 +309,11 @@ class SyntheticEvalProgram(dspy.Module):
         numbers = [candidate.sentence] if candidate.sentence else judged.sentences
         own, _ = supporting(candidate.intended_answer, numbers, chunk.chunk_id, chunk.text)
         candidate.answer, candidate.evidence = candidate.intended_answer, own or spans
-        if len(judged.answer) < min(len(candidate.intended_answer), MAX_JUDGED_ANSWER - 10):
-            # the two agree and the judge's is the shorter and whole: the writer often copied its whole
-            # sentence as the answer ("The monthly pass goes up from 58 to 64 euros." for "64 euros")
+        if copied_sentence(candidate.intended_answer) \
+                and len(judged.answer) < min(len(candidate.intended_answer), MAX_JUDGED_ANSWER - 10):
+            # the two agree, the writer copied its whole sentence as the answer and the judge's is the shorter
+            # and whole ("The monthly pass goes up from 58 to 64 euros." for "64 euros"); a short intended
+            # answer stays: the judge's "5 pounds" dropped "is charged for each 15 minutes"
             candidate.answer = judged.answer
         return True
 
@@ -327,13 +335,13 @@ class SyntheticEvalProgram(dspy.Module):
                    or (None if keywords else unrecognised_language(styled, chunk.text))
                    or leak_problem(styled, persona, self.stylist.writing_style(persona))
                    or style_problem(styled, candidate.question, candidate.intended_answer, persona, self.embedder,
-                                    self.settings.question_dedup_threshold))
+                                    self.settings.question_dedup_threshold, self.examples))
         if problem:
             # the question as written passed the form and language checks; it stands in unless it leaks the
             # persona or repeats one of its example questions
             if fallback := (leak_problem(candidate.question, persona, self.stylist.writing_style(persona))
                             or example_repeat(candidate.question, persona, self.embedder,
-                                              self.settings.question_dedup_threshold)):
+                                              self.settings.question_dedup_threshold, self.examples)):
                 rejections.append(self._rejection(candidate, chunk, persona, "style",
                                                   f"styled rewrite {problem}: {styled}; as written it {fallback}"))
                 return False

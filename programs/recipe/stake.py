@@ -10,22 +10,18 @@ is spent on the unit."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.corpus.embedding import Embedder
+from personaqa.programs.recipe.examples import ExampleVectors
 
 
-def stake(chunk: Chunk, persona: Persona, embedder: Embedder) -> float | None:
+def stake(chunk: Chunk, persona: Persona, embedder: Embedder, examples: ExampleVectors | None = None) -> float | None:
     """How much the chunk concerns the persona, in [-1, 1]: the cosine of the chunk's text with the
     centroid of the persona's example questions (MiniLM vectors are unit length; the centroid is
     renormalised). None for a persona without examples: its description says mostly how it writes (the
     busy parent's scored -0.03 to 0.11 on every sample chunk, its own air-purifier manual included), so
     it is no measure of stake. One example alone is noisy too: a lawyer's "market-share threshold"
-    example scored 0.16 with the air-purifier manual, the centroid 0.08."""
-    if not persona.examples:
-        return None
-    vectors = embedder.encode([chunk.text, *persona.examples])
-    centroid = vectors[1:].mean(axis=0)
-    norm = float(np.linalg.norm(centroid))
-    return float(centroid @ vectors[0]) / norm if norm > 0 else None
+    example scored 0.16 with the air-purifier manual, the centroid 0.08. `examples`: the run's cache of
+    example vectors (default: encoded afresh)."""
+    scores = (examples or ExampleVectors(embedder)).affinity(persona, [chunk.text])
+    return None if scores is None else float(scores[0])

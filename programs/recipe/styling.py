@@ -26,6 +26,7 @@ from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.evidence import restates
 from personaqa.programs.recipe.checks.question_form import dropped_names
+from personaqa.programs.recipe.examples import ExampleVectors
 from personaqa.programs.recipe.text_views import example_lines, language_label, persona_text
 from personaqa.signatures import DescribeWritingStyle, RewriteInStyle
 
@@ -119,7 +120,7 @@ class PersonaStylist(dspy.Module):
 
 
 def style_problem(styled: str, question: str, answer: str, persona: Persona, embedder: Embedder,
-                  threshold: float) -> str | None:
+                  threshold: float, examples: ExampleVectors | None = None) -> str | None:
     """Why a rewrite cannot stand for `question`, or None: it drops a name or number of the question
     (`question_form.names`, letter case aside), gives away the intended `answer` the question did not,
     or repeats one of the persona's example questions (cosine of MiniLM vectors >= `threshold`, the
@@ -128,17 +129,18 @@ def style_problem(styled: str, question: str, answer: str, persona: Persona, emb
         return f"drops '{dropped[0]}'"
     if answer and restates(answer, styled) and not restates(answer, question):
         return "gives away the answer"
-    return example_repeat(styled, persona, embedder, threshold)
+    return example_repeat(styled, persona, embedder, threshold, examples)
 
 
-def example_repeat(text: str, persona: Persona, embedder: Embedder, threshold: float) -> str | None:
+def example_repeat(text: str, persona: Persona, embedder: Embedder, threshold: float,
+                   examples: ExampleVectors | None = None) -> str | None:
     """Why `text` is one of the persona's example questions over again (MiniLM cosine >= `threshold`), or
     None. Shown example questions, the 1.5B model returned one of them verbatim for an unrelated passage
-    (2 of 6 in a probe)."""
-    if not persona.examples:
+    (2 of 6 in a probe). `examples`: the run's cache of example vectors (default: encoded afresh)."""
+    vectors = (examples or ExampleVectors(embedder)).vectors(persona)
+    if vectors is None:
         return None
-    vectors = embedder.encode([text, *persona.examples])
-    scores = vectors[1:] @ vectors[0]
+    scores = vectors @ embedder.encode([text])[0]
     best = int(scores.argmax())
     if float(scores[best]) >= threshold:
         return f"repeats the example question '{persona.examples[best]}'"

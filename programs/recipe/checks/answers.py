@@ -84,6 +84,14 @@ def whole_answer(answer: str, chunk_text: str) -> str:
     return flat[start:end + rate.end()] if rate else answer
 
 
+def copied_sentence(answer: str) -> bool:
+    """Whether `answer` is a sentence copied whole (six words or more, ending with a full stop): the 1.5B
+    writer often gives its sentence as the answer ("The monthly pass goes up from 58 to 64 euros." for
+    "64 euros"), where the judge's shorter answer is the one to keep."""
+    said = answer.strip()
+    return said.endswith((".", "。")) and len(said.split()) >= 6
+
+
 _AMOUNT_FILLER = _NUMBER_WORDS | _TIME_WORDS | frozenset(
     "euro euros pound pounds dollar dollars cent cents pence percent per pm am a an the of on in at by about "
     "around up to from and or some nearly almost over under least most than more less".split())

@@ -182,3 +182,20 @@ def word_count(text: str) -> int:
     """Words in `text`: what whitespace separates, except that a piece written in a script without spaces
     counts its words as ICU's dictionary-based word breaker finds them ("员工每月可以申请多少元" -> 6)."""
     return sum(len(words(piece)) if UNSPACED.search(piece) else 1 for piece in text.split())
+
+
+# "When was the Competition Authority fined Northsea Ferries?" of "The Competition Authority fined Northsea
+# Ferries ...": the question makes the one who acted the one acted on (a reader marked it wrong in a sample
+# run, and the 1.5B judge, answering it blind, gave the date and said "fully").
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|be)\s+((?:the\s+)?(?:[A-Z][\w'-]*\s+){1,4})(\w+ed)\b")
+
+
+def inverted_roles(question: str, chunk_text: str) -> str | None:
+    """Why `question` inverts who did what in its chunk, or None: it says "was <Name> <verb>ed" where the
+    chunk says "<Name> <verb>ed" (English; names are capitalised words)."""
+    for found in _PASSIVE.finditer(question):
+        actor, verb = " ".join(found.group(1).split()), found.group(2)
+        bare = re.sub(r"^the\s+", "", actor, flags=re.IGNORECASE)
+        if re.search(rf"\b{re.escape(bare)}\s+{re.escape(verb)}\b", chunk_text, re.IGNORECASE):
+            return f"inverts who did what: asks whether {actor} was {verb}, where the chunk says {bare} {verb}"
+    return None
