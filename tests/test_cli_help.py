@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
 from personaqa.programs.cli import main
 from personaqa.programs.cli.app import build_parser
 from personaqa.programs.config import RunConfig, load_config
@@ -56,7 +55,9 @@ def test_every_flag_has_help_and_every_default_is_shown(command, capsys, monkeyp
         assert action.help, f"{command} {action.option_strings} has no help"
     text = " ".join(help_text(capsys, monkeypatch, command, columns=200).split())
     for action in _options(parser):
-        if action.default not in (None, False, argparse.SUPPRESS) and not isinstance(action, argparse._HelpAction):
+        if action.default not in (None, False, argparse.SUPPRESS) and not isinstance(
+            action, argparse._HelpAction
+        ):
             shown = action.default if not isinstance(action.default, list) else " ".join(action.default)
             assert shown == "" or f"default: {shown}" in text, f"{command} {action.option_strings}"
 
@@ -74,7 +75,9 @@ def test_old_spellings_still_parse_but_are_not_shown(capsys, monkeypatch):
     parser = build_parser()
     args = parser.parse_args(["validate", "--beir", "data", "--personas", "p.yaml"])
     assert str(args.dataset) == "data"
-    args = parser.parse_args(["evaluate", "--dataset", "d", "--retriever", "bm25,overlap", "--retriever", "dense"])
+    args = parser.parse_args(
+        ["evaluate", "--dataset", "d", "--retriever", "bm25,overlap", "--retriever", "dense"]
+    )
     assert args.retrievers == ["bm25,overlap", "dense"]
     args = parser.parse_args(["evaluate", "--dataset", "d", "--retrievers", "bm25", "overlap,dense"])
     assert args.retrievers == ["bm25", "overlap,dense"]
@@ -82,8 +85,13 @@ def test_old_spellings_still_parse_but_are_not_shown(capsys, monkeypatch):
     assert "--retriever " not in help_text(capsys, monkeypatch, "evaluate")
 
 
-REQUIRED = {"generate": ["--out", "o"], "evaluate": ["--dataset", "d"], "validate": ["--personas", "p"],
-            "compile": ["--trainset", "t", "--devset", "d", "--out", "o"], "compare": ["--devset", "d", "--out", "o"]}
+REQUIRED = {
+    "generate": ["--out", "o"],
+    "evaluate": ["--dataset", "d"],
+    "validate": ["--personas", "p"],
+    "compile": ["--trainset", "t", "--devset", "d", "--out", "o"],
+    "compare": ["--devset", "d", "--out", "o"],
+}
 
 
 @pytest.mark.parametrize("command", list(REQUIRED))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
+import test_runner
 from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.core.errors import CallCapReached
@@ -14,16 +14,30 @@ from personaqa.programs.core.records import Persona
 from personaqa.programs.run.estimate import MEASURED, estimate_run, price
 from personaqa.programs.run.job import GenerationJob
 from personaqa.programs.run.runner import run_generation
-from test_runner import PERSONAS, docs, engines, make_job  # noqa: F401  (fixtures)
+from test_runner import make_job
+
+docs = test_runner.docs  # fixtures
+engines = test_runner.engines
 
 # The lawyer's examples are about the merger document, the parent's about the home-office policy: with a
 # stake threshold, each persona passes on the other's document.
 GATED = [
-    Persona(name="lawyer", description="A competition lawyer; formal questions.",
-            examples=("What break fee applies if the Harbor merger fails?",
-                      "When is the review deadline of the merger?")),
-    Persona(name="parent", description="A busy parent; short lowercase questions.",
-            examples=("can staff work from home two days a week", "how many days a week may staff work from home")),
+    Persona(
+        name="lawyer",
+        description="A competition lawyer; formal questions.",
+        examples=(
+            "What break fee applies if the Harbor merger fails?",
+            "When is the review deadline of the merger?",
+        ),
+    ),
+    Persona(
+        name="parent",
+        description="A busy parent; short lowercase questions.",
+        examples=(
+            "can staff work from home two days a week",
+            "how many days a week may staff work from home",
+        ),
+    ),
 ]
 
 
@@ -42,7 +56,9 @@ def test_dry_run_counts_units_as_the_run_gates_them(docs, tmp_path, engines):
     run_generation(gated_job(docs, tmp_path / "real", threshold))
     counts = json.loads((tmp_path / "real" / "run.json").read_text(encoding="utf-8"))["counts"]
     assert estimate.asked_units == counts["units"] - counts["units_passed"]
-    assert engines["fake-task"].calls["interests"] == estimate.asked_units  # one interests call per asked unit
+    assert (
+        engines["fake-task"].calls["interests"] == estimate.asked_units
+    )  # one interests call per asked unit
 
 
 def test_dry_run_scales_the_measured_run():
@@ -55,7 +71,9 @@ def test_dry_run_scales_per_asked_unit(docs, tmp_path, engines):
     estimate = estimate_run(job)
     measured = MEASURED["default"]
     assert estimate.asked_units == 4  # personas without examples are asked about every chunk
-    assert estimate.calls_by_stage == {stage: round(n / measured.asked_units * 4) for stage, n in measured.calls.items()}
+    assert estimate.calls_by_stage == {
+        stage: round(n / measured.asked_units * 4) for stage, n in measured.calls.items()
+    }
     assert estimate.input_tokens == round(measured.input_tokens / measured.asked_units * 4)
 
 
@@ -63,12 +81,28 @@ def test_cli_dry_run_calls_no_lm_and_writes_nothing(docs, tmp_path, engines, cap
     def no_lm(config):
         raise AssertionError("a dry run built an LM")
 
-    for module in ("personaqa.programs.recipe.build", "personaqa.programs.run.units",
-                   "personaqa.programs.run.finalise"):
+    for module in (
+        "personaqa.programs.recipe.build",
+        "personaqa.programs.run.units",
+        "personaqa.programs.run.finalise",
+    ):
         monkeypatch.setattr(f"{module}.build_lm", no_lm)
     out = tmp_path / "out"
-    code = main(["generate", "--docs", str(docs), "--out", str(out), "--lm", "openai/gpt-4o-mini",
-                 "--api-key-env", "NO_SUCH_KEY_VARIABLE", "--dry-run", "--no-mlflow"])
+    code = main(
+        [
+            "generate",
+            "--docs",
+            str(docs),
+            "--out",
+            str(out),
+            "--lm",
+            "openai/gpt-4o-mini",
+            "--api-key-env",
+            "NO_SUCH_KEY_VARIABLE",
+            "--dry-run",
+            "--no-mlflow",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "documents: 2, chunks: 2" in printed and "estimated LM calls:" in printed
@@ -103,8 +137,23 @@ def test_max_calls_stops_cleanly_and_the_rerun_finishes_the_same_set(docs, tmp_p
 def test_cli_max_calls_exit_5_with_one_line(docs, tmp_path, engines, capsys, monkeypatch):
     monkeypatch.setenv("PERSONAQA_TEST_KEY", "x")
     out = tmp_path / "out"
-    code = main(["generate", "--docs", str(docs), "--out", str(out), "--lm", "fake-task",
-                 "--api-key-env", "PERSONAQA_TEST_KEY", "--max-calls", "1", "--no-mlflow", "--quiet"])
+    code = main(
+        [
+            "generate",
+            "--docs",
+            str(docs),
+            "--out",
+            str(out),
+            "--lm",
+            "fake-task",
+            "--api-key-env",
+            "PERSONAQA_TEST_KEY",
+            "--max-calls",
+            "1",
+            "--no-mlflow",
+            "--quiet",
+        ]
+    )
     assert code == 5
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("personaqa:")]
     assert len(err) == 1 and "--max-calls 1: stopped after" in err[0]

@@ -168,7 +168,7 @@ def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "dataset folder not found" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- degenerate folders (README, "Bad input")
+# ---------------------------------------------------------------- degenerate folders (docs/errors.md)
 
 
 def _folder(root: Path, docs: list[dict], queries: list[dict], qrels: str) -> Path:

@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-
+import test_evaluate_cli
 from personaqa.programs.cli import main
-from test_evaluate_cli import dataset  # noqa: F401  (fixture)
+
+dataset = test_evaluate_cli.dataset  # fixture
 
 RETRIEVERS = ["--retrievers", "bm25", "bm25-title,overlap", "tfidf"]
 
 
 def evaluate(dataset: Path, out: Path, *extra: str) -> int:
-    return main(["evaluate", "--dataset", str(dataset), *RETRIEVERS, "--out", str(out), "--no-mlflow", *extra])
+    return main(
+        ["evaluate", "--dataset", str(dataset), *RETRIEVERS, "--out", str(out), "--no-mlflow", *extra]
+    )
 
 
 def test_piped_table_fits_80_columns_and_keeps_full_labels(dataset, tmp_path, capsys, monkeypatch):
@@ -58,7 +61,18 @@ def test_no_mlruns_without_a_logged_run(dataset, tmp_path, monkeypatch, extra):
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
-    main(["evaluate", "--dataset", str(dataset), "--retrievers", "bm25,overlap", "--out", str(tmp_path / "o"), *extra])
+    main(
+        [
+            "evaluate",
+            "--dataset",
+            str(dataset),
+            "--retrievers",
+            "bm25,overlap",
+            "--out",
+            str(tmp_path / "o"),
+            *extra,
+        ]
+    )
     assert not (work / "mlruns").exists()
 
 
@@ -72,6 +86,20 @@ def test_failed_run_before_any_work_leaves_no_mlruns(tmp_path, monkeypatch, caps
 def test_logged_run_creates_the_default_store(dataset, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert main(["evaluate", "--dataset", str(dataset), "--retrievers", "bm25,overlap", "--k", "1,3",
-                 "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--dataset",
+                str(dataset),
+                "--retrievers",
+                "bm25,overlap",
+                "--k",
+                "1,3",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "mlruns" / "mlflow.db").is_file()
