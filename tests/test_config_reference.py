@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from personaqa.programs.config import LMConfig, RunConfig
-from personaqa.programs.config_reference import markdown
+from personaqa.programs.cli.config_reference import markdown
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -13,7 +13,7 @@ PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 def test_committed_page_equals_the_generated_one():
     assert PAGE.read_text(encoding="utf-8") == markdown(), (
         "docs/configuration.md is stale: "
-        "python -m personaqa.programs.config_reference > docs/configuration.md"
+        "python -m personaqa.programs.cli.config_reference > docs/configuration.md"
     )
 
 

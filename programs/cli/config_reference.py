@@ -1,7 +1,7 @@
 """Every `RunConfig` setting as documentation, generated from the model so it cannot drift from the code:
 a Markdown reference (docs/configuration.md) and a commented run.yaml (`personaqa init`).
 
-`python -m personaqa.programs.config_reference > docs/configuration.md` rewrites the reference page;
+`python -m personaqa.programs.cli.config_reference > docs/configuration.md` rewrites the reference page;
 tests/test_config_reference.py fails when the committed page differs from this output.
 """
 
@@ -21,7 +21,7 @@ INTRO = """\
 # Configuration
 
 Generated from `RunConfig` in `programs/config.py` by
-`python -m personaqa.programs.config_reference > docs/configuration.md`; do not edit by hand
+`python -m personaqa.programs.cli.config_reference > docs/configuration.md`; do not edit by hand
 (`tests/test_config_reference.py` fails when this page and the code disagree).
 
 Settings come from a YAML file (`--config run.yaml`; `personaqa init DIR` writes a commented one) and
