@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.cli.config_reference import markdown
+from personaqa.programs.config import LMConfig, RunConfig
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

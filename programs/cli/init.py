@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from personaqa.programs.cli.options import add_command
 from personaqa.programs.cli.config_reference import commented_yaml
+from personaqa.programs.cli.options import add_command
 from personaqa.programs.core.atomic import atomic_write
 from personaqa.programs.core.errors import InputError
 
