@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         workers=args.workers,
         overwrite=args.overwrite,
-        quiet=args.quiet,
+        quiet=args.quiet or args.format == "json",  # json: stdout holds only validate.json
         mlflow=not args.no_mlflow,
         experiment=args.experiment,
         program_path=resolve_program(args.program),
