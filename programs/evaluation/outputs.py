@@ -117,7 +117,9 @@ def print_report(
         console.print(_significance_table(report, headline))
 
 
-def _overall_table(report: EvaluationReport, timing: dict[str, dict[str, float]], metrics: list[str]) -> Table:
+def _overall_table(
+    report: EvaluationReport, timing: dict[str, dict[str, float]], metrics: list[str]
+) -> Table:
     table = Table(title=f"Retrieval quality ({report.n_queries} judged queries)")
     table.add_column("retriever", style="bold")
     for metric in metrics:

@@ -132,7 +132,8 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     collection = load_beir(job.beir, split=job.split)
     out = check_out(job.out or default_out(job.beir, "validate"))
     check_services(mlflow=job.mlflow, out_dir=out)
-    console = Console(stderr=True) if job.format == "json" else console_for(job.format)  # json: stdout holds it
+    # json: stdout holds validate.json only, so the tables and notes go to stderr
+    console = Console(stderr=True) if job.format == "json" else console_for(job.format)
 
     # Everything that can fail without the LM fails first: the human side is searched and scored in full
     # (and its split-half baseline computed) before the first LM call.

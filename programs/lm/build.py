@@ -164,7 +164,7 @@ class _Probe(dspy.Signature):
 
 
 def probe_structured_output(lm: EndpointLM, name: str, key_env: str | None = None) -> StructuredOutput:
-    """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here, and an endpoint
+    """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here, and one
     that wants a key it was not given (or refuses the key in `key_env`) is an InputError naming the flag."""
     probe = lm.copy(cache=False, num_retries=0, max_tokens=16)
     probe.reject_truncated = False  # a reply cut at 16 tokens still shows that the form is accepted
@@ -195,10 +195,10 @@ def probe_structured_output(lm: EndpointLM, name: str, key_env: str | None = Non
 def key_error(name: str, key_env: str | None, exc: BaseException) -> InputError:
     """The endpoint wants an API key: say which flag gives it one (not DSPy's advice for library users)."""
     if key_env:
-        return InputError(f"--lm {name}: the endpoint refused the API key in ${key_env} ({type(exc).__name__}); "
-                          "check the key, or --api-key-env if another variable holds it")
-    return InputError(f"--lm {name}: missing API key: the endpoint wants one; put it in an environment variable "
-                      "and pass its name with --api-key-env (e.g. --api-key-env OPENAI_API_KEY)")
+        return InputError(f"--lm {name}: the endpoint refused the API key in ${key_env} "
+                          f"({type(exc).__name__}); check the key, or --api-key-env if another variable holds it")
+    return InputError(f"--lm {name}: missing API key: the endpoint wants one; put it in an environment "
+                      "variable and pass its name with --api-key-env (e.g. --api-key-env OPENAI_API_KEY)")
 
 
 _SETTING_ERRORS = (dspy.LMInvalidRequestError, dspy.LMUnexpectedError, dspy.LMUnsupportedModelError,

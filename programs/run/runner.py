@@ -119,9 +119,10 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
         for bar in bars.values():
             bar.close()
     if job.max_calls is not None and len(done) < total_units:
-        raise CallCapReached(f"--max-calls {job.max_calls}: stopped after {session.total().calls} LM calls with "
-                             f"{len(done)} of {total_units} units done (checkpointed in {job.out_dir}); rerun "
-                             "the same command, with a higher or no --max-calls, to resume")
+        calls = session.total().calls
+        raise CallCapReached(f"--max-calls {job.max_calls}: stopped after {calls} LM calls with {len(done)} "
+                             f"of {total_units} units done (checkpointed in {job.out_dir}); rerun the same "
+                             "command, with a higher or no --max-calls, to resume")
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
     finalise(job, report, checkpoints, chunks, runner)
