@@ -37,14 +37,17 @@ class LMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = EMBEDDED_LM
-    api_base: str | None = None
+    model: str = Field(default=EMBEDDED_LM, description="embedded | embedded:NAME | gguf:PATH | a LiteLLM "
+                       "model string such as openai/gpt-4o-mini")
+    api_base: str | None = Field(default=None, description="endpoint URL (vLLM, NIM, Ollama, any "
+                                 "OpenAI-compatible server)")
     api_key_env: str | None = Field(default=None, description="name of the environment variable holding the key")
-    temperature: float = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=256, gt=0, le=32768)
-    seed: int = 0
-    num_retries: int = Field(default=3, ge=0, le=20)
-    timeout: float = Field(default=120.0, gt=0)
+    temperature: float = Field(default=0.0, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(default=256, gt=0, le=32768, description="cap on tokens per answer; an answer "
+                            "cut at the cap is rejected, not kept")
+    seed: int = Field(default=0, description="sampling seed (in-process models)")
+    num_retries: int = Field(default=3, ge=0, le=20, description="retries of a failed endpoint call")
+    timeout: float = Field(default=120.0, gt=0, description="seconds to wait for one endpoint answer")
     n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
     structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
         default="auto", description="how an endpoint takes structured output; auto probes it once at start")
@@ -71,20 +74,25 @@ class RunConfig(BaseModel):
 
     chunk_size: int = Field(default=1200, ge=200, le=20000, description="characters per chunk")
     chunk_overlap: int = Field(default=150, ge=0, description="characters repeated between chunks")
-    limit_chunks: int | None = Field(default=None, ge=1)
+    limit_chunks: int | None = Field(default=None, ge=1, description="use only the first N chunks (null: "
+                                     "all)")
     max_interests: int = Field(default=3, ge=1, le=5, description="interests kept per (chunk, persona)")
     max_types_per_interest: int = Field(default=1, ge=1, le=6, description="question types per interest "
                                         "(1 keeps the sample within minutes on the embedded model, 2 CPU cores)")
     own_wording_share: float = Field(default=0.0, ge=0, le=1, description="share of questions written in "
                                      "the person's own words instead of the passage's (a persona's own "
                                      "own_wording_share overrides it); see programs/recipe/wording.py")
-    interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
-    question_dedup_threshold: float = Field(default=0.92, gt=0, le=1)
+    interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1, description="cosine at which two "
+                                            "interests of a unit are one")
+    question_dedup_threshold: float = Field(default=0.92, gt=0, le=1, description="cosine at which a "
+                                            "question repeats one already kept (dropped at `dedup`)")
     persona_stake_threshold: float = Field(default=0.13, ge=0, le=1, description="a persona with example questions "
                                            "passes on a chunk whose cosine with their centroid is below this "
                                            "(programs/recipe/stake.py); 0 asks every persona about every chunk")
     batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")
-    question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS))
+    question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS),
+                                      description="the question types to ask (built-in or "
+                                      "custom_question_types)")
     question_type_selection: Literal["sampled", "lm"] = Field(
         default="sampled", description="sampled: each interest's types drawn from question_type_weights (no LM "
         "call; the mix is what you set); lm: the LM picks the types the chunk supports (one call per interest)")
@@ -108,14 +116,16 @@ class RunConfig(BaseModel):
                                        description="semantic Jaccard above which two chunks are near-duplicates")
     complex_cross_document: bool = Field(default=True, description="group chunks of different documents too")
     complex_question_types: list[Literal["comparative", "aggregative", "multi_hop"]] = Field(
-        default_factory=lambda: ["comparative", "aggregative", "multi_hop"])
-    complex_types_per_group: int = Field(default=1, ge=1, le=3)
+        default_factory=lambda: ["comparative", "aggregative", "multi_hop"],
+        description="question types asked over a chunk group")
+    complex_types_per_group: int = Field(default=1, ge=1, le=3, description="question types per chunk group")
     pool_depth: int = Field(default=0, ge=0, le=100, description="pooled judging: the relevance judge "
                             "grades each chunk in the top K of BM25 and of dense retrieval for every kept "
                             "question (0 = off)")
     lm: LMConfig = Field(default_factory=LMConfig)
-    judge_lm: LMConfig | None = None
-    embedder: str = DEFAULT_EMBEDDER
+    judge_lm: LMConfig | None = Field(default=None, description="the judges' LM (null: the judges use lm)")
+    embedder: str = Field(default=DEFAULT_EMBEDDER, description="sentence-transformers model name or path "
+                          "for the stake gate, dedup and dense retrieval")
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

@@ -383,7 +383,7 @@ def run_program(program: Any, engine: ScriptedEngine, chunk: Any, persona: Any,
 LM_BUILDERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.units",
                "personaqa.programs.run.finalise")
 EMBEDDER_LOADERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.plan",
-                    "personaqa.programs.run.finalise")
+                    "personaqa.programs.run.estimate", "personaqa.programs.run.finalise")
 
 
 def patch_run_lms(monkeypatch: Any, build_lm: Callable[..., Any]) -> None:

@@ -1,7 +1,7 @@
 """Bad input through the real CLI (`personaqa generate ...`): each unusable input is one stderr line
 `personaqa: error: ...` naming the file, line or setting, exit code 2, no traceback, no LM call and nothing
 written to --out (the folder is not even created). Usable-but-odd input runs, with a warning where something
-is skipped. The outcomes are listed in README.md, section "Bad input".
+is skipped. The outcomes are listed in docs/errors.md.
 
 Runs use the loopback fake endpoint (tests/fake_endpoint.py) with `--no-mlflow --quiet`."""
 

@@ -1,7 +1,7 @@
 """Property test: any small BEIR folder a BEIR/MTEB reader accepts gives a result or one error line.
 
 Folders are generated with every degenerate shape `evaluate` and `validate` have a policy for
-(README, "Bad input"): titles missing, null or empty; documents and queries with no word or only
+(docs/errors.md): titles missing, null or empty; documents and queries with no word or only
 stop words; qrels listing a pair twice with different scores, only zero or negative scores for a
 query, or nothing relevant at all; k far above the corpus size. Every built-in retriever runs over
 each folder and every metric `evaluate` or `validate` can report (ranx, as both commands compute them)

@@ -99,9 +99,11 @@ def test_default_out_and_breakdown_choice(dataset: Path) -> None:
         )
         == 0
     )
-    results = json.loads((dataset / "eval" / "results.json").read_text())
+    out = dataset.parent / f"{dataset.name}-eval"  # beside the dataset, not inside it
+    results = json.loads((out / "results.json").read_text())
     assert results["group_sizes"] == {"question_type": {"how": 1, "what": 2, "why": 1}}
-    assert (dataset / "eval" / "by_question_type.png").is_file()
+    assert (out / "by_question_type.png").is_file()
+    assert sorted(p.name for p in dataset.iterdir()) == ["corpus.jsonl", "qrels", "queries.jsonl"]
 
 
 def test_mlflow_run_is_logged(dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,7 +168,7 @@ def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "dataset folder not found" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- degenerate folders (README, "Bad input")
+# ---------------------------------------------------------------- degenerate folders (docs/errors.md)
 
 
 def _folder(root: Path, docs: list[dict], queries: list[dict], qrels: str) -> Path:

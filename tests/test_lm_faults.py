@@ -1,7 +1,7 @@
 """LM endpoint faults, injected by the loopback fake endpoint (real HTTP, no mocks of our code), through
 `personaqa generate --lm openai/fake --api-base URL`.
 
-What each fault gets (also in README.md, "Bad input"):
+What each fault gets (also in docs/errors.md):
 
 | fault                                 | outcome                                                      |
 |---------------------------------------|--------------------------------------------------------------|

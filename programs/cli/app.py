@@ -7,8 +7,33 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 
+from personaqa.programs.cli.options import CommandParser, HelpFormatter
 from personaqa.programs.core.errors import PersonaqaError
+
+DESCRIPTION = """\
+Persona-written retrieval evaluation sets from your own documents (questions,
+qrels and answers), then scores for your retrievers."""
+
+EXAMPLES = """\
+examples:
+  personaqa generate --out sample_run       # the shipped sample, embedded LM
+  personaqa evaluate --dataset sample_run/beir   # score BM25, dense, hybrid
+  personaqa init myproject                  # config and personas to edit
+  personaqa generate --docs my_docs/ --personas myproject/personas.yaml \\
+      --out my_run --dry-run                # LM calls, tokens, cost first
+
+`personaqa COMMAND --help` shows each command's options and an example."""
+
+
+def package_version() -> str:
+    """The installed personaqa version ("unknown" when run from a source tree that is not installed)."""
+    try:
+        return version("personaqa")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 def _offline_defaults() -> None:
     """Keep DSPy/LiteLLM from waiting on the network for model metadata."""
@@ -19,29 +44,37 @@ def _offline_defaults() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Imported here, after `_offline_defaults`: the commands import DSPy and LiteLLM, which read those variables.
-    from personaqa.programs.cli import compare, compile, evaluate, generate, validate
+    # Imported here, after `_offline_defaults`: the commands import DSPy and LiteLLM, which read them.
+    from personaqa.programs.cli import compare, compile, evaluate, generate, init, validate
 
-    parser = argparse.ArgumentParser(prog="personaqa", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser = CommandParser(
+        prog="personaqa", description=DESCRIPTION, epilog=EXAMPLES, formatter_class=HelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"personaqa {package_version()}")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
+    )
     # Each command module exposes `register(subparsers)` and sets `func` on its parser.
-    for command in (generate, compile, compare, evaluate, validate):
+    for command in (generate, evaluate, validate, compile, compare, init):
         command.register(subparsers)
     return parser
 
 
 def _quiet_progress_bars() -> None:
-    """`--quiet`: no Hugging Face progress bars (model loading, dataset export) on stderr either."""
+    """`--quiet`: no progress bars on stderr (tqdm, Hugging Face model loading, dataset export)."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     # Modules imported before this call read the variables already: switch their bars off directly.
-    for module, name in (("huggingface_hub.utils", "disable_progress_bars"),
-                         ("transformers.utils.logging", "disable_progress_bar"),
-                         ("datasets.utils.tqdm", "disable_progress_bars")):
+    for module, name in (
+        ("huggingface_hub.utils", "disable_progress_bars"),
+        ("transformers.utils.logging", "disable_progress_bar"),
+        ("datasets.utils.tqdm", "disable_progress_bars"),
+    ):
         if module in sys.modules:
             try:
                 getattr(sys.modules[module], name)()
-            except Exception:  # noqa: BLE001 - cosmetic only
+            except Exception:  # noqa: BLE001, S110 - cosmetic only
                 pass
 
 
@@ -50,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "quiet", False):
         _quiet_progress_bars()
+    if getattr(args, "experiment", None):
+        from personaqa.programs.tracking.log import use_experiment
+
+        use_experiment(args.experiment)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args) or 0

@@ -28,3 +28,10 @@ class NothingKeptError(PersonaqaError):
     """A run finished but kept no question (or too few to use); its outputs are written for inspection."""
 
     exit_code = 4
+
+
+class CallCapReached(PersonaqaError):
+    """A run stopped starting units once it had made the LM calls `--max-calls` allows: every finished unit is
+    checkpointed and the same command resumes it."""
+
+    exit_code = 5

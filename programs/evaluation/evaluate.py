@@ -7,14 +7,16 @@ tables, writes `results.json`, `per_query.jsonl` and bar charts, and logs an MLf
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from personaqa.programs.core.atomic import write_json, write_jsonl
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
-from personaqa.programs.evaluation.outputs import print_report, write_charts
+from personaqa.programs.evaluation.outputs import print_report, shown_metrics, write_charts
+from personaqa.programs.evaluation.render import Format, console_for, print_json
 from personaqa.programs.evaluation.scoring import EvaluationReport, evaluate_runs, headline_metric
 from personaqa.programs.retrieval.beir import QUERIES_FILE, BeirCollection, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
@@ -38,7 +40,7 @@ class EvaluateJob:
     dataset: Path
     retrievers: list[str] = field(default_factory=lambda: [DEFAULT_RETRIEVERS])
     ks: list[int] = field(default_factory=lambda: parse_ks(DEFAULT_K))
-    out: Path | None = None  # default <dataset>/eval
+    out: Path | None = None  # default: beside the dataset, <dataset>-eval (`default_out`)
     embedder: str | None = None
     split: str = "test"
     by: list[str] | None = None  # query metadata fields (default: the categorical ones)
@@ -46,6 +48,8 @@ class EvaluateJob:
     max_p: float = 0.05
     experiment: str = EXPERIMENT
     mlflow: bool = True
+    format: Format = "table"  # how the tables are printed (render.py); json prints results.json's data
+    all_metrics: bool = False  # every metric in the overall table, not only those at the headline cut-off
 
 
 @dataclass
@@ -63,25 +67,29 @@ def run_evaluation(job: EvaluateJob) -> EvaluateResult:
     if not ks or ks[0] < 1:
         raise InputError(f"--k must be a comma list of positive integers, got {','.join(map(str, job.ks))!r}")
     specs = parse_specs(job.retrievers)
-    out = check_out(job.out or job.dataset / "eval")
+    out = check_out(job.out or default_out(job.dataset, "eval"))
     collection = load_beir(job.dataset, split=job.split)
     metadata = {q.id: q.metadata for q in collection.judged_queries()}
     by = _check_by(job.by, metadata)
-    check_services(mlflow=job.mlflow, out_dir=job.out or job.dataset / "eval")
+    check_services(mlflow=job.mlflow, out_dir=out)
     rankings, timing = retrieve_all(collection, specs, max(ks), job.embedder)
     report = evaluate_runs(
         collection.qrels, rankings, ks, metadata=metadata, by=by, stat_test=job.stat_test, max_p=job.max_p
     )
     headline = headline_metric(ks)
-    print_report(report, headline, timing)
-    artifacts = write_outputs(
-        out, report, results_header(job, collection, ks, specs, headline, timing), rankings
-    )
-    print(f"wrote {', '.join(str(p) for p in artifacts)}")
+    header = results_header(job, collection, ks, specs, headline, timing)
+    if job.format == "json":
+        print_json({**header, **report.summary()})
+    else:
+        shown = report.metrics if job.all_metrics else shown_metrics(report.metrics, headline)
+        print_report(report, headline, timing, console_for(job.format), shown)
+    artifacts = write_outputs(out, report, header, rankings)
+    status = sys.stderr if job.format == "json" else sys.stdout  # stdout holds only the JSON
+    print(f"wrote {', '.join(str(p) for p in artifacts)}", file=status)
     if job.mlflow:
         late = LateLog(f"the evaluate run (outputs in {out} are complete)", "rerun the same command once the "
                        "store is back to log it")
-        late(lambda: log_mlflow(job, report, specs, ks, artifacts))
+        late(lambda: log_mlflow(job, report, specs, ks, artifacts, status))
     return EvaluateResult(report, headline, timing, artifacts)
 
 
@@ -105,6 +113,12 @@ def parse_specs(values: list[str]) -> list[str]:
     for spec in specs:
         check_spec(spec)
     return list(dict.fromkeys(specs))
+
+
+def default_out(dataset: Path, suffix: str) -> Path:
+    """An output folder beside the input folder, never inside it: `data/beir` -> `data/beir-<suffix>`."""
+    folder = Path(dataset).resolve()
+    return folder.parent / f"{folder.name}-{suffix}"
 
 
 def check_out(out: Path) -> Path:
@@ -196,7 +210,8 @@ def write_outputs(
 
 
 def log_mlflow(
-    job: EvaluateJob, report: EvaluationReport, specs: list[str], ks: list[int], artifacts: list[Path]
+    job: EvaluateJob, report: EvaluationReport, specs: list[str], ks: list[int], artifacts: list[Path],
+    status: TextIO | None = None,
 ) -> str:
     import mlflow
 
@@ -220,7 +235,7 @@ def log_mlflow(
         mlflow.log_metrics(mlflow_metrics(report))
         for path in artifacts:
             mlflow.log_artifact(str(path))
-    print(f"MLflow run {active.info.run_id} logged to {uri}")
+    print(f"MLflow run {active.info.run_id} logged to {uri}", file=status or sys.stdout)
     return active.info.run_id
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -88,29 +89,45 @@ def metric_label(metric: str) -> str:
     return f"{METRIC_LABELS.get(family, family)}@{k}"
 
 
+def shown_metrics(metrics: list[str], headline: str) -> list[str]:
+    """The overall table's columns by default, so it reads at 80 columns: every metric at the headline
+    cut-off, and recall at the deepest one (how much a reranker could still find)."""
+    cutoff = headline.partition("@")[2]
+    at_headline = [m for m in metrics if m.partition("@")[2] == cutoff]
+    deepest = max(metrics, key=lambda m: int(m.partition("@")[2]))
+    recall_deepest = f"recall@{deepest.partition('@')[2]}"
+    extra = [recall_deepest] if recall_deepest in metrics and recall_deepest not in at_headline else []
+    return at_headline + extra
+
+
 def print_report(
     report: EvaluationReport,
     headline: str,
     timing: dict[str, dict[str, float]],
-    console: Console | None = None,
+    console: Console | Any | None = None,
+    metrics: list[str] | None = None,
 ) -> None:
+    """The overall table (`metrics` as its columns; default: every metric), one table per breakdown field and
+    the significance tests of the headline metric. `console`: a rich Console or `render.MarkdownConsole`."""
     console = console or Console()
-    console.print(_overall_table(report, timing))
+    console.print(_overall_table(report, timing, metrics or report.metrics))
     for field in report.group_sizes:
         console.print(_breakdown_table(report, field, headline))
     if report.comparisons:
         console.print(_significance_table(report, headline))
 
 
-def _overall_table(report: EvaluationReport, timing: dict[str, dict[str, float]]) -> Table:
+def _overall_table(
+    report: EvaluationReport, timing: dict[str, dict[str, float]], metrics: list[str]
+) -> Table:
     table = Table(title=f"Retrieval quality ({report.n_queries} judged queries)")
     table.add_column("retriever", style="bold")
-    for metric in report.metrics:
+    for metric in metrics:
         table.add_column(metric_label(metric), justify="right")
     table.add_column("search s", justify="right")
-    best = {m: max(r.overall[m] for r in report.retrievers) for m in report.metrics}
+    best = {m: max(r.overall[m] for r in report.retrievers) for m in metrics}
     for scores in report.retrievers:
-        cells = [_score(scores.overall[m], best[m]) for m in report.metrics]
+        cells = [_score(scores.overall[m], best[m]) for m in metrics]
         table.add_row(scores.name, *cells, f"{timing.get(scores.name, {}).get('search_s', 0.0):.1f}")
     return table
 

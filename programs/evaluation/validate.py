@@ -29,7 +29,8 @@ from personaqa.programs.core.atomic import write_jsonl
 from personaqa.programs.core.errors import InputError, NothingKeptError
 from personaqa.programs.corpus.personas import load_personas
 from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
-from personaqa.programs.evaluation.evaluate import check_out, parse_specs
+from personaqa.programs.evaluation.evaluate import check_out, default_out, parse_specs
+from personaqa.programs.evaluation.render import Format, console_for, print_json
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_report import (
     EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, pooled_result, print_result, write_outputs,
@@ -64,10 +65,10 @@ class ValidateJob:
     beir: Path
     personas: Path
     config: RunConfig | None = None
-    out: Path | None = None  # default ./validate_<beir folder name>
+    out: Path | None = None  # default: beside the BEIR folder, <beir>-validate (`evaluate.default_out`)
     sample_docs: int = DEFAULT_SAMPLE_DOCS
     retrievers: list[str] = field(default_factory=lambda: list(BUILT_IN))
-    k: int = 10
+    k: int | list[int] = 10  # cut-off(s) of the reported Recall/MRR/nDCG
     metric: str = DEFAULT_METRIC
     splits: int = DEFAULT_SPLITS
     resamples: int = DEFAULT_RESAMPLES  # bootstrap resamples of the synthetic questions (tau, rho intervals)
@@ -80,6 +81,7 @@ class ValidateJob:
     quiet: bool = False
     mlflow: bool = True
     experiment: str = EXPERIMENT
+    format: Format = "table"  # how the result is printed (render.py): json prints validate.json's data
 
 
 def parse_metric(text: str) -> tuple[str, int]:
@@ -97,7 +99,7 @@ def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
         raise InputError(f"--splits must be at least 1, got {job.splits}")
     if job.resamples < 1:
         raise InputError(f"--resamples must be at least 1, got {job.resamples}")
-    if job.k < 1:
+    if min(cutoffs(job)) < 1:
         raise InputError(f"--k must be at least 1, got {job.k}")
     if job.pool_depth < 0:
         raise InputError(f"--pool-depth must be 0 (no pooling) or more, got {job.pool_depth}")
@@ -109,8 +111,13 @@ def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
     if len(specs) < MIN_RETRIEVERS:
         raise InputError(f"--retrievers: need at least {MIN_RETRIEVERS} retrievers to compare rankings, "
                          f"got {len(specs)}")
-    metrics = list(dict.fromkeys([metric, *(f"{f}@{job.k}" for f in REPORTED_FAMILIES)]))
+    metrics = list(dict.fromkeys([metric, *(f"{f}@{k}" for k in cutoffs(job) for f in REPORTED_FAMILIES)]))
     return specs, metric, metrics
+
+
+def cutoffs(job: ValidateJob) -> list[int]:
+    """`job.k` as a list of cut-offs."""
+    return [job.k] if isinstance(job.k, int) else list(job.k) or [10]
 
 
 def run_validation(job: ValidateJob) -> dict[str, Any]:
@@ -123,14 +130,15 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     personas = load_personas(job.personas)
     _check_generation_settings(config, job.program_path)
     collection = load_beir(job.beir, split=job.split)
-    out = check_out(job.out or Path(f"validate_{Path(job.beir).resolve().name}"))
+    out = check_out(job.out or default_out(job.beir, "validate"))
     check_services(mlflow=job.mlflow, out_dir=out)
-    console = Console()
+    # json: stdout holds validate.json only, so the tables and notes go to stderr
+    console = Console(stderr=True) if job.format == "json" else console_for(job.format)
 
     # Everything that can fail without the LM fails first: the human side is searched and scored in full
     # (and its split-half baseline computed) before the first LM call.
     human = _human_queries(collection)
-    depth = max(job.k, int(metric.split("@")[1]))
+    depth = max(*cutoffs(job), int(metric.split("@")[1]))
     panel = build_panel(specs, collection.corpus, collection.root, config.embedder)
     if len(panel.retrievers) < MIN_RETRIEVERS:
         raise InputError(f"--retrievers: only {len(panel.retrievers)} of {len(specs)} retrievers can index "
@@ -174,7 +182,10 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
                                          per_query_values(pooled.qrels, synthetic_runs, metrics), pooled)
     result["diagnosis"] = _diagnosis(collection, human, synthetic, result)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
-    print_result(result, console)
+    if job.format == "json":
+        print_json(result)
+    else:
+        print_result(result, console)
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
     console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
     if job.mlflow:

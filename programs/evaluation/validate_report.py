@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -344,7 +345,8 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         questions = out / SYNTHETIC_DIR / "questions.jsonl"
         if questions.exists():
             mlflow.log_artifact(str(questions), artifact_path=SYNTHETIC_DIR)
-    print(f"MLflow run {active.info.run_id} logged to {uri}")
+    status = sys.stderr if getattr(job, "format", "table") == "json" else sys.stdout  # stdout: only the JSON
+    print(f"MLflow run {active.info.run_id} logged to {uri}", file=status)
     return active.info.run_id
 
 

@@ -9,6 +9,7 @@ import dspy
 
 from personaqa.programs.config import LMConfig
 from personaqa.programs.core.errors import InputError, LMUnavailableError
+from personaqa.programs.lm.calls import DSPY_KEY_ADVICE
 from personaqa.programs.lm.embedded_models import embedded_model, model_path
 from personaqa.programs.lm.llama_engine import LlamaCppEngine
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter, ConstrainedJSONAdapter
@@ -106,7 +107,7 @@ def _finish_reasons(response: object) -> list[object]:
 
 
 def _first_line(exc: BaseException | None) -> str:
-    lines = str(exc).strip().splitlines()
+    lines = str(exc).replace(DSPY_KEY_ADVICE, "pass --api-key-env VAR").strip().splitlines()
     return lines[0][:160] if lines else "(no message)"
 
 
@@ -151,7 +152,7 @@ def build_lm(config: LMConfig) -> dspy.LM:
                     num_retries=config.num_retries, timeout=config.timeout, structured_output=mode,
                     prompt_form=config.prompt_form, **kwargs)
     if config.structured_output == "auto":
-        lm.structured_output = probe_structured_output(lm, describe_lm(config))
+        lm.structured_output = probe_structured_output(lm, describe_lm(config), config.api_key_env)
     return lm
 
 
@@ -162,8 +163,9 @@ class _Probe(dspy.Signature):
     answer: str = dspy.OutputField()
 
 
-def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
-    """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here."""
+def probe_structured_output(lm: EndpointLM, name: str, key_env: str | None = None) -> StructuredOutput:
+    """The first form the endpoint accepts, strongest first; an unreachable endpoint stops here, and one
+    that wants a key it was not given (or refuses the key in `key_env`) is an InputError naming the flag."""
     probe = lm.copy(cache=False, num_retries=0, max_tokens=16)
     probe.reject_truncated = False  # a reply cut at 16 tokens still shows that the form is accepted
     last: Exception | None = None
@@ -173,7 +175,9 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
             with dspy.context(lm=probe, adapter=BoundedJSONAdapter()):
                 dspy.Predict(_Probe)(request="ping")
             return mode
-        except (dspy.LMTransportError, dspy.LMAuthError, dspy.LMTimeoutError, dspy.LMConfigurationError) as exc:
+        except (dspy.LMAuthError, dspy.LMNotConfiguredError) as exc:
+            raise key_error(name, key_env, exc) from None
+        except (dspy.LMTransportError, dspy.LMTimeoutError, dspy.LMConfigurationError) as exc:
             raise LMUnavailableError(f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: "
                                      f"{_first_line(exc)})") from None
         except Exception as exc:  # this form was refused or unparsable: try the next one
@@ -186,6 +190,15 @@ def probe_structured_output(lm: EndpointLM, name: str) -> StructuredOutput:
                          "openai/gpt-4o-mini) and --api-base")
     raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
                              f"{_first_line(last)})")
+
+
+def key_error(name: str, key_env: str | None, exc: BaseException) -> InputError:
+    """The endpoint wants an API key: say which flag gives it one (not DSPy's advice for library users)."""
+    if key_env:
+        return InputError(f"--lm {name}: the endpoint refused the API key in ${key_env} "
+                          f"({type(exc).__name__}); check the key, or --api-key-env if another variable holds it")
+    return InputError(f"--lm {name}: missing API key: the endpoint wants one; put it in an environment "
+                      "variable and pass its name with --api-key-env (e.g. --api-key-env OPENAI_API_KEY)")
 
 
 _SETTING_ERRORS = (dspy.LMInvalidRequestError, dspy.LMUnexpectedError, dspy.LMUnsupportedModelError,

@@ -64,12 +64,17 @@ def call_lm(stage: str, predictor: dspy.Module, **inputs: Any) -> dspy.Predictio
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
+    lines = str(exc).replace(DSPY_KEY_ADVICE, "pass --api-key-env VAR").strip().splitlines()
     return lines[0][:200] if lines else "(no message)"
+
+
+DSPY_KEY_ADVICE = 'pass api_key="..." to dspy.LM(...)'  # DSPy's remedy, in its Python API's terms
 
 
 def _hint(exc: BaseException) -> str:
     """What a personaqa user can change (DSPy's own advice names its Python API, not our config)."""
     if isinstance(exc, dspy.LMTimeoutError) or "timed out" in str(exc):
         return " (if the model is just slow, raise lm.timeout in --config and start afresh with --overwrite)"
+    if isinstance(exc, (dspy.LMAuthError, dspy.LMNotConfiguredError)):
+        return " (the endpoint wants an API key: pass --api-key-env VAR, the variable that holds it)"
     return ""

@@ -26,6 +26,7 @@ class GenerationJob:
     mlflow: bool = True
     engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    max_calls: int | None = None  # stop starting units once this session made this many LM calls
 
 
 @dataclass

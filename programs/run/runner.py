@@ -11,13 +11,14 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dspy
 from tqdm import tqdm
 
 from personaqa.programs.core.atomic import write_json
-from personaqa.programs.core.errors import InputError
+from personaqa.programs.core.errors import CallCapReached, InputError
 from personaqa.programs.core.stages import LM_STAGES
 from personaqa.programs.lm.usage import Ledger
 from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
@@ -27,7 +28,7 @@ from personaqa.programs.run.job import WORK_DIR, GenerationJob, RunReport
 from personaqa.programs.run.plan import ChunkSpool, complex_units, fingerprint, pending_units
 from personaqa.programs.run.preflight import check_out_dir, check_services
 from personaqa.programs.run.ray_executor import RayExecutor
-from personaqa.programs.run.units import UnitRunner
+from personaqa.programs.run.units import Unit, UnitRunner
 
 
 def _check_previous_run(job: GenerationJob, fingerprint: str) -> None:
@@ -58,6 +59,15 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
                           desc=f"{name:>11}", unit="unit" if name == "units" else "call", position=position,
                           leave=True, disable=not enabled, dynamic_ncols=True)
     return bars
+
+
+def _capped(units: Iterator[Unit], session: Ledger, max_calls: int | None) -> Iterator[Unit]:
+    """The units, until this session's LM calls reach `max_calls`: no unit starts after that (the units
+    already in flight finish and are checkpointed, so a run may end a few calls past the cap)."""
+    for unit in units:
+        if max_calls is not None and session.total().calls >= max_calls:
+            return
+        yield unit
 
 
 def run_generation(job: GenerationJob) -> RunReport:
@@ -103,10 +113,16 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
                 runner = UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
         if runner is not None:
-            LocalExecutor(runner, job.workers).run(pending_units(job, frozenset(done), groups, chunks), record)
+            units = pending_units(job, frozenset(done), groups, chunks)
+            LocalExecutor(runner, job.workers).run(_capped(units, session, job.max_calls), record)
     finally:
         for bar in bars.values():
             bar.close()
+    if job.max_calls is not None and len(done) < total_units:
+        calls = session.total().calls
+        raise CallCapReached(f"--max-calls {job.max_calls}: stopped after {calls} LM calls with {len(done)} "
+                             f"of {total_units} units done (checkpointed in {job.out_dir}); rerun the same "
+                             "command, with a higher or no --max-calls, to resume")
     report = RunReport(job.out_dir, session, time.monotonic() - started,
                        structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
     finalise(job, report, checkpoints, chunks, runner)

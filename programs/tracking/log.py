@@ -15,6 +15,7 @@ from typing import Any
 from personaqa.programs.tracking.store import experiment_id, failure_cause, store_error, tracking_uri
 
 EXPERIMENT = "personaqa"
+_experiment = EXPERIMENT  # the experiment generate, compile and compare log to (`use_experiment`)
 _SECRET_HINTS = ("key", "token", "secret", "password")
 
 
@@ -56,8 +57,9 @@ class LateLog:
 @contextmanager
 def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags: dict | None = None,
                late: LateLog | None = None) -> Iterator[Any]:
-    """An MLflow run in the personaqa experiment (yields None when logging is off). With `late`, ending the
-    run after the work goes through it: a store gone by then is a warning, not an error."""
+    """An MLflow run in the experiment set by `use_experiment` (default personaqa; yields None when logging
+    is off). With `late`, ending the run after the work goes through it: a store gone by then is a warning,
+    not an error."""
     if not enabled:
         yield None
         return
@@ -81,11 +83,17 @@ def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags:
             mlflow.dspy.autolog(disable=True, silent=True)
 
 
+def use_experiment(name: str) -> None:
+    """Log this process's later `mlflow_run`s to the experiment `name` (the `--experiment` flag)."""
+    global _experiment
+    _experiment = name
+
+
 def _start_run(run_name: str, uri: str, tags: dict | None) -> Any:
     import mlflow
 
     try:
-        return mlflow.start_run(run_name=run_name, experiment_id=experiment_id(EXPERIMENT, uri), tags=tags)
+        return mlflow.start_run(run_name=run_name, experiment_id=experiment_id(_experiment, uri), tags=tags)
     except Exception as exc:  # noqa: BLE001 - the store went away since the start-up check
         raise store_error(uri, exc) from None
 

@@ -2,7 +2,9 @@
 start-up check of that store.
 
 `MLFLOW_TRACKING_URI` wins; otherwise a SQLite store at `./mlruns/mlflow.db` (plain
-`file:` stores are deprecated in MLflow 3). Artifacts of a SQLite store live next to it.
+`file:` stores are deprecated in MLflow 3). Artifacts of a SQLite store live next to it. The default
+store's folder is created when a run is first logged there, never by the start-up check: a command that
+fails, or runs with --no-mlflow, leaves no `./mlruns` behind.
 
 MLflow's HTTP client retries a request 7 times with exponential backoff and waits 120 s for each
 answer: minutes before a down server is reported. `check_store` makes one read through MLflow's own
@@ -27,12 +29,12 @@ LOGGING_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_RE
                          "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 
 
-def tracking_uri() -> str:
-    """The MLflow tracking URI to use; creates the folder of the default SQLite store."""
+def tracking_uri(create: bool = True) -> str:
+    """The MLflow tracking URI to use; with `create`, makes the folder of a SQLite store (for logging)."""
     for name, value in LOGGING_HTTP_DEFAULTS.items():
         os.environ.setdefault(name, value)  # a server gone mid-run costs seconds, not minutes
     uri = os.environ.get("MLFLOW_TRACKING_URI") or f"{SQLITE_PREFIX}{DEFAULT_DB.resolve()}"
-    if uri.startswith(SQLITE_PREFIX):
+    if create and uri.startswith(SQLITE_PREFIX):
         _sqlite_path(uri).parent.mkdir(parents=True, exist_ok=True)  # SQLite will not create folders
     return uri
 
@@ -60,16 +62,28 @@ def experiment_id(name: str, uri: str) -> str:
 
 
 def check_store() -> None:
-    """One bounded read of the tracking store through MLflow's client; a problem is a ServiceError."""
+    """One bounded read of the tracking store through MLflow's client; a problem is a ServiceError. A SQLite
+    store not created yet is checked by its folder alone, and not created here."""
     import mlflow
 
-    uri = tracking_uri()
+    uri = tracking_uri(create=False)
+    if uri.startswith(SQLITE_PREFIX) and not _sqlite_path(uri).exists():
+        _check_can_create(uri)
+        return
     try:
         with _environment(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
                           MLFLOW_HTTP_REQUEST_TIMEOUT=str(PREFLIGHT_TIMEOUT)):
             mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
     except Exception as exc:  # noqa: BLE001 - any failure of the store is reported the same way
         raise store_error(uri, exc) from None
+
+
+def _check_can_create(uri: str) -> None:
+    """The SQLite file of `uri` can be created later: its nearest existing folder is a writable directory."""
+    path = _sqlite_path(uri)
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise store_error(uri, OSError(f"cannot create {path.parent}: {existing} is not a writable folder"))
 
 
 def store_error(uri: str, exc: Exception) -> ServiceError:
