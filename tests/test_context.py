@@ -165,3 +165,14 @@ def test_the_judges_shorter_answer_replaces_only_a_copied_sentence(intended, jud
                              "relevance": {"sentences": [3], "answer": judged, "verdict": "fully"}})
     out = run_program(build_program(BagOfWordsEmbedder()), engine, CHUNK, PARENT)
     assert [r.answer for r in out.records] == [kept]
+
+
+def test_a_naming_that_copies_the_title_is_rejected():
+    title = "Metro City bus fares to rise from April 2026"
+    question = "What are the two types of passes?"
+    assert "copies its document's title" in naming_problem(
+        "What are the two types of passes at the Metro City bus fares to rise from April 2026?", question, title)
+    assert naming_problem("What are the two types of Metro City bus passes?", question, title) is None
+    manual = "AeroFlow 300 air purifier: user manual (excerpt)"
+    assert naming_problem("What do error codes E2 and E5 mean on the AeroFlow 300 air purifier?",
+                          "What do error codes E2 and E5 mean?", manual) is None  # the product's name

@@ -54,7 +54,8 @@ def naming_pattern(question: str, title: str) -> str | None:
 
 def naming_problem(named: str, question: str, title: str) -> str | None:
     """Why `named` cannot stand for `question`, or None: it is no usable question, still names nothing of
-    its document, drops a name or number of the question, or keeps fewer than KEEP of its content words."""
+    its document, drops a name or number of the question, keeps fewer than KEEP of its content words, or
+    copies the document's title (`copied_title`)."""
     if problem := form_problem(named):
         return problem
     if problem := unanchored(named, title):
@@ -64,6 +65,27 @@ def naming_problem(named: str, question: str, title: str) -> str | None:
     own = content_words(question)
     if own and len(own & content_words(named)) < KEEP * len(own):
         return "changes what the question asks"
+    if copied := copied_title(named, question, title):
+        return f"copies its document's title ('{copied}')"
+    return None
+
+
+TITLE_RUN = 5  # words of the title in a row that a named question may not add ("AeroFlow 300 air purifier" may)
+
+
+def _flat(text: str) -> str:
+    return " ".join(word.strip(CLINGING) for word in text.lower().split())
+
+
+def copied_title(named: str, question: str, title: str) -> str | None:
+    """The first TITLE_RUN words in a row of `title` that `named` holds and `question` did not, or None:
+    "... at metro city bus fares to rise from april 2026?" names the title, not the thing (a sample run)."""
+    words = _flat(title.lstrip("# ")).split()
+    have, had = f" {_flat(named)} ", f" {_flat(question)} "
+    for start in range(len(words) - TITLE_RUN + 1):
+        run = " ".join(words[start:start + TITLE_RUN])
+        if f" {run} " in have and f" {run} " not in had:
+            return run
     return None
 
 
