@@ -18,7 +18,8 @@ from personaqa.signatures.types import ASKED_QUESTION_PATTERN
 TITLE = "Riverside Primary after-school club: a guide for parents"
 CHUNK = Chunk(chunk_id="club#c0", doc_id="club", title=TITLE,
               text=f"# {TITLE}\n\nThe club runs every school day from 3.15 pm to 6 pm in the school hall. After "
-                   "6.15 pm a late fee of 5 pounds is charged for each 15 minutes.", start=0)
+                   "6.15 pm a late fee of 5 pounds is charged for each 15 minutes. Children may stay three days a "
+                   "week.", start=0)
 PARENT = Persona(name="parent", description="A busy parent who types short questions.")
 VAGUE = "What time does the club meet each school day?"
 
@@ -94,6 +95,7 @@ def test_naming_problem_keeps_names_and_words():
 
 @pytest.mark.parametrize("answer, whole", [
     ("5 pounds", "5 pounds is charged for each 15 minutes"),  # the rate it is charged at
+    ("three days", "three days a week"),  # a number word
     ("3.15 pm", "3.15 pm"),  # no rate follows
     ("the school hall", "the school hall"),  # no figure
     ("10 pounds", "10 pounds"),  # not in the chunk
@@ -176,3 +178,16 @@ def test_a_naming_that_copies_the_title_is_rejected():
     manual = "AeroFlow 300 air purifier: user manual (excerpt)"
     assert naming_problem("What do error codes E2 and E5 mean on the AeroFlow 300 air purifier?",
                           "What do error codes E2 and E5 mean?", manual) is None  # the product's name
+
+
+@pytest.mark.parametrize("question, flagged", [
+    ("How long will the cap on maintenance fees last at HarborOne?", True),
+    ("How long a cap on maintenance fees does the association want for HarborOne?", False),
+    ("What cap on maintenance fees did the association ask for?", False),
+])
+def test_a_question_asking_as_a_fact_what_its_sentence_only_proposes_is_rejected(question, flagged):
+    from personaqa.programs.recipe.checks.answers import asked_as_fact
+
+    sentence = "It also wants a cap on maintenance fees for at least seven years."
+    assert (asked_as_fact(question, sentence) is not None) is flagged
+    assert asked_as_fact(question, "The cap on maintenance fees lasts seven years.") is None

@@ -16,8 +16,10 @@ from personaqa.programs.lm.build import adapter_for
 from personaqa.programs.lm.calls import StageFailure
 from personaqa.programs.lm.usage import Ledger, collecting
 from personaqa.programs.recipe.categories import Category, draw_categories, instructions
-from personaqa.programs.recipe.checks.answers import answer_problem, copied_sentence, same_answer, whole_answer
-from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
+from personaqa.programs.recipe.checks.answers import (
+    answer_problem, asked_as_fact, copied_sentence, same_answer, whole_answer,
+)
+from personaqa.programs.recipe.checks.evidence import Evidence, restates, sentence_spans, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import (
     form_problem, inverted_roles, source_deixis, unanchored, unnamed_subject,
@@ -246,6 +248,10 @@ class SyntheticEvalProgram(dspy.Module):
             return problem
         if restates(answer, candidate.question):
             return "is in the question itself"
+        if candidate.sentence and (spans := sentence_spans(chunk.text)) and candidate.sentence <= len(spans):
+            start, end = spans[candidate.sentence - 1]
+            if problem := asked_as_fact(candidate.question, chunk.text[start:end]):
+                return problem
         numbers = [candidate.sentence] if candidate.sentence else []
         _, missing = supporting(answer, numbers, chunk.chunk_id, chunk.text)
         return f"is not in the chunk ({missing})" if missing else None

@@ -38,17 +38,17 @@ class MeasuredRun:
         return count / self.asked_units
 
 
-# The sample run of the default program on the embedded LM (README main job, commit 57f751e, 2026-12-03):
-# 21 units, 7 passed by the stake gate, 14 asked; 107 LM calls, 19 questions kept, 604 s on 2 CPU cores.
+# The sample run of the default program on the embedded LM (main job, commit 010ef0b, 2026-12-03): 21 units,
+# 7 passed by the stake gate, 14 asked; 143 LM calls, 27 questions kept, 818 s on 2 CPU cores.
 # `python experiments/calls_per_unit.py OUT_DIR` prints this entry from another run's run.json.
 MEASURED: dict[str, MeasuredRun] = {
     "default": MeasuredRun(
-        source="sample run of the default program on the embedded LM, 2026-12-03 (README, commit 57f751e)",
+        source="sample run of the default program on the embedded LM, 2026-12-03 (commit 010ef0b)",
         asked_units=14,
-        calls={"interests": 14, "generation": 42, "style": 3, "relevance": 26, "generality": 22},
-        input_tokens=51025,
-        output_tokens=4642,
-        kept=19,
+        calls={"interests": 14, "generation": 39, "context": 22, "style": 3, "relevance": 36, "generality": 29},
+        input_tokens=60243,
+        output_tokens=5528,
+        kept=27,
     ),
 }
 

@@ -68,12 +68,35 @@ _RATE_AFTER = re.compile(r"^(?:\s+[^\s.;:!?]+){0,3}?\s+(?:(?:for|in)\s+(?:each|e
                          r"(?:\d+(?:[.,]\d+)*\s+)?(?:" + _UNITS + r")\b", re.IGNORECASE)
 
 
+# What a sentence only wants, proposes or supposes ("It also wants a cap on maintenance fees for at least seven
+# years"), and the words by which a question says it is asking about such a thing. "How long will the cap on
+# maintenance fees last at HarborOne?" asked a demand as a fact (a reader marked it wrong in a sample run).
+_PROPOSED = re.compile(r"\b(?:asks?|asked|wants?|wanted|calls? for|called for|demands?|demanded|propos(?:es|ed|e)|"
+                       r"urges?|urged|requests?|requested|seeks?|sought|suggests?|suggested|recommends?|"
+                       r"recommended|plans? to|planned to|would|could|might)\b", re.IGNORECASE)
+_ASKS_PROPOSED = re.compile(r"\b(?:ask|want|call|demand|propos|urg|request|seek|sought|suggest|recommend|plan|"
+                            r"would|could|might|should|expect|hope|objection|object)\w*", re.IGNORECASE)
+
+
+def asked_as_fact(question: str, sentence: str) -> str | None:
+    """Why `question` asks as a fact what its answer's `sentence` only wants, proposes or supposes, or None
+    (English questions): the sentence has such a verb ("wants", "asks", "proposes", "would") and the
+    question none of that kind."""
+    if not _ENGLISH_QUESTION.match(question):
+        return None
+    proposed = _PROPOSED.search(sentence)
+    if proposed and not _ASKS_PROPOSED.search(question):
+        return f"asks as a fact what its sentence only proposes ('{proposed.group(0)}')"
+    return None
+
+
 def whole_answer(answer: str, chunk_text: str) -> str:
     """`answer` with the rate its amount is given in, when the chunk follows it within three words by one
-    ("5 pounds" -> "5 pounds is charged for each 15 minutes"), cut from the chunk as it is; else `answer`.
-    Only an answer found in the chunk as it is (letter case and spacing aside) and holding a number."""
+    ("5 pounds" -> "5 pounds is charged for each 15 minutes", "three days" -> "three days per week"), cut
+    from the chunk as it is; else `answer`. Only an answer found in the chunk as it is (letter case and
+    spacing aside) and holding a number or a number word."""
     said = " ".join(answer.split())
-    if not _NUMBER.search(said):
+    if not _NUMBER.search(said) and not {w.lower() for w in words(said)} & _NUMBER_WORDS:
         return answer
     flat = " ".join(chunk_text.split())
     start = flat.lower().find(said.lower())
