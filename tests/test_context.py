@@ -160,6 +160,8 @@ def test_a_written_question_repeating_an_example_is_rejected_before_any_other_ca
     ("5 pounds", "5 pounds", "5 pounds is charged for each 15 minutes"),  # whole_answer adds the rate
     ("After 6.15 pm a late fee of 5 pounds is charged for each 15 minutes.", "5 pounds for each 15 minutes",
      "5 pounds for each 15 minutes"),  # a copied sentence gives way to the judge's shorter answer
+    ("After 6.15 pm a late fee of 5 pounds is charged for each 15 minutes.", "5 pounds",
+     "5 pounds is charged for each 15 minutes"),  # ... which keeps the rate its chunk gives it
 ])
 def test_the_judges_shorter_answer_replaces_only_a_copied_sentence(intended, judged, kept):
     engine = ScriptedEngine({"interests": ["late fee"],

@@ -319,8 +319,9 @@ class SyntheticEvalProgram(dspy.Module):
                 and len(judged.answer) < min(len(candidate.intended_answer), MAX_JUDGED_ANSWER - 10):
             # the two agree, the writer copied its whole sentence as the answer and the judge's is the shorter
             # and whole ("The monthly pass goes up from 58 to 64 euros." for "64 euros"); a short intended
-            # answer stays: the judge's "5 pounds" dropped "is charged for each 15 minutes"
-            candidate.answer = judged.answer
+            # answer stays: the judge's "5 pounds" dropped "is charged for each 15 minutes"; the judge's keeps
+            # the rate its chunk gives it ("three days" -> "three days per week")
+            candidate.answer = whole_answer(judged.answer, chunk.text)
         return True
 
     def _style(self, candidate: Candidate, chunk: Chunk, persona: Persona, rejections: list[Rejection]) -> bool:
