@@ -7,6 +7,7 @@ from pathlib import Path
 
 from personaqa.programs.cli.options import (
     add_command,
+    add_format_argument,
     add_output_arguments,
     add_retrievers_argument,
 )
@@ -18,7 +19,6 @@ from personaqa.programs.evaluation.evaluate import (
     parse_ks,
     run_evaluation,
 )
-from personaqa.programs.evaluation.render import FORMATS
 from personaqa.programs.evaluation.scoring import STAT_TESTS
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
@@ -63,13 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-p", type=float, default=0.05, metavar="P", help="significance threshold")
     p.add_argument("--embedder", metavar="MODEL", help="model for dense retrievers (default: MiniLM)")
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="table",
-        metavar="FMT",
-        help="table (80 columns), markdown or json (stdout)",
-    )
+    add_format_argument(p)
     p.add_argument("--all-metrics", action="store_true", help="every metric at every cut-off (wide table)")
     add_output_arguments(p)
     p.set_defaults(func=run)

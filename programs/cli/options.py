@@ -137,6 +137,19 @@ def add_output_arguments(parser: argparse.ArgumentParser, *, quiet: str = "no pr
     group.add_argument("--experiment", metavar="NAME", default=EXPERIMENT, help="MLflow experiment")
 
 
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    """--format: how `evaluate` and `validate` print their tables (80-column table, markdown or JSON)."""
+    from personaqa.programs.evaluation.render import FORMATS
+
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        metavar="FMT",
+        help="table (80 columns), markdown or json (stdout)",
+    )
+
+
 def add_retrievers_argument(
     parser: argparse.ArgumentParser, default: str, *, alias: str | None = None
 ) -> None:

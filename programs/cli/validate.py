@@ -8,6 +8,7 @@ from pathlib import Path
 from personaqa.programs.cli.options import (
     add_alias,
     add_command,
+    add_format_argument,
     add_lm_arguments,
     add_output_arguments,
     add_retrievers_argument,
@@ -16,7 +17,6 @@ from personaqa.programs.cli.options import (
 )
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.evaluation.evaluate import parse_ks
-from personaqa.programs.evaluation.render import FORMATS
 from personaqa.programs.evaluation.validate import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_METRIC,
@@ -79,13 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, default=1, metavar="N", help="units in flight (endpoint LMs)")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished generation in --out")
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="table",
-        metavar="FMT",
-        help="table (80 columns), markdown or json (stdout)",
-    )
+    add_format_argument(p)
     add_lm_arguments(p)
     add_output_arguments(p, quiet="no progress bars or summary")
     p.set_defaults(func=run, parser=p)
