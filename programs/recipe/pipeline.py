@@ -19,7 +19,7 @@ from personaqa.programs.recipe.categories import Category, draw_categories, inst
 from personaqa.programs.recipe.checks.answers import (
     answer_problem, asked_as_fact, copied_sentence, same_answer, whole_answer,
 )
-from personaqa.programs.recipe.checks.evidence import Evidence, restates, sentence_spans, supporting
+from personaqa.programs.recipe.checks.evidence import Evidence, restates, supporting
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import (
     form_problem, inverted_roles, source_deixis, unanchored, unnamed_subject,
@@ -56,6 +56,7 @@ class Candidate:
     question: str  # as written by the question writer
     intended_answer: str = ""  # the answer the writer chose first, from `sentence` ("" for multi-chunk questions)
     sentence: int = 0  # 1-based number of the chunk sentence the answer was chosen from (0: unknown)
+    sentence_text: str = ""  # that sentence, as the interest holds it ("" when unknown)
     styled_question: str = ""  # the final text: what the judges see and the set keeps
     relevance: Verdict | None = None
     generality: Verdict | None = None
@@ -187,8 +188,8 @@ class SyntheticEvalProgram(dspy.Module):
                                                   chunk, persona, "lm_error", failure.detail))
                 continue
             candidate = Candidate(qid, interest, question_type, written.question,
-                                  whole_answer(written.answer, chunk.text), point.number, wording=wording,
-                                  categories=categories)
+                                  whole_answer(written.answer, chunk.text), point.number, point.sentence,
+                                  wording=wording, categories=categories)
             if rejection := self._written_problem(candidate, chunk, persona):
                 rejections.append(rejection)
                 continue
@@ -248,10 +249,8 @@ class SyntheticEvalProgram(dspy.Module):
             return problem
         if restates(answer, candidate.question):
             return "is in the question itself"
-        if candidate.sentence and (spans := sentence_spans(chunk.text)) and candidate.sentence <= len(spans):
-            start, end = spans[candidate.sentence - 1]
-            if problem := asked_as_fact(candidate.question, chunk.text[start:end]):
-                return problem
+        if problem := asked_as_fact(candidate.question, candidate.sentence_text):
+            return problem
         numbers = [candidate.sentence] if candidate.sentence else []
         _, missing = supporting(answer, numbers, chunk.chunk_id, chunk.text)
         return f"is not in the chunk ({missing})" if missing else None

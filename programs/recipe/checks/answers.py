@@ -90,13 +90,18 @@ def asked_as_fact(question: str, sentence: str) -> str | None:
     return None
 
 
+def has_number(text: str) -> bool:
+    """Whether `text` holds a number in digits or a number word ("three", "twice", "half")."""
+    return bool(_NUMBER.search(text)) or bool({w.lower() for w in words(text)} & _NUMBER_WORDS)
+
+
 def whole_answer(answer: str, chunk_text: str) -> str:
     """`answer` with the rate its amount is given in, when the chunk follows it within three words by one
     ("5 pounds" -> "5 pounds is charged for each 15 minutes", "three days" -> "three days per week"), cut
     from the chunk as it is; else `answer`. Only an answer found in the chunk as it is (letter case and
     spacing aside) and holding a number or a number word."""
     said = " ".join(answer.split())
-    if not _NUMBER.search(said) and not {w.lower() for w in words(said)} & _NUMBER_WORDS:
+    if not has_number(said):
         return answer
     flat = " ".join(chunk_text.split())
     start = flat.lower().find(said.lower())
@@ -139,7 +144,7 @@ _ENGLISH_QUESTION = re.compile(r"^\s*(?:what|which|who|whom|whose|where|why|how|
 def figure_only(answer: str) -> bool:
     """Whether `answer` is a bare figure: a number, with nothing but units, currencies and time words
     ("11 million euros a year", "on 9 October 2025", "30 percent")."""
-    if not _NUMBER.search(answer) and not ({w.lower() for w in words(answer)} & _NUMBER_WORDS):
+    if not has_number(answer):
         return False
     return all(_NUMBER.fullmatch(w) or w.lower() in _AMOUNT_FILLER for w in words(answer))
 
@@ -173,10 +178,10 @@ def answer_problem(answer: str, question: str, chunk_text: str, title: str = "",
     if foreign:
         return f"is written in a script the chunk does not use ({sorted(foreign)[0]})"
     lowered = {w.lower() for w in words(said)}
-    has_number = bool(_NUMBER.search(said)) or bool(lowered & _NUMBER_WORDS)
-    if _ASKS_WHEN.search(question) and not (has_number or lowered & _TIME_WORDS):
+    numbered = has_number(said)
+    if _ASKS_WHEN.search(question) and not (numbered or lowered & _TIME_WORDS):
         return "gives no date or time for a 'when' question"
-    if _ASKS_AMOUNT.search(question) and not (has_number or lowered & _FREQUENCY_WORDS):
+    if _ASKS_AMOUNT.search(question) and not (numbered or lowered & _FREQUENCY_WORDS):
         return "gives no number or amount for a 'how many / much' question"
     if figure_only(said) and _ENGLISH_QUESTION.match(question) and not (
             _ASKS_WHEN.search(question) or _ASKS_AMOUNT.search(question) or _ASKS_FIGURE.search(question)):
