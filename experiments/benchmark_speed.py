@@ -70,8 +70,9 @@ class FakeServer:
 
     def __enter__(self) -> FakeServer:
         queue = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=serve_fake, args=(queue, self.latency, self.log_path,
-                                                                        self.counter), daemon=True)
+        self.process = multiprocessing.Process(
+            target=serve_fake, args=(queue, self.latency, self.log_path, self.counter), daemon=True
+        )
         self.process.start()
         self.url = queue.get(timeout=30)
         return self
@@ -90,14 +91,26 @@ def corpus(folder: Path, copies: int) -> Path:
     for i in range(copies):
         for doc in sorted((SAMPLE / "docs").glob("*.md")):
             # a distinct last line per copy, so copies are different prompts (no LM-cache hits between them)
-            (folder / f"{doc.stem}-{i:03d}.md").write_text(f"{doc.read_text()}\nFiled as record {i} of {copies}.\n")
+            (folder / f"{doc.stem}-{i:03d}.md").write_text(
+                f"{doc.read_text()}\nFiled as record {i} of {copies}.\n"
+            )
     return folder
 
 
 def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "") -> tuple[dict, float, int]:
     """Run `personaqa generate` in a subprocess: run.json, wall seconds and the child's peak RSS (KiB)."""
-    args = [*PERSONAQA, "generate", "--docs", str(docs), "--out", str(out), "--quiet", "--no-mlflow", "--overwrite",
-            *extra]
+    args = [
+        *PERSONAQA,
+        "generate",
+        "--docs",
+        str(docs),
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-mlflow",
+        "--overwrite",
+        *extra,
+    ]
     if config:
         path = out.parent / f"{out.name}.yaml"
         path.write_text(config)
@@ -113,15 +126,18 @@ def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "")
 
 def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
     print(f"\n== 1. fake endpoint, {latency:.2f}s latency per call (ideal speed-up = workers)")
-    print(f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} {'start-up s':>10} "
-          f"{'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}")
+    print(
+        f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} {'start-up s':>10} "
+        f"{'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}"
+    )
     base_rate = None
     with FakeServer(latency) as server:
         for w in workers:
             docs = corpus(tmp / f"docs_w{w}", max(1, w))  # 4 docs x w copies: 12 units per worker
             before = server.requests()
-            run, wall, _ = generate_measured(tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", server.url,
-                                                                   "--workers", str(w)])
+            run, wall, _ = generate_measured(
+                tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", server.url, "--workers", str(w)]
+            )
             calls = run["lm_usage_total"]["calls"]
             requests = server.requests() - before  # the calls, plus the start-up probe of the endpoint's form
             questions = run["counts"]["kept"]
@@ -129,10 +145,12 @@ def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
             base_rate = base_rate or rate
             ideal = requests * latency / w
             in_run = run["wall_seconds_this_session"]
-            print(f"{w:>7} {run['counts']['units']:>5} {calls:>6} {requests:>8} {questions:>9} {wall:>7.1f} "
-                  f"{wall - in_run:>10.1f} "
-                  f"{rate:>7.1f} {rate / base_rate:>8.2f} {max(0.0, 1 - ideal / wall):>10.1%} "
-                  f"{max(0.0, 1 - ideal / in_run):>17.1%}")
+            print(
+                f"{w:>7} {run['counts']['units']:>5} {calls:>6} {requests:>8} {questions:>9} {wall:>7.1f} "
+                f"{wall - in_run:>10.1f} "
+                f"{rate:>7.1f} {rate / base_rate:>8.2f} {max(0.0, 1 - ideal / wall):>10.1%} "
+                f"{max(0.0, 1 - ideal / in_run):>17.1%}"
+            )
 
 
 def free_port() -> int:
@@ -146,9 +164,23 @@ def section_llama_server(tmp: Path) -> None:
 
     print("\n== 2. llama.cpp server (llama-cpp-python[server]) with the embedded SmolLM2 GGUF")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path(EMBEDDED_MODELS["smollm2-135m"])),
-                               "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "4096"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path(EMBEDDED_MODELS["smollm2-135m"])),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -158,17 +190,26 @@ def section_llama_server(tmp: Path) -> None:
             except OSError:
                 time.sleep(0.5)
         # the server's default repeat_penalty (1.1) differs from the in-process model's (1.0): sample alike
-        config = ("max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 128\n"
-                  "  extra_body: {repeat_penalty: 1.0}\n")
-        print(f"{'workers':>7} {'calls':>6} {'questions':>9} {'wall s':>7} {'calls/min':>9} {'q/min':>7}  "
-              f"structured output")
+        config = (
+            "max_interests: 1\nmax_types_per_interest: 1\nlm:\n  max_tokens: 128\n"
+            "  extra_body: {repeat_penalty: 1.0}\n"
+        )
+        print(
+            f"{'workers':>7} {'calls':>6} {'questions':>9} {'wall s':>7} {'calls/min':>9} {'q/min':>7}  "
+            f"structured output"
+        )
         for w in (1, 2, 4):
             run, wall, _ = generate_measured(
-                tmp / f"llama_w{w}", SAMPLE / "docs",
-                ["--lm", "openai/smollm2", "--api-base", f"http://127.0.0.1:{port}/v1", "--workers", str(w)], config)
+                tmp / f"llama_w{w}",
+                SAMPLE / "docs",
+                ["--lm", "openai/smollm2", "--api-base", f"http://127.0.0.1:{port}/v1", "--workers", str(w)],
+                config,
+            )
             calls = run["lm_usage_total"]["calls"]
-            print(f"{w:>7} {calls:>6} {run['counts']['kept']:>9} {wall:>7.1f} {calls / wall * 60:>9.1f} "
-                  f"{run['counts']['kept'] / wall * 60:>7.1f}  {run['lm_structured_output']}")
+            print(
+                f"{w:>7} {calls:>6} {run['counts']['kept']:>9} {wall:>7.1f} {calls / wall * 60:>9.1f} "
+                f"{run['counts']['kept'] / wall * 60:>7.1f}  {run['lm_structured_output']}"
+            )
     finally:
         server.terminate()
         server.wait()
@@ -186,27 +227,39 @@ def verdicts(out: Path) -> dict[str, str]:
 
 def section_batched(tmp: Path) -> None:
     print("\n== 3. per-question vs batched filters, embedded SmolLM2, the sample (4 chunks), 3 personas")
-    print(f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} {'tokens/kept':>11} "
-          f"{'wall s':>7}")
+    print(
+        f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} {'tokens/kept':>11} "
+        f"{'wall s':>7}"
+    )
     results = {}
     for mode, batched in (("per-question", "false"), ("batched", "true")):
         out = tmp / f"embedded_{mode}"
-        run, wall, _ = generate_measured(out, SAMPLE / "docs", ["--lm", "embedded:smollm2-135m"],
-                                         f"batched_filters: {batched}\nmax_interests: 2\n")
+        run, wall, _ = generate_measured(
+            out,
+            SAMPLE / "docs",
+            ["--lm", "embedded:smollm2-135m"],
+            f"batched_filters: {batched}\nmax_interests: 2\n",
+        )
         usage = run["lm_usage"]
-        filters = [usage.get(s, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
-                   for s in ("relevance", "generality")]
+        filters = [
+            usage.get(s, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+            for s in ("relevance", "generality")
+        ]
         calls = sum(f["calls"] for f in filters)
         tokens = sum(f["input_tokens"] + f["output_tokens"] for f in filters)
-        print(f"{mode:>12} {calls:>12} {tokens:>13} {run['counts']['kept']:>5} "
-              f"{run['lm_calls_per_kept_question']:>10} {run['tokens_per_kept_question']:>11} {wall:>7.1f}")
+        print(
+            f"{mode:>12} {calls:>12} {tokens:>13} {run['counts']['kept']:>5} "
+            f"{run['lm_calls_per_kept_question']:>10} {run['tokens_per_kept_question']:>11} {wall:>7.1f}"
+        )
         results[mode] = verdicts(out)
     shared = set(results["per-question"]) & set(results["batched"])
     agree = sum(results["per-question"][q] == results["batched"][q] for q in shared)
-    print(f"relevance verdicts on the same candidates: {agree}/{len(shared)} agree "
-          f"({agree / max(1, len(shared)):.0%}); per-question keeps "
-          f"{sum(v == 'fully' for v in results['per-question'].values())}, batched keeps "
-          f"{sum(v == 'fully' for v in results['batched'].values())}")
+    print(
+        f"relevance verdicts on the same candidates: {agree}/{len(shared)} agree "
+        f"({agree / max(1, len(shared)):.0%}); per-question keeps "
+        f"{sum(v == 'fully' for v in results['per-question'].values())}, batched keeps "
+        f"{sum(v == 'fully' for v in results['batched'].values())}"
+    )
 
 
 def section_memory(tmp: Path) -> None:
@@ -215,8 +268,11 @@ def section_memory(tmp: Path) -> None:
         rows = []
         for copies in (1, 4):
             docs = corpus(tmp / f"mem_docs_{copies}", copies)
-            run, wall, rss = generate_measured(tmp / f"mem_{copies}", docs,
-                                               ["--lm", "openai/fake", "--api-base", server.url, "--workers", "4"])
+            run, wall, rss = generate_measured(
+                tmp / f"mem_{copies}",
+                docs,
+                ["--lm", "openai/fake", "--api-base", server.url, "--workers", "4"],
+            )
             rows.append((copies, run["counts"]["units"], wall, rss / 1024))
         for copies, units, wall, rss in rows:
             print(f"{copies}x corpus: {units:>3} units, wall {wall:6.1f}s, peak RSS {rss:7.1f} MiB")
@@ -229,8 +285,20 @@ def section_resume(tmp: Path) -> None:
     docs = corpus(tmp / "resume_docs", 2)
     out = tmp / "resume"
     with FakeServer(0.05, str(log)) as server:
-        args = [*PERSONAQA, "generate", "--docs", str(docs), "--out", str(out), "--quiet", "--no-mlflow",
-                "--lm", "openai/fake", "--api-base", server.url]
+        args = [
+            *PERSONAQA,
+            "generate",
+            "--docs",
+            str(docs),
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-mlflow",
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            server.url,
+        ]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         units = out / ".personaqa" / "units.jsonl"
         while not (units.exists() and len(units.read_text().splitlines()) >= 6):
@@ -241,20 +309,24 @@ def section_resume(tmp: Path) -> None:
         first = log.read_text().splitlines()
         done = len(units.read_text().splitlines())
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        second = log.read_text().splitlines()[len(first):]
+        second = log.read_text().splitlines()[len(first) :]
     probe = {line for line in first if "## request ## ]]\\nping" in line}  # the probe's one input field
     earlier = set(first[:-1]) - probe
     # One worker: at most one call is in flight at the kill, the last one the server answered. If the kill
     # landed after the server answered it but before the client recorded the answer, the rerun asks again.
     in_flight = sum(1 for line in second if line == first[-1] and line not in earlier)
     repeated = sum(1 for line in second if line in earlier)
-    print(f"killed after {done} finished units and {len(first)} answered requests; the rerun sent {len(second)} "
-          f"requests: {repeated} repeats of work the killed run had finished, {in_flight} repeat of the call in "
-          f"flight at the kill (the start-up probe excluded: {len(probe)} per run)")
+    print(
+        f"killed after {done} finished units and {len(first)} answered requests; the rerun sent {len(second)} "
+        f"requests: {repeated} repeats of work the killed run had finished, {in_flight} repeat of the call in "
+        f"flight at the kill (the start-up probe excluded: {len(probe)} per run)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--workers", default="1,2,4,8,16,32")
     parser.add_argument("--sections", default="1,2,3,4,5")

@@ -36,9 +36,13 @@ def main() -> None:
     from personaqa.programs.retrieval.beir import load_beir
     from personaqa.programs.run.plan import chunk_groups
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--groups", type=int, default=6, help="chunk groups whose documents are generated on")
-    parser.add_argument("--extra-docs", type=int, default=6, help="other abstracts, for single-chunk questions")
+    parser.add_argument(
+        "--extra-docs", type=int, default=6, help="other abstracts, for single-chunk questions"
+    )
     parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "complex_cisi.yaml")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "complex_cisi")
     parser.add_argument("--seed", type=int, default=0)
@@ -51,26 +55,48 @@ def main() -> None:
     chunks = [Chunk(chunk_id=d.id, doc_id=d.id, text=d.full_text, start=0) for d in docs]
     tick = time.monotonic()
     groups = chunk_groups(chunks, config)
-    print(f"== 1. overlap finder over all {len(chunks)} CISI abstracts (sentence cosine >= "
-          f"{config.complex_sentence_threshold}, semantic Jaccard "
-          f"{config.complex_jaccard_threshold}-{config.complex_max_jaccard}, "
-          f"{config.complex_group_size} chunks a group): {len(groups)} groups in {time.monotonic() - tick:.0f}s")
+    print(
+        f"== 1. overlap finder over all {len(chunks)} CISI abstracts (sentence cosine >= "
+        f"{config.complex_sentence_threshold}, semantic Jaccard "
+        f"{config.complex_jaccard_threshold}-{config.complex_max_jaccard}, "
+        f"{config.complex_group_size} chunks a group): {len(groups)} groups in {time.monotonic() - tick:.0f}s"
+    )
     picked = [d for g in groups[: args.groups] for d in (c.doc_id for c in g.chunks)]
     picked = list(dict.fromkeys(picked))
     others = [d.id for d in docs if d.id not in set(picked)]
     picked += random.Random(args.seed).sample(others, min(args.extra_docs, len(others)))
     for group in groups[: args.groups]:
-        print(f"   group {' + '.join(c.doc_id for c in group.chunks)} (Jaccard {group.jaccard:.2f}): "
-              + " | ".join(collection.corpus[c.doc_id].title[:50] for c in group.chunks))
+        print(
+            f"   group {' + '.join(c.doc_id for c in group.chunks)} (Jaccard {group.jaccard:.2f}): "
+            + " | ".join(collection.corpus[c.doc_id].title[:50] for c in group.chunks)
+        )
 
     args.out.mkdir(parents=True, exist_ok=True)
     doc_file = args.out / "docs.jsonl"
-    doc_file.write_text("".join(json.dumps({"_id": d, "title": collection.corpus[d].title,
-                                            "text": collection.corpus[d].text}) + "\n" for d in picked))
+    doc_file.write_text(
+        "".join(
+            json.dumps({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text})
+            + "\n"
+            for d in picked
+        )
+    )
     run_dir = args.out / "run"
-    command = [sys.executable, "-m", "personaqa.programs.cli", "generate", "--docs", str(doc_file),
-               "--personas", str(ROOT / "experiments" / "cisi_personas.yaml"), "--config", str(args.config),
-               "--out", str(run_dir), "--quiet", *generate_args]
+    command = [
+        sys.executable,
+        "-m",
+        "personaqa.programs.cli",
+        "generate",
+        "--docs",
+        str(doc_file),
+        "--personas",
+        str(ROOT / "experiments" / "cisi_personas.yaml"),
+        "--config",
+        str(args.config),
+        "--out",
+        str(run_dir),
+        "--quiet",
+        *generate_args,
+    ]
     print(f"\n== 2. generate on {len(picked)} abstracts: {' '.join(command[3:])}")
     tick = time.monotonic()
     if subprocess.run(command).returncode not in (0, 4):  # 4: the run finished but kept nothing
@@ -86,11 +112,15 @@ def main() -> None:
         for r in lost:
             stages[r["stage"]] = stages.get(r["stage"], 0) + 1
         print(f"   {kind}-chunk questions: {kept} kept, {len(lost)} rejected {stages}")
-    print(f"   {counts['chunks']} chunks, {counts.get('chunk_groups', 0)} chunk groups, {counts['units']} units, "
-          f"{run['lm_usage_total']['calls']} LM calls in all; this session {time.monotonic() - tick:.0f}s")
+    print(
+        f"   {counts['chunks']} chunks, {counts.get('chunk_groups', 0)} chunk groups, {counts['units']} units, "
+        f"{run['lm_usage_total']['calls']} LM calls in all; this session {time.monotonic() - tick:.0f}s"
+    )
 
-    chunk_doc = {row["_id"]: str(row["doc_id"]) for row in map(json.loads, (run_dir / "beir" / "corpus.jsonl")
-                                                                 .read_text().splitlines())}
+    chunk_doc = {
+        row["_id"]: str(row["doc_id"])
+        for row in map(json.loads, (run_dir / "beir" / "corpus.jsonl").read_text().splitlines())
+    }
     score(collection, rows, chunk_doc)
     print(f"\nwall seconds: {time.monotonic() - started:.0f}")
 
@@ -104,7 +134,9 @@ def score(collection, rows: list[dict], chunk_doc: dict[str, str]) -> None:
     if not rows:
         print("   no question kept: nothing to score")
         return
-    qrels = {r["question_id"]: {chunk_doc[c]: 1 for c in r["chunk_ids"]} for r in rows}  # one chunk an abstract
+    qrels = {
+        r["question_id"]: {chunk_doc[c]: 1 for c in r["chunk_ids"]} for r in rows
+    }  # one chunk an abstract
     metadata = {r["question_id"]: {"complexity": r["complexity"]} for r in rows}
     built: dict = {}
     runs = {}
@@ -117,7 +149,9 @@ def score(collection, rows: list[dict], chunk_doc: dict[str, str]) -> None:
     print(f"{'retriever':>10} {'complexity':>10} {'questions':>9} {'Recall@10':>9} {'nDCG@10':>8}")
     for spec in RETRIEVERS:
         for kind, scores in sorted(report.scores_of(spec).breakdowns["complexity"].items()):
-            print(f"{spec:>10} {kind:>10} {sizes[kind]:>9} {scores['recall@10']:>9.3f} {scores['ndcg@10']:>8.3f}")
+            print(
+                f"{spec:>10} {kind:>10} {sizes[kind]:>9} {scores['recall@10']:>9.3f} {scores['ndcg@10']:>8.3f}"
+            )
     for r in rows:
         if r["complexity"] == "multi":
             print(f"   multi: {r['question']!r} -> {r['chunk_ids']}")

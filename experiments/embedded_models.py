@@ -26,19 +26,32 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from personaqa.programs.cli.generate import sample_dir  # noqa: E402
-from personaqa.programs.corpus.personas import load_personas  # noqa: E402
-from personaqa.programs.lm.embedded_models import EMBEDDED_MODELS  # noqa: E402
-from personaqa.programs.recipe.checks.persona_leak import leak_problem  # noqa: E402
-from personaqa.programs.recipe.checks.question_form import form_problem  # noqa: E402
+from personaqa.programs.cli.generate import sample_dir
+from personaqa.programs.corpus.personas import load_personas
+from personaqa.programs.lm.embedded_models import EMBEDDED_MODELS
+from personaqa.programs.recipe.checks.persona_leak import leak_problem
+from personaqa.programs.recipe.checks.question_form import form_problem
 
 
 def run_one(model: str, form: str, args: argparse.Namespace, out: Path) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     config = out.parent / f"{out.name}.yaml"
     config.write_text(f"lm:\n  prompt_form: {form}\n" + (args.config.read_text() if args.config else ""))
-    command = [sys.executable, "-m", "personaqa.programs.cli", "generate", "--out", str(out), "--overwrite",
-               "--lm", f"embedded:{model}", "--config", str(config), "--quiet", "--no-mlflow"]
+    command = [
+        sys.executable,
+        "-m",
+        "personaqa.programs.cli",
+        "generate",
+        "--out",
+        str(out),
+        "--overwrite",
+        "--lm",
+        f"embedded:{model}",
+        "--config",
+        str(config),
+        "--quiet",
+        "--no-mlflow",
+    ]
     if args.docs:
         command += ["--docs", *map(str, args.docs)]
     if args.personas:
@@ -62,9 +75,15 @@ def summarise(out: Path, wall: float, personas_file: Path) -> dict:
         "kept": len(rows),
         "distinct": len({r["question"].strip().lower() for r in rows}),
         "echoes": sum(1 for r in rows if form_problem(r["question"], rewrite=True)),
-        "leaks": sum(1 for r in rows if r["persona"] in personas and leak_problem(r["question"], personas[r["persona"]])),
+        "leaks": sum(
+            1
+            for r in rows
+            if r["persona"] in personas and leak_problem(r["question"], personas[r["persona"]])
+        ),
         # differs in more than letter case: lowercasing alone is not a style
-        "styled_differs": sum(1 for r in rows if r["question"].strip().lower() != r["original_question"].strip().lower()),
+        "styled_differs": sum(
+            1 for r in rows if r["question"].strip().lower() != r["original_question"].strip().lower()
+        ),
         "units": run["counts"]["units"],
         "calls": total["calls"],
         "prompt_tokens_per_call": total["input_tokens"] / max(total["calls"], 1),
@@ -75,7 +94,9 @@ def summarise(out: Path, wall: float, personas_file: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", default=list(EMBEDDED_MODELS), choices=list(EMBEDDED_MODELS))
     parser.add_argument("--prompt-form", nargs="+", default=["auto"], choices=["auto", "lean", "full"])
     parser.add_argument("--docs", nargs="+", type=Path)
@@ -85,8 +106,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="personaqa-models-")))
     args = parser.parse_args()
     print(f"runs in {args.out}")
-    header = (f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'restyled':>11} "
-              f"{'units':>5} {'s/unit':>6} {'calls':>5} {'prompt tok/call':>15} {'kept/min':>8}  per persona")
+    header = (
+        f"{'model':<20} {'form':<5} {'kept':>4} {'distinct':>8} {'echo':>4} {'leak':>4} {'restyled':>11} "
+        f"{'units':>5} {'s/unit':>6} {'calls':>5} {'prompt tok/call':>15} {'kept/min':>8}  per persona"
+    )
     print(header)
     for model in args.models:
         for form in args.prompt_form:
@@ -95,10 +118,13 @@ def main() -> None:
                 print(f"{model:<20} {form:<5} {r['failed']}", flush=True)
                 continue
             differs = f"{r['styled_differs']}/{r['kept']}"
-            print(f"{model:<20} {form:<5} {r['kept']:>4} {r['distinct']:>8} {r['echoes']:>4} {r['leaks']:>4} "
-                  f"{differs:>11} {r['units']:>5} {r['wall'] / max(r['units'], 1):>6.1f} {r['calls']:>5} "
-                  f"{r['prompt_tokens_per_call']:>15.0f} {r['kept'] / (r['wall'] / 60):>8.2f}  "
-                  f"{dict(r['per_persona'])}  rejected: {r['rejected_by_stage']}", flush=True)
+            print(
+                f"{model:<20} {form:<5} {r['kept']:>4} {r['distinct']:>8} {r['echoes']:>4} {r['leaks']:>4} "
+                f"{differs:>11} {r['units']:>5} {r['wall'] / max(r['units'], 1):>6.1f} {r['calls']:>5} "
+                f"{r['prompt_tokens_per_call']:>15.0f} {r['kept'] / (r['wall'] / 60):>8.2f}  "
+                f"{dict(r['per_persona'])}  rejected: {r['rejected_by_stage']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

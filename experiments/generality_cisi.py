@@ -23,21 +23,23 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import dspy  # noqa: E402
-
-from personaqa.programs.config import LMConfig, RunConfig  # noqa: E402
-from personaqa.programs.lm.build import adapter_for, build_lm  # noqa: E402
-from personaqa.programs.lm.usage import Ledger, collecting  # noqa: E402
-from personaqa.programs.recipe.build import build_program  # noqa: E402
-from personaqa.programs.recipe.filters import GeneralityJudge  # noqa: E402
-from personaqa.programs.recipe.program_io import default_program  # noqa: E402
+import dspy
+from personaqa.programs.config import LMConfig, RunConfig
+from personaqa.programs.lm.build import adapter_for, build_lm
+from personaqa.programs.lm.usage import Ledger, collecting
+from personaqa.programs.recipe.build import build_program
+from personaqa.programs.recipe.filters import GeneralityJudge
+from personaqa.programs.recipe.program_io import default_program
 
 
 def judged_texts(run_dir: Path) -> list[str]:
     """The texts a generality verdict was given in the run: kept questions, then generality rejections."""
     kept = [json.loads(line)["question"] for line in (run_dir / "questions.jsonl").open(encoding="utf-8")]
-    rejected = [row["question"] for row in map(json.loads, (run_dir / "rejected.jsonl").open(encoding="utf-8"))
-                if row.get("stage") == "generality" and row.get("generality")]
+    rejected = [
+        row["question"]
+        for row in map(json.loads, (run_dir / "rejected.jsonl").open(encoding="utf-8"))
+        if row.get("stage") == "generality" and row.get("generality")
+    ]
     return kept + rejected
 
 
@@ -56,11 +58,13 @@ def main() -> None:
     parser.add_argument("--lm", default="embedded")
     parser.add_argument("--limit", type=int, help="first N texts only")
     args = parser.parse_args()
-    texts = list(dict.fromkeys(t for run in args.runs for t in judged_texts(run)))[:args.limit]
+    texts = list(dict.fromkeys(t for run in args.runs for t in judged_texts(run)))[: args.limit]
     config = RunConfig(lm=LMConfig(model=args.lm))
     lm = build_lm(config.lm)
-    variants = {"baseline": build_program(config, None).generality,
-                "compiled": build_program(config, default_program()).generality}
+    variants = {
+        "baseline": build_program(config, None).generality,
+        "compiled": build_program(config, default_program()).generality,
+    }
     labels = {}
     print(f"{len(texts)} distinct question texts from {', '.join(map(str, args.runs))}")
     print(f"{'variant':<10} {'kept':>5} {'share':>6} {'prompt tok/call':>16} {'s/call':>7}")
@@ -68,8 +72,10 @@ def main() -> None:
         labels[name], ledger, seconds = verdicts(judge, lm, texts)
         total = ledger.total()
         kept = sum(label == GeneralityJudge.passing for label in labels[name])
-        print(f"{name:<10} {kept:>5} {kept / len(texts):>6.0%} {total.input_tokens / max(total.calls, 1):>16.0f} "
-              f"{seconds / len(texts):>7.1f}")
+        print(
+            f"{name:<10} {kept:>5} {kept / len(texts):>6.0%} {total.input_tokens / max(total.calls, 1):>16.0f} "
+            f"{seconds / len(texts):>7.1f}"
+        )
     same = sum(b == c for b, c in zip(labels["baseline"], labels["compiled"]))
     print(f"same label: {same}/{len(texts)}")
     for text, base, compiled in zip(texts, labels["baseline"], labels["compiled"]):

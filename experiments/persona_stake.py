@@ -30,7 +30,11 @@ def main() -> None:
 
     embedder = load_embedder(config.embedder)
     personas = load_personas(args.personas)
-    chunks = [c for d in iter_documents(args.docs) for c in chunk_document(d, config.chunk_size, config.chunk_overlap)]
+    chunks = [
+        c
+        for d in iter_documents(args.docs)
+        for c in chunk_document(d, config.chunk_size, config.chunk_overlap)
+    ]
     print(f"threshold {args.threshold}; '-' marks a persona that passes")
     print("chunk".ljust(34) + "".join(p.name[:18].rjust(20) for p in personas))
     kept = {p.name: 0 for p in personas}
@@ -40,10 +44,14 @@ def main() -> None:
             score = stake(chunk, persona, embedder)
             passes = score is not None and score < args.threshold
             kept[persona.name] += not passes
-            cells.append((f"{'-' if passes else ' '}{score:+.2f}" if score is not None else "no examples").rjust(20))
+            cells.append(
+                (f"{'-' if passes else ' '}{score:+.2f}" if score is not None else "no examples").rjust(20)
+            )
         print(chunk.chunk_id[:34].ljust(34) + "".join(cells))
-    print("units asked".ljust(34) + "".join(str(kept[p.name]).rjust(20) for p in personas),
-          f"  (of {len(chunks)} chunks each; {sum(kept.values())} units)")
+    print(
+        "units asked".ljust(34) + "".join(str(kept[p.name]).rjust(20) for p in personas),
+        f"  (of {len(chunks)} chunks each; {sum(kept.values())} units)",
+    )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,14 @@ K = 10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=30, help="CISI abstracts sampled (the run's corpus)")
     parser.add_argument("--pool-depth", type=int, default=10, help="top K of each retriever judged")
-    parser.add_argument("--personas-count", type=int, default=1, help="first P personas of cisi_personas.yaml")
+    parser.add_argument(
+        "--personas-count", type=int, default=1, help="first P personas of cisi_personas.yaml"
+    )
     parser.add_argument("--cisi", type=Path, default=CISI, help="a BEIR folder to sample from")
     parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "pooled_cisi.yaml")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "pooled_cisi")
@@ -51,9 +55,22 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     docs, personas = write_inputs(args)
     run_dir = args.out / "run"
-    command = [sys.executable, "-m", "personaqa.programs.cli", "generate", "--docs", str(docs),
-               "--personas", str(personas), "--config", str(args.config), "--out", str(run_dir), "--quiet",
-               *generate_args]
+    command = [
+        sys.executable,
+        "-m",
+        "personaqa.programs.cli",
+        "generate",
+        "--docs",
+        str(docs),
+        "--personas",
+        str(personas),
+        "--config",
+        str(args.config),
+        "--out",
+        str(run_dir),
+        "--quiet",
+        *generate_args,
+    ]
 
     print(f"== 2a. generate, no pooling: {' '.join(command[3:])}")
     unpooled_calls = generate(command, run_dir)
@@ -62,8 +79,10 @@ def main() -> None:
     print(f"== 2b. the same with --pool-depth {args.pool_depth}")
     run = generate([*command, "--pool-depth", str(args.pool_depth)], run_dir)
     pooled = run["counts"].get("pooled", {})
-    print(f"   LM calls: {unpooled_calls['lm_usage_total']['calls']} for the units, "
-          f"{run['lm_usage'].get('pool', {}).get('calls', 0)} for pooled judging")
+    print(
+        f"   LM calls: {unpooled_calls['lm_usage_total']['calls']} for the units, "
+        f"{run['lm_usage'].get('pool', {}).get('calls', 0)} for pooled judging"
+    )
 
     rows = [json.loads(line) for line in (run_dir / "questions.jsonl").read_text().splitlines()]
     describe_pools(rows, pooled)
@@ -74,20 +93,26 @@ def main() -> None:
 def write_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
     """OUT/docs.jsonl (the sampled abstracts) and OUT/personas.yaml (the first P CISI personas)."""
     import yaml
-
     from personaqa.programs.retrieval.beir import load_beir
 
     collection = load_beir(args.cisi)
     ids = sorted((d.id for d in collection.corpus.values() if d.text.strip()), key=_numeric)
     picked = sorted(random.Random(args.seed).sample(ids, min(args.docs, len(ids))), key=_numeric)
     docs = args.out / "docs.jsonl"
-    docs.write_text("".join(json.dumps({"_id": i, "title": collection.corpus[i].title,
-                                        "text": collection.corpus[i].text}) + "\n" for i in picked))
+    docs.write_text(
+        "".join(
+            json.dumps({"_id": i, "title": collection.corpus[i].title, "text": collection.corpus[i].text})
+            + "\n"
+            for i in picked
+        )
+    )
     everyone = yaml.safe_load((ROOT / "experiments" / "cisi_personas.yaml").read_text())
     personas = args.out / "personas.yaml"
     personas.write_text(yaml.safe_dump(everyone[: args.personas_count], sort_keys=False))
-    print(f"== 1. {len(picked)} of {len(ids)} abstracts of {args.cisi} (seed {args.seed}), "
-          f"{min(args.personas_count, len(everyone))} persona(s)")
+    print(
+        f"== 1. {len(picked)} of {len(ids)} abstracts of {args.cisi} (seed {args.seed}), "
+        f"{min(args.personas_count, len(everyone))} persona(s)"
+    )
     return docs, personas
 
 
@@ -102,9 +127,11 @@ def generate(command: list[str], run_dir: Path) -> dict:
     if code not in (0, 4):
         raise SystemExit(f"personaqa generate failed (exit {code})")
     run = json.loads((run_dir / "run.json").read_text())
-    print(f"   kept {run['counts']['kept']} questions from {run['counts']['chunks']} abstracts, "
-          f"{run['lm_usage_this_session']['total']['calls']} LM calls this session, "
-          f"{time.monotonic() - tick:.0f}s")
+    print(
+        f"   kept {run['counts']['kept']} questions from {run['counts']['chunks']} abstracts, "
+        f"{run['lm_usage_this_session']['total']['calls']} LM calls this session, "
+        f"{time.monotonic() - tick:.0f}s"
+    )
     return run
 
 
@@ -113,15 +140,21 @@ def describe_pools(rows: list[dict], pooled: dict) -> None:
     if not rows:
         print("   no question kept: nothing pooled")
         return
-    print(f"\n== pooled judging (top {pooled.get('depth')} of BM25 and dense, the question's own abstract "
-          f"left out): {pooled.get('judged', 0)} abstracts judged for {len(rows)} questions")
-    print(f"   grades: 2 (fully) {pooled.get('grade_2', 0)}, 1 (partially) {pooled.get('grade_1', 0)}, "
-          f"0 {pooled.get('grade_0', 0)}, unjudged (judge answer unusable) {pooled.get('unjudged', 0)}")
+    print(
+        f"\n== pooled judging (top {pooled.get('depth')} of BM25 and dense, the question's own abstract "
+        f"left out): {pooled.get('judged', 0)} abstracts judged for {len(rows)} questions"
+    )
+    print(
+        f"   grades: 2 (fully) {pooled.get('grade_2', 0)}, 1 (partially) {pooled.get('grade_1', 0)}, "
+        f"0 {pooled.get('grade_0', 0)}, unjudged (judge answer unusable) {pooled.get('unjudged', 0)}"
+    )
     relevant = [sum(1 for j in r["pooled"] if j["grade"]) for r in rows]
     fully = [sum(1 for j in r["pooled"] if j["grade"] == 2) for r in rows]
-    print(f"   extra relevant abstracts per question: mean {sum(relevant) / len(rows):.2f} "
-          f"(grade 2 only: {sum(fully) / len(rows):.2f}); questions with at least one: "
-          f"{sum(1 for n in relevant if n)} of {len(rows)}; distribution {dict(sorted(Counter(relevant).items()))}")
+    print(
+        f"   extra relevant abstracts per question: mean {sum(relevant) / len(rows):.2f} "
+        f"(grade 2 only: {sum(fully) / len(rows):.2f}); questions with at least one: "
+        f"{sum(1 for n in relevant if n)} of {len(rows)}; distribution {dict(sorted(Counter(relevant).items()))}"
+    )
     by_source = Counter("+".join(j["retrievers"]) for r in rows for j in r["pooled"] if j["grade"])
     judged_by = Counter("+".join(j["retrievers"]) for r in rows for j in r["pooled"])
     for source, count in sorted(judged_by.items()):
@@ -157,8 +190,10 @@ def score(unpooled: Path, pooled: Path) -> None:
             if spec == RETRIEVERS[-1]:
                 gap = abs(overall["bm25"][f"ndcg@{K}"] - overall["dense"][f"ndcg@{K}"])
                 order = f"{ahead} ahead by {gap:.3f}" + (f" (p = {test.p_value:.3f})" if test else "")
-            print(f"{name:>9} {spec:>9} {overall[spec][f'ndcg@{K}']:>8.3f} {overall[spec][f'mrr@{K}']:>7.3f} "
-                  f"{overall[spec][f'recall@{K}']:>6.3f}  {order}")
+            print(
+                f"{name:>9} {spec:>9} {overall[spec][f'ndcg@{K}']:>8.3f} {overall[spec][f'mrr@{K}']:>7.3f} "
+                f"{overall[spec][f'recall@{K}']:>6.3f}  {order}"
+            )
 
 
 if __name__ == "__main__":

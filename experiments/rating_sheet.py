@@ -21,12 +21,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="a generate run's --out folder")
     parser.add_argument("personas", type=Path, help="the personas file the run used")
-    parser.add_argument("--sample", type=int, default=0, help="rate N kept questions drawn at random (0: all)")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="rate N kept questions drawn at random (0: all)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    kept = [json.loads(line) for line in (args.out / "questions.jsonl").read_text().splitlines() if line.strip()]
-    corpus = {row["_id"]: row for row in map(json.loads, (args.out / "beir" / "corpus.jsonl").read_text().splitlines())}
+    kept = [
+        json.loads(line) for line in (args.out / "questions.jsonl").read_text().splitlines() if line.strip()
+    ]
+    corpus = {
+        row["_id"]: row
+        for row in map(json.loads, (args.out / "beir" / "corpus.jsonl").read_text().splitlines())
+    }
     personas = {p.name: p.description for p in load_personas(args.personas)}
     if args.sample and args.sample < len(kept):
         kept = random.Random(args.seed).sample(kept, args.sample)

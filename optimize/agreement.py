@@ -51,7 +51,11 @@ def judge_agreement(panel: JudgePanel, examples: list[LabelledExample]) -> list[
                     generality_p.append(panel.generality(candidate.question).score == 1)
             for styled in example.styled:
                 fidelity_h.append(styled.faithful)
-                fidelity_p.append(panel.fidelity(example.persona, styled.question, styled.styled_question).score == 1)
-    return [_agreement("relevance", relevance_h, relevance_p),
-            _agreement("generality", generality_h, generality_p),
-            _agreement("persona_fidelity", fidelity_h, fidelity_p)]
+                fidelity_p.append(
+                    panel.fidelity(example.persona, styled.question, styled.styled_question).score == 1
+                )
+    return [
+        _agreement("relevance", relevance_h, relevance_p),
+        _agreement("generality", generality_h, generality_p),
+        _agreement("persona_fidelity", fidelity_h, fidelity_p),
+    ]

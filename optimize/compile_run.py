@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dspy
-
 from personaqa.optimize.agreement import Agreement, judge_agreement
 from personaqa.optimize.compiler import Budget, build_optimizer, run_optimizer
 from personaqa.optimize.evaluation import EvalReport, evaluate_target
@@ -55,8 +54,10 @@ def run_compile(job: CompileJob) -> CompileResult:
     if job.target not in TARGETS:
         raise InputError(f"--stage {job.target}: unknown; choose one of {', '.join(TARGETS)}")
     if job.target == "program" and job.optimizer == "labeled":
-        raise InputError("--optimizer labeled needs a single stage (--stage writer or stylist): whole-program "
-                         "examples have no per-step labels")
+        raise InputError(
+            "--optimizer labeled needs a single stage (--stage writer or stylist): whole-program "
+            "examples have no per-step labels"
+        )
     if job.out.suffix.lower() != ".json":
         raise InputError(f"--out {job.out}: compiled programs are saved as .json")
     if job.program_path is not None:
@@ -76,20 +77,35 @@ def run_compile(job: CompileJob) -> CompileResult:
         trainset = [x for e in train for x in target.examples(e)]
         devset = [x for e in dev for x in target.examples(e)]
     params = {
-        "optimizer": job.optimizer, "stage": job.target, "budget": job.budget.model_dump(),
-        "weights": job.weights.model_dump(), "lm": describe_lm(job.config.lm),
+        "optimizer": job.optimizer,
+        "stage": job.target,
+        "budget": job.budget.model_dump(),
+        "weights": job.weights.model_dump(),
+        "lm": describe_lm(job.config.lm),
         "judge_lm": describe_lm(job.config.judge_lm) if job.config.judge_lm else describe_lm(job.config.lm),
         "reflection_lm": describe_lm(job.reflection_lm) if job.reflection_lm else None,
-        "trainset": str(job.trainset), "trainset_sha256": file_hash(job.trainset), "train_examples": len(trainset),
-        "devset": str(job.devset), "devset_sha256": file_hash(job.devset), "dev_examples": len(devset),
+        "trainset": str(job.trainset),
+        "trainset_sha256": file_hash(job.trainset),
+        "train_examples": len(trainset),
+        "devset": str(job.devset),
+        "devset_sha256": file_hash(job.devset),
+        "dev_examples": len(devset),
         "start_program": str(job.program_path) if job.program_path else None,
     }
-    late = tracking_log.LateLog(f"the compile run (the program is saved at {job.out})",
-                                "rerun the command once the store is back to log it "
-                                "(this repeats the LM work)")
-    with dspy.context(lm=task_lm, adapter=adapter_for(task_lm)), \
-            tracking_log.mlflow_run(f"compile-{job.target}-{job.optimizer}", job.mlflow, autolog=True,
-                                    tags={"personaqa.command": "compile"}, late=late) as run:
+    late = tracking_log.LateLog(
+        f"the compile run (the program is saved at {job.out})",
+        "rerun the command once the store is back to log it (this repeats the LM work)",
+    )
+    with (
+        dspy.context(lm=task_lm, adapter=adapter_for(task_lm)),
+        tracking_log.mlflow_run(
+            f"compile-{job.target}-{job.optimizer}",
+            job.mlflow,
+            autolog=True,
+            tags={"personaqa.command": "compile"},
+            late=late,
+        ) as run,
+    ):
         if run is not None:
             tracking_log.log_params(params)
         baseline = evaluate_target("baseline", target, metric, devset)
@@ -106,23 +122,37 @@ def run_compile(job: CompileJob) -> CompileResult:
 
 
 def report_metrics(report: EvalReport) -> dict[str, float]:
-    metrics = {"composite": report.composite.mean, "accepted_questions": report.accepted_questions,
-               "task_lm_calls": report.task_lm_calls, "calls_per_accepted": report.calls_per_accepted,
-               "tokens_per_accepted": report.tokens_per_accepted, "wall_seconds": report.wall_seconds}
+    metrics = {
+        "composite": report.composite.mean,
+        "accepted_questions": report.accepted_questions,
+        "task_lm_calls": report.task_lm_calls,
+        "calls_per_accepted": report.calls_per_accepted,
+        "tokens_per_accepted": report.tokens_per_accepted,
+        "wall_seconds": report.wall_seconds,
+    }
     metrics.update({aspect: interval.mean for aspect, interval in report.aspects.items()})
     return {k: v for k, v in metrics.items() if v != float("inf")}
 
 
 def question_rows(report: EvalReport, dev) -> list[dict]:
     passages = {e.id: (e.persona.name, e.passage.text) for e in dev}
-    return [{"example": row["id"], "persona": passages.get(row["id"], ("", ""))[0],
-             "passage": passages.get(row["id"], ("", ""))[1], "question": question,
-             "composite": round(row.get("composite", 0.0), 3), "feedback": row.get("feedback", "")}
-            for row in report.rows for question in row.get("questions", [])]
+    return [
+        {
+            "example": row["id"],
+            "persona": passages.get(row["id"], ("", ""))[0],
+            "passage": passages.get(row["id"], ("", ""))[1],
+            "question": question,
+            "composite": round(row.get("composite", 0.0), 3),
+            "feedback": row.get("feedback", ""),
+        }
+        for row in report.rows
+        for question in row.get("questions", [])
+    ]
 
 
-def _log_compile(job: CompileJob, baseline: EvalReport, compiled: EvalReport, agreement: list[Agreement],
-                 dev) -> None:
+def _log_compile(
+    job: CompileJob, baseline: EvalReport, compiled: EvalReport, agreement: list[Agreement], dev
+) -> None:
     tracking_log.log_metrics(report_metrics(baseline), prefix="before.")
     tracking_log.log_metrics(report_metrics(compiled), prefix="after.")
     for row in agreement:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dspy
-
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.lm.calls import StageFailure, call_lm
 from personaqa.programs.recipe.text_views import passage_text, persona_text
@@ -68,8 +67,13 @@ class PersonaFidelityJudge(dspy.Module):
 
     def forward(self, persona: Persona, original_question: str, rewritten_question: str) -> Judgement:
         try:
-            out = call_lm("judge_fidelity", self.rate, persona=persona_text(persona),
-                          original_question=original_question, rewritten_question=rewritten_question)
+            out = call_lm(
+                "judge_fidelity",
+                self.rate,
+                persona=persona_text(persona),
+                original_question=original_question,
+                rewritten_question=rewritten_question,
+            )
         except StageFailure as failure:
             return _failed(failure)
         return Judgement(float(out.rating == "faithful"), out.rating, out.reason)

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Literal
 
 import dspy
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.core.records import Chunk, Persona
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 BadReason = Literal["not_answerable", "too_general", "missing_context", "off_persona"]
 
@@ -82,14 +81,24 @@ class LabelledExample(BaseModel):
 
     @property
     def chunk(self) -> Chunk:
-        return Chunk(chunk_id=f"{self.passage.doc_id}#{self.id}", doc_id=self.passage.doc_id,
-                     title=self.passage.title, text=self.passage.text, start=0)
+        return Chunk(
+            chunk_id=f"{self.passage.doc_id}#{self.id}",
+            doc_id=self.passage.doc_id,
+            title=self.passage.title,
+            text=self.passage.text,
+            start=0,
+        )
 
     def to_dspy(self) -> dspy.Example:
         """A dspy.Example whose inputs are the program's inputs (chunk, persona, interest, question_type)."""
-        return dspy.Example(chunk=self.chunk, persona=self.persona, interest=self.interest,
-                            question_type=self.question_type, question=self.question or "",
-                            labels=self).with_inputs("chunk", "persona", "interest", "question_type")
+        return dspy.Example(
+            chunk=self.chunk,
+            persona=self.persona,
+            interest=self.interest,
+            question_type=self.question_type,
+            question=self.question or "",
+            labels=self,
+        ).with_inputs("chunk", "persona", "interest", "question_type")
 
 
 def load_labelled(path: Path | str) -> list[LabelledExample]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dspy
-from pydantic import BaseModel, ConfigDict, Field
-
 from personaqa.optimize.judges import Judgement, JudgePanel
 from personaqa.programs.core.records import Chunk, Persona
+from pydantic import BaseModel, ConfigDict, Field
 
 ASPECTS = ("relevance", "generality", "persona_fidelity")
 
@@ -36,7 +35,9 @@ class QuestionScore:
     composite: float
 
     def feedback(self) -> list[str]:
-        return [f"{aspect} failed ({j.label}): {j.reason}" for aspect, j in self.judgements.items() if j.score < 1]
+        return [
+            f"{aspect} failed ({j.label}): {j.reason}" for aspect, j in self.judgements.items() if j.score < 1
+        ]
 
 
 @dataclass
@@ -61,20 +62,28 @@ class Produced:
 
 def score_question(panel: JudgePanel, weights: Weights, item: Produced) -> QuestionScore:
     with panel.context():
-        judgements = {"relevance": panel.relevance(item.chunk, item.question),
-                      "generality": panel.generality(item.question)}
+        judgements = {
+            "relevance": panel.relevance(item.chunk, item.question),
+            "generality": panel.generality(item.question),
+        }
         if item.original is not None:
             judgements["persona_fidelity"] = panel.fidelity(item.persona, item.original, item.question)
     composite = weights.combine({a: j.score for a, j in judgements.items()})
     return QuestionScore(item.question, judgements, composite)
 
 
-def score_example(panel: JudgePanel, weights: Weights, produced: list[Produced], empty_reason: str) -> ExampleScore:
+def score_example(
+    panel: JudgePanel, weights: Weights, produced: list[Produced], empty_reason: str
+) -> ExampleScore:
     if not produced:
         return ExampleScore(0.0, dict.fromkeys(ASPECTS, 0.0), [], empty_reason)
     scored = [score_question(panel, weights, item) for item in produced]
-    aspects = {a: sum(q.judgements[a].score for q in scored if a in q.judgements) /
-               max(1, sum(a in q.judgements for q in scored)) for a in ASPECTS if any(a in q.judgements for q in scored)}
+    aspects = {
+        a: sum(q.judgements[a].score for q in scored if a in q.judgements)
+        / max(1, sum(a in q.judgements for q in scored))
+        for a in ASPECTS
+        if any(a in q.judgements for q in scored)
+    }
     composite = sum(q.composite for q in scored) / len(scored)
     notes = [f"'{q.question}': {note}" for q in scored for note in q.feedback()]
     feedback = "\n".join(notes) or "All judges passed every question."
@@ -84,7 +93,9 @@ def score_example(panel: JudgePanel, weights: Weights, produced: list[Produced],
 class JudgeMetric:
     """A DSPy metric over a target's output. Returns a float, or a Prediction(score, feedback) for GEPA."""
 
-    def __init__(self, target, panel: JudgePanel, weights: Weights | None = None, with_feedback: bool = False):
+    def __init__(
+        self, target, panel: JudgePanel, weights: Weights | None = None, with_feedback: bool = False
+    ):
         self.target = target
         self.panel = panel
         self.weights = weights or Weights()

@@ -6,7 +6,6 @@ example into the target's inputs, and says which questions its output produced f
 from __future__ import annotations
 
 import dspy
-
 from personaqa.optimize.labels import LabelledExample
 from personaqa.optimize.metrics import ExampleScore, JudgeMetric, Produced
 from personaqa.programs.lm.calls import StageFailure, call_lm
@@ -38,13 +37,16 @@ class ProgramTarget(QuestionTarget):
 
     @staticmethod
     def example(labelled: LabelledExample) -> dspy.Example:
-        return dspy.Example(chunk=labelled.chunk, persona=labelled.persona, labelled=labelled
-                            ).with_inputs("chunk", "persona")
+        return dspy.Example(chunk=labelled.chunk, persona=labelled.persona, labelled=labelled).with_inputs(
+            "chunk", "persona"
+        )
 
     @staticmethod
     def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
-        return [Produced(example.chunk, example.persona, r.question, r.original_question)
-                for r in prediction.records]
+        return [
+            Produced(example.chunk, example.persona, r.question, r.original_question)
+            for r in prediction.records
+        ]
 
     @staticmethod
     def empty_reason(prediction: dspy.Prediction) -> str:
@@ -66,20 +68,33 @@ class WriterTarget(QuestionTarget):
         self.type_descriptions = program.writer.type_descriptions
 
     def forward(self, persona, passage, interest, question_type):
-        return call_lm("generation", self.write, persona=persona, passage=passage, interest=interest,
-                       question_type=question_type, language=language_label(passage))
+        return call_lm(
+            "generation",
+            self.write,
+            persona=persona,
+            passage=passage,
+            interest=interest,
+            question_type=question_type,
+            language=language_label(passage),
+        )
 
     def example(self, labelled: LabelledExample) -> dspy.Example:
         description = self.type_descriptions.get(labelled.question_type, "")
-        return dspy.Example(persona=persona_text(labelled.persona), passage=passage_text(labelled.chunk),
-                            interest=labelled.interest, question_type=f"{labelled.question_type}: {description}",
-                            question=labelled.question or "", labelled=labelled
-                            ).with_inputs("persona", "passage", "interest", "question_type")
+        return dspy.Example(
+            persona=persona_text(labelled.persona),
+            passage=passage_text(labelled.chunk),
+            interest=labelled.interest,
+            question_type=f"{labelled.question_type}: {description}",
+            question=labelled.question or "",
+            labelled=labelled,
+        ).with_inputs("persona", "passage", "interest", "question_type")
 
     @staticmethod
     def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
         labelled = example.labelled
-        return [Produced(labelled.chunk, labelled.persona, prediction.question)] if prediction.question else []
+        return (
+            [Produced(labelled.chunk, labelled.persona, prediction.question)] if prediction.question else []
+        )
 
     @staticmethod
     def empty_reason(prediction: dspy.Prediction) -> str:
@@ -110,11 +125,23 @@ class StylistTarget(QuestionTarget):
         derived by the LM once per persona) and the question's language, so labelled demos show the
         rewrite step exactly the inputs it gets in a run."""
         faithful = next((s for s in labelled.styled if s.faithful), None)
-        question = faithful.question if faithful else labelled.question or next((s.question for s in labelled.styled), "")
-        labels = {"style": self.stylist.writing_style(labelled.persona), "language": language_label(question),
-                  "styled_question": faithful.styled_question} if faithful else {}
-        return dspy.Example(question=question, persona=labelled.persona, labelled=labelled, **labels
-                            ).with_inputs("question", "persona")
+        question = (
+            faithful.question
+            if faithful
+            else labelled.question or next((s.question for s in labelled.styled), "")
+        )
+        labels = (
+            {
+                "style": self.stylist.writing_style(labelled.persona),
+                "language": language_label(question),
+                "styled_question": faithful.styled_question,
+            }
+            if faithful
+            else {}
+        )
+        return dspy.Example(
+            question=question, persona=labelled.persona, labelled=labelled, **labels
+        ).with_inputs("question", "persona")
 
     @staticmethod
     def produced(example: dspy.Example, prediction: dspy.Prediction) -> list[Produced]:
@@ -133,9 +160,16 @@ class StylistTarget(QuestionTarget):
 
 # Human labels of candidate questions, as the generality filter's verdicts ("not_answerable" and
 # "off_persona" are other stages' faults and are left out).
-GENERALITY_LABELS = {None: "insightful", "too_general": "pedantic_or_general", "missing_context": "missing_context"}
-_GENERALITY_REASONS = {None: "names its subject, asks for something specific", "too_general": "general knowledge or trivia",
-                       "missing_context": "does not say which thing it means"}
+GENERALITY_LABELS = {
+    None: "insightful",
+    "too_general": "pedantic_or_general",
+    "missing_context": "missing_context",
+}
+_GENERALITY_REASONS = {
+    None: "names its subject, asks for something specific",
+    "too_general": "general knowledge or trivia",
+    "missing_context": "does not say which thing it means",
+}
 
 
 class GeneralityTarget(dspy.Module):
@@ -159,9 +193,16 @@ class GeneralityTarget(dspy.Module):
     @staticmethod
     def examples(labelled: LabelledExample) -> list[dspy.Example]:
         """One example per labelled candidate that is good, too general or missing context."""
-        return [dspy.Example(question=c.question, reason=_GENERALITY_REASONS[c.reason],
-                             verdict=GENERALITY_LABELS[c.reason], labelled=labelled).with_inputs("question")
-                for c in labelled.candidates if c.reason in GENERALITY_LABELS]
+        return [
+            dspy.Example(
+                question=c.question,
+                reason=_GENERALITY_REASONS[c.reason],
+                verdict=GENERALITY_LABELS[c.reason],
+                labelled=labelled,
+            ).with_inputs("question")
+            for c in labelled.candidates
+            if c.reason in GENERALITY_LABELS
+        ]
 
     @staticmethod
     def metric(panel, weights) -> KeepAgreement:
@@ -178,13 +219,18 @@ class KeepAgreement:
 
     def score(self, example: dspy.Example, prediction: dspy.Prediction) -> ExampleScore:
         agree = float((prediction.verdict == "insightful") == (example.verdict == "insightful"))
-        feedback = "" if agree else f"people labelled it {example.verdict}, the filter said {prediction.verdict}"
+        feedback = (
+            "" if agree else f"people labelled it {example.verdict}, the filter said {prediction.verdict}"
+        )
         return ExampleScore(agree, {"generality": agree}, [], feedback)
 
     def __call__(self, example, prediction, trace=None, pred_name=None, pred_trace=None):
         result = self.score(example, prediction)
-        return dspy.Prediction(score=result.composite, feedback=result.feedback) if self.with_feedback \
+        return (
+            dspy.Prediction(score=result.composite, feedback=result.feedback)
+            if self.with_feedback
             else result.composite
+        )
 
 
 TARGETS = {t.name: t for t in (ProgramTarget, WriterTarget, StylistTarget, GeneralityTarget)}

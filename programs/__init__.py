@@ -42,7 +42,14 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "personaqa.programs.config": ["LMConfig", "RunConfig", "load_config"],
     "personaqa.programs.core.errors": ["InputError", "PersonaqaError"],
-    "personaqa.programs.core.records": ["Chunk", "Document", "Evidence", "Persona", "QuestionRecord", "Rejection"],
+    "personaqa.programs.core.records": [
+        "Chunk",
+        "Document",
+        "Evidence",
+        "Persona",
+        "QuestionRecord",
+        "Rejection",
+    ],
     "personaqa.programs.corpus.documents": ["iter_documents"],
     "personaqa.programs.corpus.embedding": ["load_embedder"],
     "personaqa.programs.corpus.personas": ["load_personas"],

@@ -7,17 +7,32 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.documents import read_text
 from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 EMBEDDED_LM = "embedded"
 # A category axis is exported beside these fields of a BEIR query (and becomes an `evaluate` breakdown).
-RESERVED_AXIS_NAMES = frozenset({"_id", "text", "persona", "question_type", "wording", "complexity", "interest",
-                                 "chunk_id", "doc_id", "answer", "evidence", "metadata", "title", "categories"})
+RESERVED_AXIS_NAMES = frozenset(
+    {
+        "_id",
+        "text",
+        "persona",
+        "question_type",
+        "wording",
+        "complexity",
+        "interest",
+        "chunk_id",
+        "doc_id",
+        "answer",
+        "evidence",
+        "metadata",
+        "title",
+        "categories",
+    }
+)
 
 
 class Category(BaseModel):
@@ -37,35 +52,53 @@ class LMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(default=EMBEDDED_LM, description="embedded | embedded:NAME | gguf:PATH | a LiteLLM "
-                       "model string such as openai/gpt-4o-mini")
-    api_base: str | None = Field(default=None, description="endpoint URL (vLLM, NIM, Ollama, any "
-                                 "OpenAI-compatible server)")
-    api_key_env: str | None = Field(default=None, description="name of the environment variable holding the key")
+    model: str = Field(
+        default=EMBEDDED_LM,
+        description="embedded | embedded:NAME | gguf:PATH | a LiteLLM "
+        "model string such as openai/gpt-4o-mini",
+    )
+    api_base: str | None = Field(
+        default=None, description="endpoint URL (vLLM, NIM, Ollama, any OpenAI-compatible server)"
+    )
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the key"
+    )
     temperature: float = Field(default=0.0, ge=0, le=2, description="sampling temperature")
-    max_tokens: int = Field(default=256, gt=0, le=32768, description="cap on tokens per answer; an answer "
-                            "cut at the cap is rejected, not kept")
+    max_tokens: int = Field(
+        default=256,
+        gt=0,
+        le=32768,
+        description="cap on tokens per answer; an answer cut at the cap is rejected, not kept",
+    )
     seed: int = Field(default=0, description="sampling seed (in-process models)")
     num_retries: int = Field(default=3, ge=0, le=20, description="retries of a failed endpoint call")
     timeout: float = Field(default=120.0, gt=0, description="seconds to wait for one endpoint answer")
     n_ctx: int = Field(default=4096, ge=512, description="context size for embedded/GGUF models")
     structured_output: Literal["auto", "json_schema", "json_object", "none"] = Field(
-        default="auto", description="how an endpoint takes structured output; auto probes it once at start")
+        default="auto", description="how an endpoint takes structured output; auto probes it once at start"
+    )
     prompt_form: Literal["auto", "lean", "full"] = Field(
-        default="auto", description="lean: passage first, no format boilerplate (for grammar-constrained "
-        "decoding); full: DSPy's JSON adapter prompt; auto: lean for in-process models, full for endpoints")
+        default="auto",
+        description="lean: passage first, no format boilerplate (for grammar-constrained "
+        "decoding); full: DSPy's JSON adapter prompt; auto: lean for in-process models, full for endpoints",
+    )
     extra_body: dict[str, Any] = Field(
-        default_factory=dict, description="provider-specific request fields sent as they are, e.g. "
-        "{repeat_penalty: 1.0} for llama.cpp's server (its default 1.1 differs from the in-process model's)")
+        default_factory=dict,
+        description="provider-specific request fields sent as they are, e.g. "
+        "{repeat_penalty: 1.0} for llama.cpp's server (its default 1.1 differs from the in-process model's)",
+    )
 
     @field_validator("extra_body")
     @classmethod
     def _no_credentials(cls, body: dict[str, Any]) -> dict[str, Any]:
         """run.json and MLflow record the config: a key must come from api_key_env, never from here."""
-        secret = next((k for k in body if any(w in k.lower() for w in ("key", "token", "secret", "auth", "pass"))),
-                      None)
+        secret = next(
+            (k for k in body if any(w in k.lower() for w in ("key", "token", "secret", "auth", "pass"))), None
+        )
         if secret:
-            raise ValueError(f"{secret!r} looks like a credential; name its environment variable in api_key_env")
+            raise ValueError(
+                f"{secret!r} looks like a credential; name its environment variable in api_key_env"
+            )
         return body
 
 
@@ -74,58 +107,101 @@ class RunConfig(BaseModel):
 
     chunk_size: int = Field(default=1200, ge=200, le=20000, description="characters per chunk")
     chunk_overlap: int = Field(default=150, ge=0, description="characters repeated between chunks")
-    limit_chunks: int | None = Field(default=None, ge=1, description="use only the first N chunks (null: "
-                                     "all)")
+    limit_chunks: int | None = Field(
+        default=None, ge=1, description="use only the first N chunks (null: all)"
+    )
     max_interests: int = Field(default=3, ge=1, le=5, description="interests kept per (chunk, persona)")
-    max_types_per_interest: int = Field(default=1, ge=1, le=6, description="question types per interest "
-                                        "(1 keeps the sample within minutes on the embedded model, 2 CPU cores)")
-    own_wording_share: float = Field(default=0.0, ge=0, le=1, description="share of questions written in "
-                                     "the person's own words instead of the passage's (a persona's own "
-                                     "own_wording_share overrides it); see programs/recipe/wording.py")
-    interest_dedup_threshold: float = Field(default=0.85, gt=0, le=1, description="cosine at which two "
-                                            "interests of a unit are one")
-    question_dedup_threshold: float = Field(default=0.92, gt=0, le=1, description="cosine at which a "
-                                            "question repeats one already kept (dropped at `dedup`)")
-    persona_stake_threshold: float = Field(default=0.13, ge=0, le=1, description="a persona with example questions "
-                                           "passes on a chunk whose cosine with their centroid is below this "
-                                           "(programs/recipe/stake.py); 0 asks every persona about every chunk")
-    batched_filters: bool = Field(default=False, description="judge and rewrite a unit's candidates in one call")
-    question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS),
-                                      description="the question types to ask (built-in or "
-                                      "custom_question_types)")
+    max_types_per_interest: int = Field(
+        default=1,
+        ge=1,
+        le=6,
+        description="question types per interest "
+        "(1 keeps the sample within minutes on the embedded model, 2 CPU cores)",
+    )
+    own_wording_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of questions written in "
+        "the person's own words instead of the passage's (a persona's own "
+        "own_wording_share overrides it); see programs/recipe/wording.py",
+    )
+    interest_dedup_threshold: float = Field(
+        default=0.85, gt=0, le=1, description="cosine at which two interests of a unit are one"
+    )
+    question_dedup_threshold: float = Field(
+        default=0.92,
+        gt=0,
+        le=1,
+        description="cosine at which a question repeats one already kept (dropped at `dedup`)",
+    )
+    persona_stake_threshold: float = Field(
+        default=0.13,
+        ge=0,
+        le=1,
+        description="a persona with example questions "
+        "passes on a chunk whose cosine with their centroid is below this "
+        "(programs/recipe/stake.py); 0 asks every persona about every chunk",
+    )
+    batched_filters: bool = Field(
+        default=False, description="judge and rewrite a unit's candidates in one call"
+    )
+    question_types: list[str] = Field(
+        default_factory=lambda: list(QUESTION_TYPE_DESCRIPTIONS),
+        description="the question types to ask (built-in or custom_question_types)",
+    )
     question_type_selection: Literal["sampled", "lm"] = Field(
-        default="sampled", description="sampled: each interest's types drawn from question_type_weights (no LM "
-        "call; the mix is what you set); lm: the LM picks the types the chunk supports (one call per interest)")
+        default="sampled",
+        description="sampled: each interest's types drawn from question_type_weights (no LM "
+        "call; the mix is what you set); lm: the LM picks the types the chunk supports (one call per interest)",
+    )
     question_type_weights: dict[str, float] = Field(
-        default_factory=dict, description="target proportions of the sampled types, e.g. {extractive: 3, "
-        "comparative: 1}; unlisted built-in types keep their default weight, custom types weigh 1")
-    custom_question_types: dict[str, str] = Field(default_factory=dict,
-                                                  description="extra types: name -> what the question asks for")
+        default_factory=dict,
+        description="target proportions of the sampled types, e.g. {extractive: 3, "
+        "comparative: 1}; unlisted built-in types keep their default weight, custom types weigh 1",
+    )
+    custom_question_types: dict[str, str] = Field(
+        default_factory=dict, description="extra types: name -> what the question asks for"
+    )
     categorisations: dict[str, dict[str, Category]] = Field(
-        default_factory=dict, description="axes a set varies along, each category with a target weight and "
+        default_factory=dict,
+        description="axes a set varies along, each category with a target weight and "
         "an instruction for the question writer, e.g. {premise: {with_premise: {weight: 1, instruction: ...}, "
-        "no_premise: {weight: 1}}}; every record carries its categories (recipe/categories.py)")
-    complex_ratio: float = Field(default=0.0, ge=0, le=0.9,
-                                 description="share of units that ask multi-chunk questions (0 = off)")
+        "no_premise: {weight: 1}}}; every record carries its categories (recipe/categories.py)",
+    )
+    complex_ratio: float = Field(
+        default=0.0, ge=0, le=0.9, description="share of units that ask multi-chunk questions (0 = off)"
+    )
     complex_group_size: int = Field(default=2, ge=2, le=3, description="chunks per complex question")
-    complex_sentence_threshold: float = Field(default=0.7, gt=0, le=1,
-                                              description="cosine at which two sentences say the same thing")
-    complex_jaccard_threshold: float = Field(default=0.15, gt=0, le=1,
-                                             description="semantic Jaccard at which two chunks overlap")
-    complex_max_jaccard: float = Field(default=0.6, gt=0, le=1,
-                                       description="semantic Jaccard above which two chunks are near-duplicates")
+    complex_sentence_threshold: float = Field(
+        default=0.7, gt=0, le=1, description="cosine at which two sentences say the same thing"
+    )
+    complex_jaccard_threshold: float = Field(
+        default=0.15, gt=0, le=1, description="semantic Jaccard at which two chunks overlap"
+    )
+    complex_max_jaccard: float = Field(
+        default=0.6, gt=0, le=1, description="semantic Jaccard above which two chunks are near-duplicates"
+    )
     complex_cross_document: bool = Field(default=True, description="group chunks of different documents too")
     complex_question_types: list[Literal["comparative", "aggregative", "multi_hop"]] = Field(
         default_factory=lambda: ["comparative", "aggregative", "multi_hop"],
-        description="question types asked over a chunk group")
+        description="question types asked over a chunk group",
+    )
     complex_types_per_group: int = Field(default=1, ge=1, le=3, description="question types per chunk group")
-    pool_depth: int = Field(default=0, ge=0, le=100, description="pooled judging: the relevance judge "
-                            "grades each chunk in the top K of BM25 and of dense retrieval for every kept "
-                            "question (0 = off)")
+    pool_depth: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="pooled judging: the relevance judge "
+        "grades each chunk in the top K of BM25 and of dense retrieval for every kept "
+        "question (0 = off)",
+    )
     lm: LMConfig = Field(default_factory=LMConfig)
     judge_lm: LMConfig | None = Field(default=None, description="the judges' LM (null: the judges use lm)")
-    embedder: str = Field(default=DEFAULT_EMBEDDER, description="sentence-transformers model name or path "
-                          "for the stake gate, dedup and dense retrieval")
+    embedder: str = Field(
+        default=DEFAULT_EMBEDDER,
+        description="sentence-transformers model name or path for the stake gate, dedup and dense retrieval",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -136,8 +212,10 @@ class RunConfig(BaseModel):
         known = {**QUESTION_TYPE_DESCRIPTIONS, **self.custom_question_types}
         unknown = [t for t in self.question_types if t not in known]
         if unknown:
-            raise ValueError(f"question_types: unknown question type(s) {unknown}; known: {sorted(known)} "
-                             "(define new ones under custom_question_types)")
+            raise ValueError(
+                f"question_types: unknown question type(s) {unknown}; known: {sorted(known)} "
+                "(define new ones under custom_question_types)"
+            )
         if not self.question_types:
             raise ValueError("question_types must not be empty")
         stray = [t for t in self.question_type_weights if t not in self.question_types]
@@ -147,8 +225,10 @@ class RunConfig(BaseModel):
             raise ValueError("question_type_weights: weights must not be negative")
         for axis, categories in self.categorisations.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]*", axis) or axis in RESERVED_AXIS_NAMES:
-                raise ValueError(f"categorisations: axis name {axis!r} must be lower_snake_case and not one of "
-                                 f"a question's own fields ({', '.join(sorted(RESERVED_AXIS_NAMES))})")
+                raise ValueError(
+                    f"categorisations: axis name {axis!r} must be lower_snake_case and not one of "
+                    f"a question's own fields ({', '.join(sorted(RESERVED_AXIS_NAMES))})"
+                )
             if not any(c.weight > 0 for c in categories.values()):
                 raise ValueError(f"categorisations: axis {axis!r} needs a category with a weight above 0")
         return self

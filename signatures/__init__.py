@@ -1,11 +1,16 @@
 """Typed DSPy signatures: one prompt per step of the recipe. Reading this package is reading the prompts."""
 
 from personaqa.signatures.complex import (
-    COMPLEX_TYPE_DESCRIPTIONS, GenerateMultiPassageQuestion, JudgeMultiPassageRelevance,
+    COMPLEX_TYPE_DESCRIPTIONS,
+    GenerateMultiPassageQuestion,
+    JudgeMultiPassageRelevance,
 )
 from personaqa.signatures.context import NameTheSubject
 from personaqa.signatures.filters import (
-    ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch,
+    ClassifyGenerality,
+    ClassifyGeneralityBatch,
+    JudgeRelevance,
+    JudgeRelevanceBatch,
 )
 from personaqa.signatures.interests import ExtractInterests, PointOfInterest
 from personaqa.signatures.judges import RateAnswerability, RateGenerality, RatePersonaFidelity
@@ -15,11 +20,23 @@ from personaqa.signatures.style import DescribeWritingStyle, RewriteInStyle
 from personaqa.signatures.types import QUESTION_TYPE_DESCRIPTIONS, QuestionType
 
 __all__ = [
-    "ExtractInterests", "PointOfInterest", "SelectQuestionTypes", "GenerateQuestion", "NameTheSubject",
+    "COMPLEX_TYPE_DESCRIPTIONS",
+    "QUESTION_TYPE_DESCRIPTIONS",
+    "ClassifyGenerality",
+    "ClassifyGeneralityBatch",
+    "DescribeWritingStyle",
+    "ExtractInterests",
+    "GenerateMultiPassageQuestion",
+    "GenerateQuestion",
+    "JudgeMultiPassageRelevance",
     "JudgeRelevance",
-    "ClassifyGenerality", "JudgeRelevanceBatch", "ClassifyGeneralityBatch", "DescribeWritingStyle",
+    "JudgeRelevanceBatch",
+    "NameTheSubject",
+    "PointOfInterest",
+    "QuestionType",
+    "RateAnswerability",
+    "RateGenerality",
+    "RatePersonaFidelity",
     "RewriteInStyle",
-    "RateAnswerability", "RateGenerality", "RatePersonaFidelity",
-    "GenerateMultiPassageQuestion", "JudgeMultiPassageRelevance", "COMPLEX_TYPE_DESCRIPTIONS",
-    "QUESTION_TYPE_DESCRIPTIONS", "QuestionType",
+    "SelectQuestionTypes",
 ]

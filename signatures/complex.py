@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import dspy
-
 from personaqa.signatures.types import AskedQuestion, ReasonText
 
 ComplexType = Literal["comparative", "aggregative", "multi_hop"]
@@ -39,4 +38,6 @@ class JudgeMultiPassageRelevance(dspy.Signature):
     question: str = dspy.InputField()
     reason: ReasonText = dspy.OutputField(desc="one sentence: which passages hold which part of the answer")
     verdict: Literal["fully", "partially", "not"] = dspy.OutputField()
-    single_passage: int = dspy.OutputField(desc="number of a passage that alone answers fully, or 0", ge=0, le=3)
+    single_passage: int = dspy.OutputField(
+        desc="number of a passage that alone answers fully, or 0", ge=0, le=3
+    )

@@ -4,7 +4,6 @@ it asks about (the recipe's "context-missing" questions, mended instead of dropp
 from __future__ import annotations
 
 import dspy
-
 from personaqa.signatures.types import AskedQuestion
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 import dspy
-from pydantic import BaseModel, Field
-
 from personaqa.signatures.types import AnswerText, SentenceNumber, ShortReason
+from pydantic import BaseModel, Field
 
 MAX_BATCH = 12  # candidates judged in one batched call
 
@@ -22,8 +21,9 @@ class JudgeRelevance(dspy.Signature):
 
     passage: str = dspy.InputField(desc="numbered sentences")
     question: str = dspy.InputField()
-    sentences: list[SentenceNumber] = dspy.OutputField(desc="numbers of the 1 to 3 sentences that answer it",
-                                                       max_length=3)
+    sentences: list[SentenceNumber] = dspy.OutputField(
+        desc="numbers of the 1 to 3 sentences that answer it", max_length=3
+    )
     answer: AnswerText = dspy.OutputField(desc="the answer in a few words, or what is missing")
     verdict: Literal["fully", "partially", "not"] = dspy.OutputField()
 
@@ -42,7 +42,9 @@ class ClassifyGenerality(dspy.Signature):
 
 class RelevanceItem(BaseModel):
     number: int = Field(ge=1, le=MAX_BATCH, description="the question's number in the list")
-    sentences: list[SentenceNumber] = Field(max_length=3, description="numbers of the sentences that answer it")
+    sentences: list[SentenceNumber] = Field(
+        max_length=3, description="numbers of the sentences that answer it"
+    )
     answer: AnswerText
     verdict: Literal["fully", "partially", "not"]
 

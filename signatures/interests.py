@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dspy
-from pydantic import BaseModel
-
 from personaqa.signatures.types import SentenceNumber, ShortText
+from pydantic import BaseModel
 
 
 class PointOfInterest(BaseModel):
@@ -23,6 +22,10 @@ class ExtractInterests(dspy.Signature):
     sentence naming what it is about. Pick sentences with facts, figures, rules or events; list none
     if nothing in the passage matters to this persona."""
 
-    passage: str = dspy.InputField(desc="the text the questions must be answerable from, as numbered sentences")
+    passage: str = dspy.InputField(
+        desc="the text the questions must be answerable from, as numbered sentences"
+    )
     persona: str = dspy.InputField(desc="who is reading: name and description")
-    interests: list[PointOfInterest] = dspy.OutputField(desc="0 to 5 sentences, each with its topic", max_length=5)
+    interests: list[PointOfInterest] = dspy.OutputField(
+        desc="0 to 5 sentences, each with its topic", max_length=5
+    )

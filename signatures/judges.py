@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Literal
 
 import dspy
-
 from personaqa.signatures.types import ReasonText
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dspy
-
 from personaqa.signatures.types import AskedQuestion, IntendedAnswer
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import dspy
-
 from personaqa.signatures.types import QuestionText
-
 
 StyleTone = Literal["neutral", "casual", "formal"]
 StyleLength = Literal["full sentences", "short and quick", "keywords only", "long and detailed"]

@@ -13,12 +13,16 @@ QuestionText = Annotated[str, StringConstraints(min_length=5, max_length=300)]
 # questions together (the 1.5B model wrote three in a row for 3 of 29 sample questions). No straight double
 # quote or backslash: llama.cpp's grammar for a pattern emits them raw inside the JSON string, breaking it.
 ASKED_QUESTION_PATTERN = r'^[^"\\\n?]{4,299}[?]$'
-AskedQuestion = Annotated[str, StringConstraints(min_length=5, max_length=300, pattern=ASKED_QUESTION_PATTERN)]
+AskedQuestion = Annotated[
+    str, StringConstraints(min_length=5, max_length=300, pattern=ASKED_QUESTION_PATTERN)
+]
 ReasonText = Annotated[str, StringConstraints(max_length=240)]
 ShortReason = Annotated[str, StringConstraints(max_length=100)]
 SentenceNumber = Annotated[int, Field(ge=1, le=200)]  # of a passage shown as numbered sentences
 MAX_JUDGED_ANSWER = 120
-AnswerText = Annotated[str, StringConstraints(max_length=MAX_JUDGED_ANSWER)]  # the judge's short answer (round trip)
+AnswerText = Annotated[
+    str, StringConstraints(max_length=MAX_JUDGED_ANSWER)
+]  # the judge's short answer (round trip)
 # The answer a question is written for, chosen first from its sentence: long enough for a clause, so it is
 # not cut mid-phrase (an answer that reaches this length is treated as cut and not kept).
 MAX_INTENDED_ANSWER = 240

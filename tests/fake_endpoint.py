@@ -34,7 +34,18 @@ class Faults:
 
 
 def _words(seed: str, n: int) -> str:
-    vocab = ["filter", "merger", "deadline", "allowance", "sensor", "warranty", "ports", "fee", "policy", "remote"]
+    vocab = [
+        "filter",
+        "merger",
+        "deadline",
+        "allowance",
+        "sensor",
+        "warranty",
+        "ports",
+        "fee",
+        "policy",
+        "remote",
+    ]
     digest = hashlib.sha256(seed.encode()).digest()
     return " ".join(vocab[b % len(vocab)] for b in digest[:n])
 
@@ -86,9 +97,13 @@ def answer_without_schema(prompt: str, seed: str) -> dict[str, Any]:
             out[name] = _ENUMS[name][0]
         elif name == "interests":  # points of interest: askable sentences (no heading), the topic set later
             found = _PASSAGE.findall(prompt)
-            numbers = [int(m.group(1)) for m in re.finditer(r"^\[(\d+)\] (?!#)(\S+ ){3}", found[-1] if found else "",
-                                                              re.MULTILINE)] or [1]
-            out[name] = [{"sentence": n, "topic": _words(seed + name + str(i), 1)} for i, n in enumerate(numbers[:2])]
+            numbers = [
+                int(m.group(1))
+                for m in re.finditer(r"^\[(\d+)\] (?!#)(\S+ ){3}", found[-1] if found else "", re.MULTILINE)
+            ] or [1]
+            out[name] = [
+                {"sentence": n, "topic": _words(seed + name + str(i), 1)} for i, n in enumerate(numbers[:2])
+            ]
         elif type_hint.startswith("list"):
             out[name] = [_words(seed + name + str(i), 3) for i in range(2)]
             if name == "question_types":
@@ -133,36 +148,63 @@ def quote_passage(answer: Any, prompt: str, schema_made: bool = False) -> Any:
         def word_of(point: dict, fallback: str) -> str:  # a topic is a phrase of its own sentence
             from personaqa.programs.recipe.phrases import sentence_phrases
 
-            own = [p for p in sentence_phrases(numbered.get(point.get("sentence"), "")) if re.fullmatch(r"[^\W\d_]{5,}", p)]
+            own = [
+                p
+                for p in sentence_phrases(numbered.get(point.get("sentence"), ""))
+                if re.fullmatch(r"[^\W\d_]{5,}", p)
+            ]
             return own[0] if own else fallback
 
-        topics = [{**point, "topic": point["topic"] if schema_made else word_of(point, word)}
-                  if isinstance(point, dict) else word for point, word in zip(points, words)] or points
+        topics = [
+            {**point, "topic": point["topic"] if schema_made else word_of(point, word)}
+            if isinstance(point, dict)
+            else word
+            for point, word in zip(points, words)
+        ] or points
         if {"answer", "question"} <= set(answer) and "sentences" not in answer:  # the writer, answer first
-            sentence = ((_SENTENCE.findall(prompt) or [""])[-1].split() or line.split())
+            sentence = (_SENTENCE.findall(prompt) or [""])[-1].split() or line.split()
             # the document's title (the passage's first line unless numbered): a searcher names the subject
             first = found[-1].strip().splitlines()[0] if found[-1].strip() else ""
             title = "the report" if first.startswith("[") else re.sub(r"[?\"\\]", "", first.lstrip("# "))[:40]
             # each persona asks in its own words (the last three of its description), as different people do
-            persona = (re.findall(r"\[\[ ## persona ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
+            persona = (re.findall(r"\[\[ ## persona ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[
+                -1
+            ]
             name, _, description = persona.partition(": ")
             named = {w.lower() for w in re.findall(r"[^\W_]+", name)}
             tail = [w for w in re.findall(r"[^\W_]+", description) if w.lower() not in named][-3:]
             asker = f", regarding {' '.join(tail)}" if tail else ""
             if sentence and sentence[0].startswith("("):  # an interest given by hand: no sentence of its own
-                interest = (re.findall(r"\[\[ ## interest ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""])[-1]
+                interest = (
+                    re.findall(r"\[\[ ## interest ## \]\]\n(.*?)(?:\n\n|\Z)", prompt, re.DOTALL) or [""]
+                )[-1]
                 sentence = answering_sentence(found[-1], interest)[1].split()
-            return {**answer, "answer": " ".join(sentence[:8])[:100],
-                    "question": _anchored(f"What do we know about {' '.join(w.strip(',.;:')[:20] for w in sentence[:4])}"
-                                          f"{asker}", title)}
+            return {
+                **answer,
+                "answer": " ".join(sentence[:8])[:100],
+                "question": _anchored(
+                    f"What do we know about {' '.join(w.strip(',.;:')[:20] for w in sentence[:4])}{asker}",
+                    title,
+                ),
+            }
         cited = "sentences" in answer
         asked = (_QUESTION.findall(prompt) or [""])[-1]  # the last: the system message shows "{question}"
         if "number" in answer:  # a batched verdict: the numbered question it is about
-            listed = dict(re.findall(r"^(\d+)\. (.*)$", (_QUESTIONS.findall(prompt) or [""])[-1], re.MULTILINE))
+            listed = dict(
+                re.findall(r"^(\d+)\. (.*)$", (_QUESTIONS.findall(prompt) or [""])[-1], re.MULTILINE)
+            )
             asked = listed.get(str(answer["number"]), asked)
         number, said = answering_sentence(found[-1], asked) if cited else (1, "")
-        return {k: [number] if k == "sentences" else said or line if (cited and k == "answer")
-                else topics if k == "interests" else quote_passage(v, prompt, schema_made) for k, v in answer.items()}
+        return {
+            k: [number]
+            if k == "sentences"
+            else said or line
+            if (cited and k == "answer")
+            else topics
+            if k == "interests"
+            else quote_passage(v, prompt, schema_made)
+            for k, v in answer.items()
+        }
     if isinstance(answer, list):
         return [quote_passage(item, prompt, schema_made) for item in answer]
     return answer
@@ -199,7 +241,7 @@ class FakeEndpoint:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 endpoint._handle(self, body)
 
@@ -214,7 +256,9 @@ class FakeEndpoint:
             self._server.shutdown()
             self._server.server_close()
 
-    def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict | None = None) -> None:
+    def _send(
+        self, handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict | None = None
+    ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
@@ -240,30 +284,56 @@ class FakeEndpoint:
         status = f.status.get(call) or f.every_call_status
         if status:
             headers = {"Retry-After": "0"} if status == 429 else {}
-            self._send(handler, status, {"error": {"message": f"injected {status}", "type": "server_error"}}, headers)
+            self._send(
+                handler, status, {"error": {"message": f"injected {status}", "type": "server_error"}}, headers
+            )
             return
         fmt = body.get("response_format") or {}
         if self.schema_form == "json_object_only" and fmt.get("type") == "json_schema":
             self._send(handler, 500, {"error": {"message": "json_schema not supported"}})
             return
         if self.schema_form == "plain_only" and fmt:
-            self._send(handler, 400, {"error": {"message": "response_format not supported", "type": "invalid_request"}})
+            self._send(
+                handler,
+                400,
+                {"error": {"message": "response_format not supported", "type": "invalid_request"}},
+            )
             return
         messages = body.get("messages", [])
         prompt = "\n".join(str(m.get("content", "")) for m in messages)
         seed = hashlib.sha256(prompt.encode()).hexdigest()
         schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
-        content = json.dumps(quote_passage(instance(schema, seed) if schema else answer_without_schema(prompt, seed),
-                                           prompt, schema_made=bool(schema)))
+        content = json.dumps(
+            quote_passage(
+                instance(schema, seed) if schema else answer_without_schema(prompt, seed),
+                prompt,
+                schema_made=bool(schema),
+            )
+        )
         finish = "stop"
         if call in f.truncated:
             content, finish = content[: len(content) // 2], "length"
         if call in f.malformed:
             content = "Sure! Here is my answer: {not json"
-        self._send(handler, 200, {
-            "id": f"chatcmpl-{call}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-            "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
-                      "total_tokens": (len(prompt) + len(content)) // 4},
-        })
+        self._send(
+            handler,
+            200,
+            {
+                "id": f"chatcmpl-{call}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt) // 4,
+                    "completion_tokens": len(content) // 4,
+                    "total_tokens": (len(prompt) + len(content)) // 4,
+                },
+            },
+        )

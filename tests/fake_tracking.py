@@ -58,7 +58,7 @@ class VanishingServer:
                 self.wfile.write(b"{}")
                 threading.Thread(target=server.stop, daemon=True).start()
 
-            do_GET = do_POST = _answer  # noqa: N815
+            do_GET = do_POST = _answer
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -29,7 +29,6 @@ from typing import Any
 import dspy
 import numpy as np
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
-
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 from personaqa.programs.recipe.checks.evidence import restates
 
@@ -98,8 +97,9 @@ def numbered_sentences(passage: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] (.*)$", passage, re.MULTILINE)}
 
 
-_COMMON = frozenset("the and for are was were what which when how does did has have with this that from "
-                    "many much its their there".split())
+_COMMON = frozenset(
+    ["the", "and", "for", "are", "was", "were", "what", "which", "when", "how", "does", "did", "has", "have", "with", "this", "that", "from", "many", "much", "its", "their", "there"]
+)
 
 
 def _words(text: str) -> set[str]:
@@ -111,12 +111,16 @@ def answering_sentence(passage: str, question: str) -> tuple[int, str]:
     of a numbered passage whose first 8 words say more than the question (a title line such as "# Harbor
     merger" only repeats it: evidence.restates), the one whose words are most the question's (the share of
     its words the question holds; the first on a tie), and those 8 words (at most 100 characters)."""
-    said = [(n, " ".join(sentence.split()[:8]), sentence) for n, sentence in numbered_sentences(passage).items()]
+    said = [
+        (n, " ".join(sentence.split()[:8]), sentence) for n, sentence in numbered_sentences(passage).items()
+    ]
     answering = [(n, words, sentence) for n, words, sentence in said if not restates(words, question)]
     if not answering:
         return (said[0][0], said[0][1]) if said else (1, "")
-    best = max(answering, key=lambda item: (len(_words(item[2]) & _words(question)) / max(1, len(_words(item[2]))),
-                                            -item[0]))
+    best = max(
+        answering,
+        key=lambda item: (len(_words(item[2]) & _words(question)) / max(1, len(_words(item[2]))), -item[0]),
+    )
     return best[0], best[1][:100]  # a real judge's answer is bounded (its schema's maxLength)
 
 
@@ -144,11 +148,17 @@ def points_of_interest(topics: Sequence[Any], text: UserText, schema: dict) -> l
     for ref in refs:
         point = schema["$defs"][ref.rsplit("/", 1)[-1]]["properties"]
         sentence, topic = point["sentence"], point["topic"]
-        number = sentence["enum"][0] if "enum" in sentence else sentence.get("const", 1)  # bare signature: any
-        offered[number] = list(topic["enum"]) if "enum" in topic else [topic["const"]] if "const" in topic else []
+        number = (
+            sentence["enum"][0] if "enum" in sentence else sentence.get("const", 1)
+        )  # bare signature: any
+        offered[number] = (
+            list(topic["enum"]) if "enum" in topic else [topic["const"]] if "const" in topic else []
+        )
     allowed = list(offered)
-    lines = {int(m.group(1)): m.group(2).lower()
-             for m in re.finditer(r"^\[(\d+)\] (.*)$", text.inputs.get("passage", ""), re.MULTILINE)}
+    lines = {
+        int(m.group(1)): m.group(2).lower()
+        for m in re.finditer(r"^\[(\d+)\] (.*)$", text.inputs.get("passage", ""), re.MULTILINE)
+    }
     points: list[dict] = []
     for topic in topics:
         if isinstance(topic, dict):
@@ -202,8 +212,13 @@ class ScriptedEngine:
     supports_response_schema = True
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed"})
 
-    def __init__(self, answers: dict[str, Any] | None = None, input_tokens: int = 11, output_tokens: int = 7,
-                 name: str = "fake"):
+    def __init__(
+        self,
+        answers: dict[str, Any] | None = None,
+        input_tokens: int = 11,
+        output_tokens: int = 7,
+        name: str = "fake",
+    ):
         unknown = set(answers or {}) - set(STAGE_OF_KEY)
         if unknown:
             raise ValueError(f"unknown answer keys {unknown}")
@@ -222,8 +237,9 @@ class ScriptedEngine:
             raise ValueError(f"unknown answer key {key!r}")
         self.answers[key] = answer
 
-    def fail(self, key: str, mode: str = "invalid_json",
-             when: Callable[[UserText], bool] | None = None) -> None:
+    def fail(
+        self, key: str, mode: str = "invalid_json", when: Callable[[UserText], bool] | None = None
+    ) -> None:
         """Make calls of `key` (optionally only those where `when(text)`) fail.
 
         mode "invalid_json": the reply is not JSON; mode "raise": the engine raises RuntimeError."""
@@ -280,9 +296,13 @@ class ScriptedEngine:
             body = "Sure! Here are my thoughts, but not as JSON {"
         else:
             body = json.dumps(self._payload(key, answer, text, request))
-        return Response(id=None, model=self.name, message=Message.assistant([TextPart(body)]),
-                        finish_reason="stop",
-                        usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens))
+        return Response(
+            id=None,
+            model=self.name,
+            message=Message.assistant([TextPart(body)]),
+            finish_reason="stop",
+            usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens),
+        )
 
     @staticmethod
     def _payload(key: str, answer: Any, text: UserText, request: Any = None) -> dict:
@@ -292,14 +312,17 @@ class ScriptedEngine:
             return {"interests": points_of_interest(answer, text, request.config.response_format["schema"])}
         if key == "question":  # a question string: written for its sentence's first words (intended_answer)
             return {"answer": intended_answer(text), "question": answer}
-        if key == "relevance":  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
+        if (
+            key == "relevance"
+        ):  # verdict or (verdict, answer): cites sentence 1; a "fully" answer is its first
             # 8 words (what the evidence check accepts; fewer could all be the question's words, no answer);
             # a dict scripts every field
             verdict, said = (answer, "") if isinstance(answer, str) else answer
             cite = 1
             if verdict == "fully":
-                cite, said = answering_sentence(text.inputs.get("passage", ""),
-                                                text.inputs.get("question", ""))
+                cite, said = answering_sentence(
+                    text.inputs.get("passage", ""), text.inputs.get("question", "")
+                )
             return {"sentences": [cite], "answer": said or f"scripted {verdict}", "verdict": verdict}
         if key == "generality":
             verdict, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
@@ -364,26 +387,38 @@ def lm_context(lm: dspy.LM) -> Iterator[None]:
         yield
 
 
-def build_program(embedder: Any, question_types: dict[str, str] | None = None,
-                  judge_lm: dspy.LM | None = None, **settings: Any):
+def build_program(
+    embedder: Any,
+    question_types: dict[str, str] | None = None,
+    judge_lm: dspy.LM | None = None,
+    **settings: Any,
+):
     """SyntheticEvalProgram with the given settings (ProgramSettings fields as keywords)."""
     from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
 
     return SyntheticEvalProgram(embedder, question_types, ProgramSettings(**settings), judge_lm)
 
 
-def run_program(program: Any, engine: ScriptedEngine, chunk: Any, persona: Any,
-                **kwargs: Any) -> dspy.Prediction:
+def run_program(
+    program: Any, engine: ScriptedEngine, chunk: Any, persona: Any, **kwargs: Any
+) -> dspy.Prediction:
     """Run the program on one (chunk, persona) under the fake LM and the bounded JSON adapter."""
     with lm_context(make_lm(engine)):
         return program(chunk=chunk, persona=persona, **kwargs)
 
 
 # Where a generate run builds its LMs and loads its embedder: a test swaps them in every one of these modules.
-LM_BUILDERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.units",
-               "personaqa.programs.run.finalise")
-EMBEDDER_LOADERS = ("personaqa.programs.recipe.build", "personaqa.programs.run.plan",
-                    "personaqa.programs.run.estimate", "personaqa.programs.run.finalise")
+LM_BUILDERS = (
+    "personaqa.programs.recipe.build",
+    "personaqa.programs.run.units",
+    "personaqa.programs.run.finalise",
+)
+EMBEDDER_LOADERS = (
+    "personaqa.programs.recipe.build",
+    "personaqa.programs.run.plan",
+    "personaqa.programs.run.estimate",
+    "personaqa.programs.run.finalise",
+)
 
 
 def patch_run_lms(monkeypatch: Any, build_lm: Callable[..., Any]) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 
 import dspy
 from dspy.lm15 import Message, Response, TextPart, Usage
-
 from fakes import INVALID_JSON, Raise, ScriptedEngine, UserText, _message_text, make_lm
 from personaqa.programs.config import LMConfig
 
@@ -61,8 +60,9 @@ def judge_key(request: Any) -> str | None:
 class JudgingEngine(ScriptedEngine):
     """ScriptedEngine that also answers the metric judges; counts judge calls in `judge_calls`."""
 
-    def __init__(self, answers: dict[str, Any] | None = None, judges: dict[str, Any] | None = None,
-                 **kwargs: Any):
+    def __init__(
+        self, answers: dict[str, Any] | None = None, judges: dict[str, Any] | None = None, **kwargs: Any
+    ):
         super().__init__(answers, **kwargs)
         unknown = set(judges or {}) - set(JUDGE_KEYS)
         if unknown:
@@ -101,12 +101,20 @@ class JudgingEngine(ScriptedEngine):
         else:
             label, reason = (answer, f"scripted {answer}") if isinstance(answer, str) else answer
             body = json.dumps({"reason": reason, JUDGE_FIELD[key]: label})
-        return Response(id=None, model=self.name, message=Message.assistant([TextPart(body)]), finish_reason="stop",
-                        usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens))
+        return Response(
+            id=None,
+            model=self.name,
+            message=Message.assistant([TextPart(body)]),
+            finish_reason="stop",
+            usage=Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens),
+        )
 
 
-def fake_build_lm(engines: dict[str, JudgingEngine], default: JudgingEngine | None = None,
-                  seen: list[LMConfig] | None = None) -> Callable[[LMConfig], dspy.LM]:
+def fake_build_lm(
+    engines: dict[str, JudgingEngine],
+    default: JudgingEngine | None = None,
+    seen: list[LMConfig] | None = None,
+) -> Callable[[LMConfig], dspy.LM]:
     """A stand-in for `personaqa.programs.lm.build.build_lm`: picks an engine by `LMConfig.model`.
 
     Like the real one it reads the key from `api_key_env` (failing if unset). dspy.LM refuses an
@@ -126,5 +134,15 @@ def fake_build_lm(engines: dict[str, JudgingEngine], default: JudgingEngine | No
     return build
 
 
-__all__ = ["DEFAULT_JUDGES", "DEV", "INVALID_JUDGE", "JUDGE_KEYS", "JudgingEngine", "REPO", "TRAIN",
-           "fake_build_lm", "judge_key", "make_lm"]
+__all__ = [
+    "DEFAULT_JUDGES",
+    "DEV",
+    "INVALID_JUDGE",
+    "JUDGE_KEYS",
+    "REPO",
+    "TRAIN",
+    "JudgingEngine",
+    "fake_build_lm",
+    "judge_key",
+    "make_lm",
+]

@@ -23,12 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 DOCS = {
     "harbor.md": "# Harbor merger\n\nThe Competition Authority reviews the Harbor Analytics merger. "
-                 "A decision is due by 18 July 2026. The break fee is 40 million euros.\n",
+    "A decision is due by 18 July 2026. The break fee is 40 million euros.\n",
     "kettle.md": "# Kestrel kettle\n\nThe Kestrel K2 kettle boils 1.5 litres in four minutes. "
-                 "Descale it every two months with white vinegar.\n",
+    "Descale it every two months with white vinegar.\n",
 }
-THREE_DOCS = {**DOCS, "policy.md": "# Remote work\n\nNorthwind staff may work remotely three days a week after "
-                                   "90 days. The home office allowance is 600 euros.\n"}
+THREE_DOCS = {
+    **DOCS,
+    "policy.md": "# Remote work\n\nNorthwind staff may work remotely three days a week after "
+    "90 days. The home office allowance is 600 euros.\n",
+}
 PERSONAS_YAML = "- name: analyst\n  description: A data journalist who wants exact figures.\n"
 
 
@@ -125,8 +128,15 @@ def cli_command(*args: Any) -> list[str]:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                "LITELLM_LOCAL_MODEL_COST_MAP": "True", "TOKENIZERS_PARALLELISM": "false"})
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+    )
     env.update(extra)
     return env
 
@@ -147,6 +157,7 @@ def assert_one_error_line(err: str, *fragments: str) -> str:
 
 
 # -- checking outputs ---------------------------------------------------------------------------------------
+
 
 def read_jsonl(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8")
@@ -196,4 +207,3 @@ def check_complete_outputs(out: Path) -> dict[str, bool]:
         for line in complete:
             json.loads(line)
     return present
-

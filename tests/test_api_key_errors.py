@@ -17,8 +17,25 @@ def _restore_dspy_cache(monkeypatch):
 def generate(tmp_path, url: str, capsys, *extra: str) -> tuple[int, str, str]:
     docs = write_docs(tmp_path / "docs")
     personas = write_personas(tmp_path / "personas.yaml")
-    return run_cli(["generate", "--docs", docs, "--personas", personas, "--out", tmp_path / "out", "--lm",
-                    "openai/fake", "--api-base", url, "--no-mlflow", "--quiet", *extra], capsys)
+    return run_cli(
+        [
+            "generate",
+            "--docs",
+            docs,
+            "--personas",
+            personas,
+            "--out",
+            tmp_path / "out",
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            url,
+            "--no-mlflow",
+            "--quiet",
+            *extra,
+        ],
+        capsys,
+    )
 
 
 def test_401_without_api_key_env_names_the_missing_key_and_the_flag(tmp_path, capsys):

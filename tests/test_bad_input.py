@@ -18,9 +18,17 @@ from pathlib import Path
 
 import dspy
 import pytest
-
-from robustness_helpers import (REPO, FaultEndpoint, assert_one_error_line, check_complete_outputs,
-                                read_jsonl, run_cli, subprocess_env, write_docs, write_personas)
+from robustness_helpers import (
+    REPO,
+    FaultEndpoint,
+    assert_one_error_line,
+    check_complete_outputs,
+    read_jsonl,
+    run_cli,
+    subprocess_env,
+    write_docs,
+    write_personas,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
 
@@ -57,20 +65,37 @@ class Setup:
         return path
 
     def argv(self) -> list[str]:
-        return ["generate", "--docs", *map(str, self.docs), "--personas", str(self.personas),
-                "--out", str(self.out), *self.lm, "--no-mlflow", "--quiet", *self.extra]
+        return [
+            "generate",
+            "--docs",
+            *map(str, self.docs),
+            "--personas",
+            str(self.personas),
+            "--out",
+            str(self.out),
+            *self.lm,
+            "--no-mlflow",
+            "--quiet",
+            *self.extra,
+        ]
 
 
 @pytest.fixture
 def setup(tmp_path, endpoint) -> Setup:
     docs = write_docs(tmp_path / "docs")
     personas = write_personas(tmp_path / "personas.yaml")
-    return Setup(tmp_path, [docs], personas, tmp_path / "out",
-                 lm=["--lm", "openai/fake", "--api-base", endpoint.base_url])
+    return Setup(
+        tmp_path,
+        [docs],
+        personas,
+        tmp_path / "out",
+        lm=["--lm", "openai/fake", "--api-base", endpoint.base_url],
+    )
 
 
 # -- unusable input: exit 2, one line, nothing written ----------------------------------------------------
 # Each case edits the set-up and returns the fragments the error line must name.
+
 
 def _docs(s: Setup, name: str, data: str | bytes) -> Path:
     s.docs = [s.file(name, data)]
@@ -109,14 +134,17 @@ def case_latin1_file(s):
 
 
 def case_mixed_encodings(s):
-    data = "# Menu\n".encode() + "Crème brûlée.\n".encode() + "Caf\xe9 au lait.\n".encode("latin-1")
+    data = b"# Menu\n" + "Crème brûlée.\n".encode() + "Caf\xe9 au lait.\n".encode("latin-1")
     p = _docs(s, "mixed.md", data)
     return [f"{p}:3:", "not valid UTF-8"]
 
 
 def case_jsonl_malformed_line(s):
-    p = _docs(s, "corpus.jsonl",
-              '{"id": "a", "text": "Fine."}\n{"id": "b", "text": "cut\n{"id": "c", "text": "x"}\n')
+    p = _docs(
+        s,
+        "corpus.jsonl",
+        '{"id": "a", "text": "Fine."}\n{"id": "b", "text": "cut\n{"id": "c", "text": "x"}\n',
+    )
     return [f"{p}:2:", "malformed JSON"]
 
 
@@ -179,11 +207,15 @@ def case_personas_empty_file(s):
 
 
 def case_personas_missing_field(s):
-    p = _personas(s, "personas.yaml", """\
+    p = _personas(
+        s,
+        "personas.yaml",
+        """\
         - name: analyst
           description: A data journalist.
         - name: parent
-        """)
+        """,
+    )
     return [str(p), "persona #2", "field 'description'"]
 
 
@@ -193,8 +225,9 @@ def case_personas_extra_field(s):
 
 
 def case_personas_duplicate_names(s):
-    p = _personas(s, "personas.yaml",
-                  "- {name: analyst, description: A.}\n- {name: analyst, description: B.}\n")
+    p = _personas(
+        s, "personas.yaml", "- {name: analyst, description: A.}\n- {name: analyst, description: B.}\n"
+    )
     return [str(p), "duplicate persona name(s): analyst"]
 
 
@@ -323,7 +356,8 @@ def case_lm_gguf_missing(s):
 
 
 CASES: dict[str, Callable[[Setup], list[str]]] = {
-    name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
+    name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")
+}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -342,7 +376,7 @@ def test_unusable_input_is_one_error_line_and_writes_nothing(name, setup, endpoi
     else:
         assert not setup.out.exists(), sorted(p.name for p in setup.out.rglob("*"))
     if name != "lm_string_without_provider":  # that one is found by the endpoint probe (which never reaches
-        assert endpoint.calls == calls       # this endpoint); all others before any LM call
+        assert endpoint.calls == calls  # this endpoint); all others before any LM call
 
 
 def test_out_below_a_file_is_one_error_line(setup, capsys):
@@ -358,8 +392,11 @@ def test_out_below_a_file_is_one_error_line(setup, capsys):
     assert parent.read_text() == "a file, not a folder\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions (see "
-                    "test_out_below_a_file_is_one_error_line for an --out that cannot be created as root)")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root ignores directory permissions (see "
+    "test_out_below_a_file_is_one_error_line for an --out that cannot be created as root)",
+)
 def test_out_not_writable(setup, capsys):
     locked = setup.tmp / "locked"
     locked.mkdir()
@@ -380,8 +417,9 @@ def test_unreachable_endpoint_is_exit_3_and_writes_nothing(setup, capsys):
     code, out, err = run_cli(setup.argv(), capsys)
 
     assert code == 3
-    assert_one_error_line(err, "--lm openai/fake @ http://127.0.0.1:9/v1", "unreachable",
-                          "Connection refused")
+    assert_one_error_line(
+        err, "--lm openai/fake @ http://127.0.0.1:9/v1", "unreachable", "Connection refused"
+    )
     assert not setup.out.exists()
 
 
@@ -427,15 +465,33 @@ def test_one_giant_line_is_hard_split_into_bounded_chunks(setup, capsys):
 
 
 def test_jsonl_rows_without_text_are_skipped_with_one_warning(setup, capsys):
-    corpus = setup.file("corpus.jsonl", "\n".join([
-        json.dumps({"id": "a", "title": "Harbor", "text": "The break fee is 40 million euros.",
-                    "url": "https://x"}),
-        json.dumps({"id": "b", "title": "Empty", "text": ""}),
-        "",
-        json.dumps({"_id": "c", "title": "Kettle", "text": "The kettle boils in four minutes.",
-                    "metadata": {}}),
-        json.dumps({"id": "d", "text": "   "}),
-    ]) + "\n")
+    corpus = setup.file(
+        "corpus.jsonl",
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "a",
+                        "title": "Harbor",
+                        "text": "The break fee is 40 million euros.",
+                        "url": "https://x",
+                    }
+                ),
+                json.dumps({"id": "b", "title": "Empty", "text": ""}),
+                "",
+                json.dumps(
+                    {
+                        "_id": "c",
+                        "title": "Kettle",
+                        "text": "The kettle boils in four minutes.",
+                        "metadata": {},
+                    }
+                ),
+                json.dumps({"id": "d", "text": "   "}),
+            ]
+        )
+        + "\n",
+    )
     setup.docs = [corpus]
 
     _, err = _run_ok(setup, capsys)
@@ -471,8 +527,14 @@ def test_50_mb_document_runs_in_bounded_memory_and_time(setup, endpoint, tmp_pat
     setup.out = small_out
     small = setup.argv()
     setup.docs, setup.out, setup.extra = [big], big_out, ["--limit-chunks", "1"]
-    result = subprocess.run([sys.executable, "-c", _BIG_RUN, json.dumps([small, setup.argv()])],
-                            capture_output=True, text=True, timeout=180, env=subprocess_env(), cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _BIG_RUN, json.dumps([small, setup.argv()])],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=subprocess_env(),
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     stats = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"\n50 MB document: {stats}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dspy
-
 from fake_endpoint import FakeEndpoint
 from fakes import BagOfWordsEmbedder
 from personaqa.programs.config import LMConfig
@@ -12,14 +11,21 @@ from personaqa.programs.lm.build import build_lm
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter
 from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
 
-CHUNK = Chunk(chunk_id="harbor#c0", doc_id="harbor", title="Harbor merger", start=0,
-              text="The Competition Authority reviews the Harbor Analytics merger. The break fee is 40 million euros.")
+CHUNK = Chunk(
+    chunk_id="harbor#c0",
+    doc_id="harbor",
+    title="Harbor merger",
+    start=0,
+    text="The Competition Authority reviews the Harbor Analytics merger. The break fee is 40 million euros.",
+)
 ANALYST = Persona(name="analyst", description="A data journalist who asks for numbers.")
 
 
 def run(endpoint: FakeEndpoint, batched: bool, program: SyntheticEvalProgram | None = None, **kwargs):
     lm = build_lm(LMConfig(model="openai/fake", api_base=endpoint.base_url)).copy(cache=False)
-    program = program or SyntheticEvalProgram(BagOfWordsEmbedder(), settings=ProgramSettings(batched_filters=batched))
+    program = program or SyntheticEvalProgram(
+        BagOfWordsEmbedder(), settings=ProgramSettings(batched_filters=batched)
+    )
     with dspy.context(lm=lm, adapter=BoundedJSONAdapter()):
         return program(chunk=CHUNK, persona=ANALYST, **kwargs)
 

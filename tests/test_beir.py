@@ -9,7 +9,6 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.beir import CorpusDoc, load_beir
 

@@ -11,19 +11,38 @@ from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
 
 def unit(order: int, chunk_id: str = "doc#c0", persona: str = "ann") -> UnitResult:
     record = QuestionRecord(
-        question_id=f"q-{order}", question=f"styled question {order}?",
+        question_id=f"q-{order}",
+        question=f"styled question {order}?",
         original_question=f"question {order}?",
-        persona=persona, interest="break fee",
-        question_type="extractive", chunk_id=chunk_id, doc_id="doc",
+        persona=persona,
+        interest="break fee",
+        question_type="extractive",
+        chunk_id=chunk_id,
+        doc_id="doc",
         relevance=Verdict(label="fully", reason="stated"),
         generality=Verdict(label="insightful", reason="ok"),
     )
-    rejection = Rejection(question_id=f"r-{order}", stage="relevance", reason="not: missing", question="q?",
-                          persona=persona, chunk_id=chunk_id, doc_id="doc", relevance=Verdict(label="not"))
+    rejection = Rejection(
+        question_id=f"r-{order}",
+        stage="relevance",
+        reason="not: missing",
+        question="q?",
+        persona=persona,
+        chunk_id=chunk_id,
+        doc_id="doc",
+        relevance=Verdict(label="not"),
+    )
     ledger = Ledger()
     ledger.add("generation", StageUsage(calls=2, input_tokens=30, output_tokens=9))
-    return UnitResult(order=order, chunk_id=chunk_id, persona=persona, interests=["break fee", "ünïcode"],
-                      records=[record], rejections=[rejection], usage=ledger)
+    return UnitResult(
+        order=order,
+        chunk_id=chunk_id,
+        persona=persona,
+        interests=["break fee", "ünïcode"],
+        records=[record],
+        rejections=[rejection],
+        usage=ledger,
+    )
 
 
 def test_missing_log_loads_empty(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from personaqa.programs.core.records import Document
 from personaqa.programs.corpus.chunking import chunk_document, sentence_spans
 
@@ -27,7 +26,7 @@ def check_invariants(document: Document, chunks, size: int) -> None:
         assert chunk.text, "no empty chunks"
         assert chunk.text == chunk.text.strip()
         assert len(chunk.text) <= size
-        assert document.text[chunk.start:chunk.start + len(chunk.text)] == chunk.text
+        assert document.text[chunk.start : chunk.start + len(chunk.text)] == chunk.text
         for pos in range(chunk.start, chunk.start + len(chunk.text)):
             covered[pos] = True
     missing = [i for i, ch in enumerate(document.text) if not ch.isspace() and not covered[i]]
@@ -46,27 +45,40 @@ def test_sentence_spans_cover_text_contiguously():
 def test_a_line_break_alone_does_not_end_a_sentence():
     text = "This line is hard\nwrapped in the middle. Next\nsentence here."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
-        "This line is hard\nwrapped in the middle. ", "Next\nsentence here."]
+        "This line is hard\nwrapped in the middle. ",
+        "Next\nsentence here.",
+    ]
 
 
-@pytest.mark.parametrize("text, sentences", [
-    ("यह पहला वाक्य है। यह दूसरा वाक्य है। क्या यह तीसरा है?",  # Hindi: danda
-     ["यह पहला वाक्य है। ", "यह दूसरा वाक्य है। ", "क्या यह तीसरा है?"]),
-    ("هذه الجملة الأولى. هل هذه الثانية؟ نعم، هذه الثالثة!",  # Arabic question mark
-     ["هذه الجملة الأولى. ", "هل هذه الثانية؟ ", "نعم، هذه الثالثة!"]),
-    ("补贴按季度发放！是否需要发票？需要。", ["补贴按季度发放！", "是否需要发票？", "需要。"]),
-    ("これは最初の文です。二番目の文ですか？はい！",
-     ["これは最初の文です。", "二番目の文ですか？", "はい！"]),
-    ("A 😀 b. C 😀 d。E 😀 f! G", ["A 😀 b. ", "C 😀 d。", "E 😀 f! ", "G"]),  # offsets past U+FFFF
-])
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        (
+            "यह पहला वाक्य है। यह दूसरा वाक्य है। क्या यह तीसरा है?",  # Hindi: danda
+            ["यह पहला वाक्य है। ", "यह दूसरा वाक्य है। ", "क्या यह तीसरा है?"],
+        ),
+        (
+            "هذه الجملة الأولى. هل هذه الثانية؟ نعم، هذه الثالثة!",  # Arabic question mark
+            ["هذه الجملة الأولى. ", "هل هذه الثانية؟ ", "نعم، هذه الثالثة!"],
+        ),
+        ("补贴按季度发放！是否需要发票？需要。", ["补贴按季度发放！", "是否需要发票？", "需要。"]),
+        (
+            "これは最初の文です。二番目の文ですか？はい！",
+            ["これは最初の文です。", "二番目の文ですか？", "はい！"],
+        ),
+        ("A 😀 b. C 😀 d。E 😀 f! G", ["A 😀 b. ", "C 😀 d。", "E 😀 f! ", "G"]),  # offsets past U+FFFF
+    ],
+)
 def test_sentences_end_at_the_terminators_of_each_script(text, sentences):
     assert [text[s:e] for s, e in sentence_spans(text)] == sentences
 
 
 def test_chinese_chunks_end_at_full_stops_and_overlap_like_english():
     """Issue 13: Chinese text was cut every 1200 characters (1200/1200/390 here), no overlap, mid-amount."""
-    text = "".join(f"第{i}条：员工每月可以申请{200 + 41 * i}元的远程办公补贴，"
-                   "须在当月最后一个工作日前向人事部提交申请。" for i in range(60))
+    text = "".join(
+        f"第{i}条：员工每月可以申请{200 + 41 * i}元的远程办公补贴，须在当月最后一个工作日前向人事部提交申请。"
+        for i in range(60)
+    )
     assert len(text) == 2790 and text.count("。") == 60
     document = doc(text)
     chunks = list(chunk_document(document, size=1200, overlap=200))
@@ -74,7 +86,7 @@ def test_chinese_chunks_end_at_full_stops_and_overlap_like_english():
     assert [(c.start, len(c.text)) for c in chunks] == [(0, 1192), (1004, 1175), (1991, 799)]
     assert all(c.text.endswith("。") and c.text.startswith("第") for c in chunks)
     for first, second in zip(chunks, chunks[1:]):
-        shared = document.text[second.start:first.start + len(first.text)]
+        shared = document.text[second.start : first.start + len(first.text)]
         assert 0 < len(shared) <= 200 and shared.endswith("。")
 
 
@@ -98,7 +110,7 @@ def test_overlap_repeats_text_between_neighbours():
     for first, second in zip(chunks, chunks[1:]):
         first_end = first.start + len(first.text)
         assert second.start < first_end, "next chunk starts inside the previous one"
-        shared = document.text[second.start:first_end]
+        shared = document.text[second.start : first_end]
         assert shared and shared in first.text and second.text.startswith(shared)
         assert first_end - second.start <= 90
 
@@ -116,10 +128,13 @@ def test_overlap_makes_more_chunks_than_none():
     assert len(list(chunk_document(document, 200, 90))) > len(list(chunk_document(document, 200, 0)))
 
 
-@pytest.mark.parametrize("text, size, overlap", [
-    ("A" * 98 + ". " + "B" * 47 + ". " + "C" * 249 + ".", 200, 60),
-    ("\n\nwordwordword. word", 16, 14),
-])
+@pytest.mark.parametrize(
+    "text, size, overlap",
+    [
+        ("A" * 98 + ". " + "B" * 47 + ". " + "C" * 249 + ".", 200, 60),
+        ("\n\nwordwordword. word", 16, 14),
+    ],
+)
 def test_every_chunk_adds_text_beyond_the_previous_one(text, size, overlap):
     chunks = list(chunk_document(doc(text), size=size, overlap=overlap))
     for first, second in zip(chunks, chunks[1:]):
@@ -178,9 +193,27 @@ def test_invalid_size_or_overlap(size, overlap):
 
 # -- properties ---------------------------------------------------------------------------------
 
-_pieces = st.sampled_from(["word", "Alpha", "x", "éé", "1.5", ". ", "! ", "? ", '." ', " ", "  ", "\n",
-                           "\n\n",
-                           "\n \n", "\t", "(note.) ", "longwordwithoutspaces" * 3])
+_pieces = st.sampled_from(
+    [
+        "word",
+        "Alpha",
+        "x",
+        "éé",
+        "1.5",
+        ". ",
+        "! ",
+        "? ",
+        '." ',
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\n \n",
+        "\t",
+        "(note.) ",
+        "longwordwithoutspaces" * 3,
+    ]
+)
 texts = st.lists(_pieces, min_size=0, max_size=80).map("".join)
 
 
@@ -224,7 +257,7 @@ def test_a_sentence_longer_than_a_chunk_is_cut_between_words_in_any_script():
     chinese = "员工每月可以申请2820元的远程办公补贴" * 40  # no full stop at all
     for chunk in chunk_document(doc(chinese), size=100, overlap=0):
         end = chunk.start + len(chunk.text)
-        assert not (chinese[end - 1:end + 1].isdigit() and end < len(chinese)), "an amount was cut in two"
+        assert not (chinese[end - 1 : end + 1].isdigit() and end < len(chinese)), "an amount was cut in two"
     english = " ".join(f"word{i}" for i in range(300))
     assert all(c.text.split()[-1] in english.split() for c in chunk_document(doc(english), 200, 0))
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fakes import BagOfWordsEmbedder, patch_run_embedder, patch_run_lms
 from fakes_judges import DEV, TRAIN, JudgingEngine, fake_build_lm
 from personaqa.optimize import compile_run
@@ -39,15 +38,27 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> dict[str, JudgingEngine]:
 
 
 def config(judge: bool = False) -> RunConfig:
-    return RunConfig(lm=LMConfig(model="fake-task", api_key_env="PERSONAQA_TEST_KEY"),
-                     judge_lm=LMConfig(model="fake-judge") if judge else None,
-                     max_interests=1, max_types_per_interest=1)
+    return RunConfig(
+        lm=LMConfig(model="fake-task", api_key_env="PERSONAQA_TEST_KEY"),
+        judge_lm=LMConfig(model="fake-judge") if judge else None,
+        max_interests=1,
+        max_types_per_interest=1,
+    )
 
 
 def job(tmp_path: Path, stage: str, optimizer: str, **changes) -> CompileJob:
-    fields = dict(config=config(), trainset=TRAIN, devset=DEV, optimizer=optimizer, out=tmp_path / "compiled.json",
-                  target=stage, budget=Budget(max_bootstrapped_demos=2, max_labeled_demos=2),
-                  limit_train=4, limit_dev=3, mlflow=False)
+    fields = dict(
+        config=config(),
+        trainset=TRAIN,
+        devset=DEV,
+        optimizer=optimizer,
+        out=tmp_path / "compiled.json",
+        target=stage,
+        budget=Budget(max_bootstrapped_demos=2, max_labeled_demos=2),
+        limit_train=4,
+        limit_dev=3,
+        mlflow=False,
+    )
     fields.update(changes)
     return CompileJob(**fields)
 
@@ -59,8 +70,9 @@ def predictor_states(program, stage: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("stage", ["writer", "stylist"])
 @pytest.mark.parametrize("optimizer", ["labeled", "bootstrap"])
-def test_compile_saves_json_state_that_round_trips(tmp_path: Path, engines, stage: str, optimizer: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compile_saves_json_state_that_round_trips(
+    tmp_path: Path, engines, stage: str, optimizer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     saved: list = []
 
     def capture(program, path, baseline=None):  # keep the compiled program object that run_compile saves
@@ -152,19 +164,31 @@ def test_compile_starts_from_a_compiled_program(tmp_path: Path, engines) -> None
     run_compile(job(tmp_path, "writer", "labeled", out=first, measure_agreement=False))
     run_compile(job(tmp_path, "stylist", "bootstrap", program_path=first, measure_agreement=False))
     state = json.loads((tmp_path / "compiled.json").read_text())
-    assert state["writer.write"] == json.loads(first.read_text())["writer.write"]  # kept from the start program
+    assert (
+        state["writer.write"] == json.loads(first.read_text())["writer.write"]
+    )  # kept from the start program
     assert state["stylist.rewrite"]["demos"]
 
 
 def _generate(tmp_path: Path, program: Path | None) -> tuple[list[dict], dict]:
     docs = tmp_path / "docs"
     docs.mkdir(exist_ok=True)
-    (docs / "widget.md").write_text("# X widget\nThe X widget ships in March 2026 and costs 40 euros. It has a "
-                                    "two-year warranty that covers the motor but not the battery. There is no break fee for returns.\n")
+    (docs / "widget.md").write_text(
+        "# X widget\nThe X widget ships in March 2026 and costs 40 euros. It has a "
+        "two-year warranty that covers the motor but not the battery. There is no break fee for returns.\n"
+    )
     out = tmp_path / ("gen-compiled" if program else "gen-baseline")
-    report = run_generation(GenerationJob(config=config(), doc_paths=[docs], out_dir=out, program_path=program,
-                                          personas=[Persona(name="buyer", description="A careful buyer.")],
-                                          show_progress=False, mlflow=False))
+    report = run_generation(
+        GenerationJob(
+            config=config(),
+            doc_paths=[docs],
+            out_dir=out,
+            program_path=program,
+            personas=[Persona(name="buyer", description="A careful buyer.")],
+            show_progress=False,
+            mlflow=False,
+        )
+    )
     questions = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
     return questions, {"report": report, "run": json.loads((out / "run.json").read_text())}
 
@@ -223,8 +247,12 @@ def test_labeled_stylist_demos_reach_the_rewrite_prompt(tmp_path: Path, engines)
     rewrite = next(_prompt_text(r) for k, _, r in task.requests if k == "styled_question")
     human_rewrites = {s.styled_question for e in load_labelled(TRAIN) for s in e.styled if s.faithful}
     demos = json.loads(compiled.read_text())["stylist.rewrite"]["demos"]
-    assert demos and all(d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos)
-    assert all(set(d) <= {"question", "persona", "style", "language", "styled_question", "augmented"} for d in demos)
+    assert demos and all(
+        d["styled_question"] in human_rewrites and d["styled_question"] in rewrite for d in demos
+    )
+    assert all(
+        set(d) <= {"question", "persona", "style", "language", "styled_question", "augmented"} for d in demos
+    )
     # the demo's style is the persona's derived style, as the rewrite gets it in a run
     assert all(d["style"] and d["style"] in rewrite for d in demos)
 
@@ -234,8 +262,12 @@ def test_labeled_generality_filter_learns_from_the_human_labels_and_is_scored_by
 
     result = run_compile(job(tmp_path, "generality", "labeled", measure_agreement=False))
     demos = json.loads(result.out.read_text())["generality.classify"]["demos"]
-    labelled = {c.question: GENERALITY_LABELS[c.reason] for e in load_labelled(TRAIN) for c in e.candidates
-                if c.reason in GENERALITY_LABELS}
+    labelled = {
+        c.question: GENERALITY_LABELS[c.reason]
+        for e in load_labelled(TRAIN)
+        for c in e.candidates
+        if c.reason in GENERALITY_LABELS
+    }
     assert demos and all(labelled[d["question"]] == d["verdict"] for d in demos)
     # one dev example per labelled candidate that is good, too general or missing context
     dev = [x for e in load_labelled(DEV)[:3] for x in GeneralityTarget.examples(e)]
@@ -243,6 +275,7 @@ def test_labeled_generality_filter_learns_from_the_human_labels_and_is_scored_by
     metric = KeepAgreement()
     example = dev[0]
     import dspy
+
     keep = dspy.Prediction(verdict="insightful", reason="")
     drop = dspy.Prediction(verdict="missing_context", reason="")
     assert metric(example, keep) == float(example.verdict == "insightful")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dspy
 import pytest
-
 from personaqa.programs.cli import main
 from personaqa.programs.config import RunConfig
 from personaqa.programs.recipe.build import build_program
@@ -37,10 +36,32 @@ def test_compile_writer_with_bootstrap_on_the_embedded_model(tmp_path: Path, cap
     out = tmp_path / "c.json"
     started = time.monotonic()
 
-    code = main(["compile", "--trainset", str(REPO / "experiments/labelled/train.jsonl"),
-                 "--devset", str(REPO / "experiments/labelled/dev.jsonl"), "--stage", "writer",
-                 "--optimizer", "bootstrap", "--limit-train", "1", "--limit-dev", "1", "--max-demos", "1",
-                 "--no-agreement", "--out", str(out), "--max-tokens", "96", "--lm", "embedded:smollm2-135m"])
+    code = main(
+        [
+            "compile",
+            "--trainset",
+            str(REPO / "experiments/labelled/train.jsonl"),
+            "--devset",
+            str(REPO / "experiments/labelled/dev.jsonl"),
+            "--stage",
+            "writer",
+            "--optimizer",
+            "bootstrap",
+            "--limit-train",
+            "1",
+            "--limit-dev",
+            "1",
+            "--max-demos",
+            "1",
+            "--no-agreement",
+            "--out",
+            str(out),
+            "--max-tokens",
+            "96",
+            "--lm",
+            "embedded:smollm2-135m",
+        ]
+    )
 
     elapsed = time.monotonic() - started
     captured = capsys.readouterr()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.core.errors import InputError
 from personaqa.signatures import QUESTION_TYPE_DESCRIPTIONS
@@ -24,8 +23,11 @@ def test_defaults_are_valid():
 
 
 def test_yaml_file_values(tmp_path):
-    path = write(tmp_path, "chunk_size: 800\nchunk_overlap: 100\nquestion_types: [extractive, comparative]\n"
-                           "lm:\n  model: openai/gpt-4o-mini\n  temperature: 0.3\n")
+    path = write(
+        tmp_path,
+        "chunk_size: 800\nchunk_overlap: 100\nquestion_types: [extractive, comparative]\n"
+        "lm:\n  model: openai/gpt-4o-mini\n  temperature: 0.3\n",
+    )
     config = load_config(path)
     assert (config.chunk_size, config.chunk_overlap) == (800, 100)
     assert config.question_types == ["extractive", "comparative"]
@@ -40,8 +42,15 @@ def test_empty_yaml_file_gives_defaults(tmp_path):
 
 def test_overrides_win_over_file_and_none_is_ignored(tmp_path):
     path = write(tmp_path, "limit_chunks: 5\nlm:\n  model: openai/gpt-4o-mini\n  max_tokens: 300\n")
-    config = load_config(path, {"lm.model": "hosted_vllm/llama", "lm.api_base": "http://localhost:8000/v1",
-                                "limit_chunks": None, "lm.temperature": None})
+    config = load_config(
+        path,
+        {
+            "lm.model": "hosted_vllm/llama",
+            "lm.api_base": "http://localhost:8000/v1",
+            "limit_chunks": None,
+            "lm.temperature": None,
+        },
+    )
     assert config.lm.model == "hosted_vllm/llama"
     assert config.lm.api_base == "http://localhost:8000/v1"
     assert config.lm.max_tokens == 300  # kept from the file
@@ -76,13 +85,16 @@ def test_unknown_override_names_field_and_command_line():
     assert str(err.value).startswith("command line: field 'lm.modle'")
 
 
-@pytest.mark.parametrize("text, field", [
-    ("chunk_size: big\n", "chunk_size"),
-    ("max_interests: 9\n", "max_interests"),
-    ("question_dedup_threshold: 1.5\n", "question_dedup_threshold"),
-    ("question_types: extractive\n", "question_types"),
-    ("lm:\n  temperature: hot\n", "lm.temperature"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("chunk_size: big\n", "chunk_size"),
+        ("max_interests: 9\n", "max_interests"),
+        ("question_dedup_threshold: 1.5\n", "question_dedup_threshold"),
+        ("question_types: extractive\n", "question_types"),
+        ("lm:\n  temperature: hot\n", "lm.temperature"),
+    ],
+)
 def test_wrong_type_or_range_names_field(tmp_path, text, field):
     with pytest.raises(InputError) as err:
         load_config(write(tmp_path, text))
@@ -101,8 +113,11 @@ def test_empty_question_types_rejected():
 
 
 def test_custom_question_type_accepted_and_described(tmp_path):
-    path = write(tmp_path, "question_types: [howto, extractive]\n"
-                           "custom_question_types:\n  howto: asks for the steps to do something\n")
+    path = write(
+        tmp_path,
+        "question_types: [howto, extractive]\n"
+        "custom_question_types:\n  howto: asks for the steps to do something\n",
+    )
     config = load_config(path)
     assert config.type_descriptions() == {
         "howto": "asks for the steps to do something",
@@ -112,8 +127,9 @@ def test_custom_question_type_accepted_and_described(tmp_path):
 
 
 def test_custom_type_can_redefine_a_builtin_description():
-    config = load_config(None, {"question_types": ["extractive"],
-                                "custom_question_types": {"extractive": "asks for a number"}})
+    config = load_config(
+        None, {"question_types": ["extractive"], "custom_question_types": {"extractive": "asks for a number"}}
+    )
     assert config.type_descriptions() == {"extractive": "asks for a number"}
 
 

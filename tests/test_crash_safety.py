@@ -19,15 +19,29 @@ from pathlib import Path
 
 import dspy
 import pytest
+from robustness_helpers import (
+    REPO,
+    THREE_DOCS,
+    FaultEndpoint,
+    check_complete_outputs,
+    cli_command,
+    run_cli,
+    subprocess_env,
+    write_docs,
+    write_personas,
+)
 
-from robustness_helpers import (REPO, THREE_DOCS, FaultEndpoint, check_complete_outputs, cli_command, run_cli,
-                                subprocess_env, write_docs, write_personas)
-
-TWO_PERSONAS = ("- name: analyst\n  description: A data journalist.\n"
-                "- name: parent\n  description: A busy parent.\n")
+TWO_PERSONAS = (
+    "- name: analyst\n  description: A data journalist.\n- name: parent\n  description: A busy parent.\n"
+)
 OTHER_PERSONAS = "- name: lawyer\n  description: A competition lawyer; formal questions.\n"
-FINAL_FILES = ("questions.jsonl", "rejected.jsonl", "beir/corpus.jsonl", "beir/queries.jsonl",
-               "beir/qrels/test.tsv")
+FINAL_FILES = (
+    "questions.jsonl",
+    "rejected.jsonl",
+    "beir/corpus.jsonl",
+    "beir/queries.jsonl",
+    "beir/qrels/test.tsv",
+)
 LABELLED = REPO / "experiments" / "labelled"
 
 
@@ -76,9 +90,7 @@ def stray_files(out: Path, known: bool = False) -> list[str]:
             if rel.name.endswith(".tmp"):
                 stray.append(str(rel))
             continue
-        if rel.name.endswith(".tmp") or (path.is_dir() and rel.name.startswith(".")):
-            stray.append(str(rel))
-        elif path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known:
+        if rel.name.endswith(".tmp") or (path.is_dir() and rel.name.startswith(".")) or path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known:
             stray.append(str(rel))
     return sorted(stray)
 
@@ -91,13 +103,28 @@ class GenerateSetup:
         self.root = root
 
     def argv(self, out: Path, *extra: str) -> list[str]:
-        return ["generate", "--docs", str(self.docs), "--personas", str(self.personas), "--out", str(out),
-                "--lm", "openai/fake", "--api-base", self.endpoint.base_url, "--quiet", "--no-mlflow", *extra]
+        return [
+            "generate",
+            "--docs",
+            str(self.docs),
+            "--personas",
+            str(self.personas),
+            "--out",
+            str(out),
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            self.endpoint.base_url,
+            "--quiet",
+            "--no-mlflow",
+            *extra,
+        ]
 
     def start(self, out: Path, *extra: str) -> subprocess.Popen:
         log = (self.root / "child.log").open("ab")
-        return subprocess.Popen(cli_command(*self.argv(out, *extra)), env=subprocess_env(), cwd=REPO,
-                                stdout=log, stderr=log)
+        return subprocess.Popen(
+            cli_command(*self.argv(out, *extra)), env=subprocess_env(), cwd=REPO, stdout=log, stderr=log
+        )
 
     def reference(self, capsys, personas: str = TWO_PERSONAS) -> tuple[Path, int]:
         """An uninterrupted in-process run of the same command: its output folder and LM request count."""
@@ -167,8 +194,9 @@ def test_generate_overwrite_killed_leaves_previous_or_new_version_of_each_file(t
             process = setup.start(out, "--overwrite")
             units_file = out / ".personaqa" / "units.jsonl"
             # --overwrite recreates units.jsonl: count only lines of the new run (3 units)
-            new_units = lambda: (units_file.exists() and units_file.stat().st_mtime >= started
-                                 and units_lines(out))
+            new_units = lambda: (
+                units_file.exists() and units_file.stat().st_mtime >= started and units_lines(out)
+            )
             if phase == "units":  # while the new run's units are being made: the old files must be intact
                 k, jitter = rng.randint(1, new_calls - 2), rng.uniform(0, 0.2)
                 start = endpoint.calls
@@ -202,10 +230,29 @@ def test_compile_killed_at_random_points_keeps_the_program_file_whole(tmp_path):
     rng = random.Random(5)
     env = subprocess_env(DSPY_CACHEDIR=str(tmp_path / "dspy-cache"))
     with FaultEndpoint(latency=0.02) as endpoint:
-        argv = cli_command("compile", "--trainset", LABELLED / "train.jsonl", "--devset",
-                           LABELLED / "dev.jsonl", "--stage", "writer", "--optimizer", "labeled",
-                           "--limit-train", "2", "--limit-dev", "2", "--no-mlflow", "--no-agreement",
-                           "--out", program_file, "--lm", "openai/fake", "--api-base", endpoint.base_url)
+        argv = cli_command(
+            "compile",
+            "--trainset",
+            LABELLED / "train.jsonl",
+            "--devset",
+            LABELLED / "dev.jsonl",
+            "--stage",
+            "writer",
+            "--optimizer",
+            "labeled",
+            "--limit-train",
+            "2",
+            "--limit-dev",
+            "2",
+            "--no-mlflow",
+            "--no-agreement",
+            "--out",
+            program_file,
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            endpoint.base_url,
+        )
         seen = []
         events = []
         for attempt in range(2):
@@ -268,16 +315,30 @@ elif where == "swap":
 
 
 def _kill_child(out: Path, where: str) -> None:
-    result = subprocess.run([sys.executable, "-c", _KILL_CHILD, str(out), where], env=subprocess_env(),
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _KILL_CHILD, str(out), where],
+        env=subprocess_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
 
 
 def _record(n: int):
     from personaqa.programs.core.records import QuestionRecord
 
-    return QuestionRecord(question_id=f"q{n}", question=f"old {n}?", original_question="o", persona="p",
-                          interest="i", question_type="extractive", chunk_id="d#c0", doc_id="d")
+    return QuestionRecord(
+        question_id=f"q{n}",
+        question=f"old {n}?",
+        original_question="o",
+        persona="p",
+        interest="i",
+        question_type="extractive",
+        chunk_id="d#c0",
+        doc_id="d",
+    )
 
 
 def test_killed_jsonl_write_keeps_the_previous_file_and_the_rerun_sweeps_its_temporary(tmp_path):
@@ -296,7 +357,6 @@ def test_killed_jsonl_write_keeps_the_previous_file_and_the_rerun_sweeps_its_tem
 
 def test_killed_dataset_export_keeps_the_previous_dataset_and_the_rerun_sweeps_its_staging(tmp_path):
     from datasets import load_from_disk
-
     from personaqa.programs.run.export import write_dataset
 
     write_dataset(tmp_path, [_record(1), _record(2)])
@@ -329,9 +389,8 @@ def test_kill_between_the_renames_of_a_folder_swap_restores_the_previous_folder(
     _kill_child(tmp_path, "swap")
     assert not (tmp_path / "beir").exists() and (tmp_path / ".beir.old").is_dir()
 
-    with pytest.raises(RuntimeError):
-        with atomic_directory(tmp_path / "beir"):
-            raise RuntimeError("the rerun fails too")
+    with pytest.raises(RuntimeError), atomic_directory(tmp_path / "beir"):
+        raise RuntimeError("the rerun fails too")
     assert (tmp_path / "beir" / "queries.jsonl").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["beir"]
 

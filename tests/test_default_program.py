@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from personaqa.programs.recipe.program_io import BASELINE, default_program, resolve_program
 import pytest
+from personaqa.programs.recipe.program_io import BASELINE, default_program, resolve_program
 
 from tests.fakes import BagOfWordsEmbedder, build_program
 
@@ -41,8 +41,16 @@ def test_a_program_file_leaves_the_predictors_it_does_not_name_as_written(bow, t
 
     program = build_program(bow)
     written = program.writer.write.signature.instructions
-    (tmp_path / "p.json").write_text(json.dumps({"generality.classify": json.loads(
-        default_program().read_text(encoding="utf-8"))["generality.classify"]}), encoding="utf-8")
+    (tmp_path / "p.json").write_text(
+        json.dumps(
+            {
+                "generality.classify": json.loads(default_program().read_text(encoding="utf-8"))[
+                    "generality.classify"
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     load_program_state(program, tmp_path / "p.json")
     assert program.writer.write.signature.instructions == written and program.generality.classify.demos
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.evaluation.scoring import evaluate_runs, metric_names, per_query_values
 from personaqa.programs.evaluation.validate import METRIC_FAMILIES
@@ -26,8 +25,11 @@ from personaqa.programs.retrieval.beir import load_beir
 from personaqa.programs.retrieval.panel import build_panel
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
-SETTINGS = settings(max_examples=20, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 ABSENT = object()  # the field is left out of the JSON object
 WORDS = ["volcano lava", "bread oven yeast", "the of and", "chess", "猫 喜欢 鱼"]
@@ -58,7 +60,8 @@ def write_folder(root: Path, docs: list[dict], queries: list[dict], rows: list[t
     (root / "corpus.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
     (root / "queries.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries))
     (root / "qrels" / "test.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in rows))
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in rows)
+    )
     return root
 
 
@@ -109,8 +112,9 @@ def test_queries_without_words_score_zero_for_every_retriever(embedder, tmp_path
 @pytest.mark.parametrize("spec", ["bm25-title", "dense-title"])
 def test_title_retrievers_index_only_documents_with_a_title(embedder, tmp_path: Path, spec: str) -> None:
     docs = [{"_id": "d0", "title": "Volcano", "text": "lava"}, {"_id": "d1", "title": None, "text": "bread"}]
-    collection = load_beir(write_folder(tmp_path / "b", docs, [{"_id": "q0", "text": "volcano"}],
-                                        [("q0", "d0", 1)]))
+    collection = load_beir(
+        write_folder(tmp_path / "b", docs, [{"_id": "q0", "text": "volcano"}], [("q0", "d0", 1)])
+    )
     panel = build_panel([spec], collection.corpus, collection.root, embedder)
     assert panel.retrievers[spec].doc_ids == {"d0"}
     assert [d for d, _ in panel.search({"q0": "volcano bread"}, 10)[spec]["q0"]] == ["d0"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from rich.console import Console
-
 from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose, mlflow_metrics, print_diagnosis
 from personaqa.programs.retrieval.beir import CorpusDoc
+from rich.console import Console
 
 # Terms the `overlap` retriever counts (stop words and question words removed):
 #   a: cat care cats need fresh water warm bed         (8 BM25 tokens)
@@ -49,33 +48,37 @@ def diagnosis() -> dict:
 def test_human_profile_by_hand(diagnosis: dict) -> None:
     human = dict(diagnosis["human"])
     assert human.pop("question_types") == {}  # human queries carry no type
-    assert human == pytest.approx({
-        "n_queries": 3,
-        "words": 4.0,  # 4, 4, 2
-        "term_overlap_best": 2 / 3,  # 1, 2/3, 0
-        "term_overlap_mean": 2 / 3,  # 1, (2/3 + 2/3) / 2, 0
-        "bm25_rank": 1.0,  # 1, 1, 2
-        "bm25_first": 2 / 3,
-        "no_shared_term": 1 / 3,  # h3
-        "relevant_median": 1.0,  # 1, 2, 1
-        "relevant_mean": 4 / 3,
-    })
+    assert human == pytest.approx(
+        {
+            "n_queries": 3,
+            "words": 4.0,  # 4, 4, 2
+            "term_overlap_best": 2 / 3,  # 1, 2/3, 0
+            "term_overlap_mean": 2 / 3,  # 1, (2/3 + 2/3) / 2, 0
+            "bm25_rank": 1.0,  # 1, 1, 2
+            "bm25_first": 2 / 3,
+            "no_shared_term": 1 / 3,  # h3
+            "relevant_median": 1.0,  # 1, 2, 1
+            "relevant_mean": 4 / 3,
+        }
+    )
 
 
 def test_synthetic_profile_by_hand(diagnosis: dict) -> None:
     synthetic = dict(diagnosis["synthetic"])
     assert list(synthetic.pop("question_types").items()) == [("open-ended", 3), ("factoid", 2)]  # most first
-    assert synthetic == pytest.approx({
-        "n_queries": 5,
-        "words": 5.0,  # 6, 4, 5, 5, 5
-        "term_overlap_best": 1.0,  # 1, 1, 1, 0.5, 0.75
-        "term_overlap_mean": 1.0,
-        "bm25_rank": 1.0,  # 1, 1, 1, 1, 2
-        "bm25_first": 0.8,
-        "no_shared_term": 0.0,
-        "relevant_median": 1.0,
-        "relevant_mean": 1.0,
-    })
+    assert synthetic == pytest.approx(
+        {
+            "n_queries": 5,
+            "words": 5.0,  # 6, 4, 5, 5, 5
+            "term_overlap_best": 1.0,  # 1, 1, 1, 0.5, 0.75
+            "term_overlap_mean": 1.0,
+            "bm25_rank": 1.0,  # 1, 1, 1, 1, 2
+            "bm25_first": 0.8,
+            "no_shared_term": 0.0,
+            "relevant_median": 1.0,
+            "relevant_mean": 1.0,
+        }
+    )
 
 
 def test_retrievers_side_by_side_best_human_first(diagnosis: dict) -> None:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.documents import iter_documents
 
@@ -34,8 +33,9 @@ def test_txt_file_text_and_title_from_file_name(tmp_path):
 
 def test_markdown_title_is_first_top_level_heading(tmp_path):
     path = tmp_path / "merger.md"
-    path.write_text("Some preamble.\n\n## Background\n\n#   Harbor merger review  \n\nBody text.\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Some preamble.\n\n## Background\n\n#   Harbor merger review  \n\nBody text.\n", encoding="utf-8"
+    )
     (doc,) = load(path)
     assert doc.title == "Harbor merger review"
     assert doc.doc_id == "merger"
@@ -57,20 +57,27 @@ def test_utf8_bom_is_stripped(tmp_path):
 
 
 def test_jsonl_with_id_title_text(tmp_path):
-    path = write_jsonl(tmp_path / "docs.jsonl", [
-        {"id": "d1", "title": "First", "text": "Alpha text."},
-        {"id": 2, "text": "Beta text."},
-    ])
+    path = write_jsonl(
+        tmp_path / "docs.jsonl",
+        [
+            {"id": "d1", "title": "First", "text": "Alpha text."},
+            {"id": 2, "text": "Beta text."},
+        ],
+    )
     docs = load(path)
     assert [(d.doc_id, d.title, d.text) for d in docs] == [
-        ("d1", "First", "Alpha text."), ("2", "", "Beta text.")]
+        ("d1", "First", "Alpha text."),
+        ("2", "", "Beta text."),
+    ]
 
 
 def test_beir_corpus_with_underscore_id(tmp_path):
     path = tmp_path / "corpus.jsonl"
     path.write_text(
-        json.dumps({"_id": "c-1", "title": "Fees", "text": "The break fee is 40 million."}) + "\n\n"
-        + json.dumps({"_id": "c-2", "title": "", "text": "Review ends in June.", "metadata": {}}) + "\n",
+        json.dumps({"_id": "c-1", "title": "Fees", "text": "The break fee is 40 million."})
+        + "\n\n"
+        + json.dumps({"_id": "c-2", "title": "", "text": "Review ends in June.", "metadata": {}})
+        + "\n",
         encoding="utf-8",
     )
     docs = load(path)
@@ -199,8 +206,9 @@ def test_jsonl_line_that_is_not_an_object(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("row", [
-    {"text": "no id"}, {"id": "", "text": "blank id"}, {"id": None, "text": "x"}])
+@pytest.mark.parametrize(
+    "row", [{"text": "no id"}, {"id": "", "text": "blank id"}, {"id": None, "text": "x"}]
+)
 def test_missing_id_field_names_line(tmp_path, row):
     path = write_jsonl(tmp_path / "c.jsonl", [{"id": "first", "text": "ok"}, row])
     with pytest.raises(InputError) as err:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from personaqa.programs.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +31,10 @@ def test_generate_with_embedded_model_writes_every_output(tmp_path, capsys):
     out = tmp_path / "out"
     code = main([*inputs(tmp_path, 1), "--out", str(out), "--lm", "embedded:smollm2-135m"])
 
-    assert code in (0, 4)  # 4: the 135M model kept nothing, which it often does; the files are written either way
+    assert code in (
+        0,
+        4,
+    )  # 4: the 135M model kept nothing, which it often does; the files are written either way
     run = json.loads((out / "run.json").read_text())
     kept = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
     rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
@@ -65,7 +67,7 @@ def test_the_default_model_keeps_only_answered_questions_with_evidence_from_the_
     assert all(r["stage"] and r["reason"] for r in rejected)
     for question in kept:
         assert question["answer"] and question["evidence"]
-        assert all(chunk[e["start"]:e["end"]] == e["text"] for e in question["evidence"])
+        assert all(chunk[e["start"] : e["end"]] == e["text"] for e in question["evidence"])
 
 
 def test_an_answer_cut_at_the_token_cap_is_rejected_not_kept(tmp_path, capsys):
@@ -73,8 +75,18 @@ def test_an_answer_cut_at_the_token_cap_is_rejected_not_kept(tmp_path, capsys):
     answer is cut, each cut answer is an `lm_error` rejection naming max_tokens, nothing is kept, and the
     run says so with exit 4 (a run that keeps nothing) after writing its files."""
     out = tmp_path / "out"
-    code = main([*inputs(tmp_path, 1), "--out", str(out), "--lm", "embedded:smollm2-135m", "--max-tokens", "8",
-                 "--no-mlflow"])
+    code = main(
+        [
+            *inputs(tmp_path, 1),
+            "--out",
+            str(out),
+            "--lm",
+            "embedded:smollm2-135m",
+            "--max-tokens",
+            "8",
+            "--no-mlflow",
+        ]
+    )
 
     assert code == 4
     assert (out / "questions.jsonl").read_text() == ""

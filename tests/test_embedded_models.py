@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.lm import embedded_models
 from personaqa.programs.lm.embedded_models import (
-    DEFAULT_EMBEDDED, EMBEDDED_MODELS, EmbeddedModel, embedded_model, model_path,
+    DEFAULT_EMBEDDED,
+    EMBEDDED_MODELS,
+    EmbeddedModel,
+    embedded_model,
+    model_path,
 )
 
 
@@ -31,9 +34,16 @@ def fake_parts(tmp_path: Path, monkeypatch, chunks: list[bytes], prefix: str = "
 
 
 def model_of(packages: tuple[str, ...], content: bytes) -> EmbeddedModel:
-    return EmbeddedModel(name="tiny", display_name="Tiny", packages=packages, file_name="tiny.gguf",
-                         sha256=hashlib.sha256(content).hexdigest(), size=len(content), extra="tiny",
-                         licence="Apache-2.0")
+    return EmbeddedModel(
+        name="tiny",
+        display_name="Tiny",
+        packages=packages,
+        file_name="tiny.gguf",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        extra="tiny",
+        licence="Apache-2.0",
+    )
 
 
 @pytest.fixture(autouse=True)

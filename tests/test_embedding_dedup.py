@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from fakes import CachingEmbedder
 from personaqa.programs.corpus.embedding import semantic_dedup
 from personaqa.programs.recipe.filters import near_duplicates

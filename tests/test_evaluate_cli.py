@@ -9,7 +9,6 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
-
 from personaqa.programs.cli import main
 from personaqa.programs.tracking.store import tracking_uri
 
@@ -196,8 +195,10 @@ def test_conflicting_duplicate_qrels_keep_the_highest_score_in_any_order(
     assert _evaluate(root, "--retriever", "bm25,tfidf") == 0
     captured = capsys.readouterr()
     assert "Retrieval quality (3 judged queries)" in captured.out
-    assert (f"personaqa: warning: {root}/qrels/test.tsv:5: field 'score': query-id 'q3', corpus-id 'd3' "
-            f"is judged {order[1]} here and {order[0]} on line 4; kept the highest score") in captured.err
+    assert (
+        f"personaqa: warning: {root}/qrels/test.tsv:5: field 'score': query-id 'q3', corpus-id 'd3' "
+        f"is judged {order[1]} here and {order[0]} on line 4; kept the highest score"
+    ) in captured.err
 
 
 def test_qrels_without_a_relevant_judgement_is_one_line(
@@ -206,15 +207,18 @@ def test_qrels_without_a_relevant_judgement_is_one_line(
     root = _folder(tmp_path / "zero", TOY_DOCS, TOY_QUERIES, "q1\td1\t0\nq2\td2\t0\nq3\td3\t0\n")
     assert _evaluate(root, "--retriever", "bm25") == 2
     err = capsys.readouterr().err
-    assert err == (f"personaqa: error: {root}/qrels/test.tsv: field 'score': no judgement is relevant "
-                   "(score > 0); nothing to score\n")
+    assert err == (
+        f"personaqa: error: {root}/qrels/test.tsv: field 'score': no judgement is relevant "
+        "(score > 0); nothing to score\n"
+    )
 
 
 def test_title_retrievers_are_skipped_on_a_corpus_without_titles(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    docs = [{"_id": d["_id"], "text": d["text"]} for d in TOY_DOCS[:2]] + [{"_id": "d3", "title": None,
-                                                                           "text": "bread"}]
+    docs = [{"_id": d["_id"], "text": d["text"]} for d in TOY_DOCS[:2]] + [
+        {"_id": "d3", "title": None, "text": "bread"}
+    ]
     root = _folder(tmp_path / "untitled", docs, TOY_QUERIES[:2], "q1\td1\t1\nq2\td2\t1\n")
     assert _evaluate(root, "--retriever", "bm25-title,tfidf", "--out", str(tmp_path / "o")) == 0
     err = capsys.readouterr().err
@@ -228,8 +232,10 @@ def test_a_run_with_no_hit_at_all_scores_zero(tmp_path: Path, capsys: pytest.Cap
     queries = [{"_id": "q1", "text": "quantum chromodynamics"}, {"_id": "q2", "text": "!!"}]
     root = _folder(tmp_path / "miss", TOY_DOCS, queries, "q1\td1\t1\nq2\td2\t1\n")
     assert _evaluate(root, "--retriever", "bm25,overlap", "--k", "1,500", "--out", str(tmp_path / "o")) == 0
-    assert "1 judged query(ies) with no word to search for (_id 'q2') get no hits and score 0" in \
-        capsys.readouterr().err
+    assert (
+        "1 judged query(ies) with no word to search for (_id 'q2') get no hits and score 0"
+        in capsys.readouterr().err
+    )
     results = json.loads((tmp_path / "o" / "results.json").read_text())
     assert all(value == 0.0 for r in results["retrievers"] for value in r["overall"].values())
 
@@ -268,17 +274,21 @@ def test_plugin_raising_while_searching_is_one_line(
     monkeypatch.syspath_prepend(str(tmp_path))
     assert _evaluate(dataset, "--retriever", "failing_plugin:failing") == 2
     assert capsys.readouterr().err == (
-        "personaqa: error: retriever 'failing_plugin:failing' failed: KeyError: 'index not loaded'\n")
+        "personaqa: error: retriever 'failing_plugin:failing' failed: KeyError: 'index not loaded'\n"
+    )
     assert _evaluate(dataset, "--retriever", "failing_plugin:broken_factory") == 2
-    assert capsys.readouterr().err == ("personaqa: error: retriever 'failing_plugin:broken_factory': "
-                                       "the factory failed: RuntimeError: no GPU\n")
+    assert capsys.readouterr().err == (
+        "personaqa: error: retriever 'failing_plugin:broken_factory': "
+        "the factory failed: RuntimeError: no GPU\n"
+    )
     # a ValueError while indexing is a refusal of this corpus, as for the built-ins: skipped with a warning
     assert _evaluate(dataset, "--retriever", "failing_plugin:refusing_factory,bm25") == 0
     assert "retriever 'failing_plugin:refusing_factory' skipped: cannot index" in capsys.readouterr().err
 
 
-def test_out_that_is_a_file_fails_before_any_index(dataset: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_that_is_a_file_fails_before_any_index(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "file").write_text("keep")
     assert _evaluate(dataset, "--out", str(tmp_path / "file" / "eval")) == 2
     assert "is not a directory" in capsys.readouterr().err

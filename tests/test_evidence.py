@@ -4,31 +4,38 @@ answer must be held by them (numbers exactly, most content words)."""
 from __future__ import annotations
 
 import pytest
-
 from personaqa.programs.recipe.checks.evidence import cited, numbered, sentence_spans, unsupported
 
-CHUNK = ("The AeroFlow 300 has three fan speeds.  A rattling noise\nmeans the filter is blocked: "
-         "replace it.\nThe warranty lasts 24 months from purchase.")
+CHUNK = (
+    "The AeroFlow 300 has three fan speeds.  A rattling noise\nmeans the filter is blocked: "
+    "replace it.\nThe warranty lasts 24 months from purchase."
+)
 
 
 def test_sentences_cover_the_chunk_in_order_without_their_spaces():
     texts = [CHUNK[a:b] for a, b in sentence_spans(CHUNK)]
-    assert texts == ["The AeroFlow 300 has three fan speeds.",
-                     "A rattling noise\nmeans the filter is blocked: replace it.",
-                     "The warranty lasts 24 months from purchase."]
+    assert texts == [
+        "The AeroFlow 300 has three fan speeds.",
+        "A rattling noise\nmeans the filter is blocked: replace it.",
+        "The warranty lasts 24 months from purchase.",
+    ]
 
 
 def test_the_numbered_view_is_one_sentence_a_line():
-    assert numbered(CHUNK).splitlines() == ["[1] The AeroFlow 300 has three fan speeds.",
-                                            "[2] A rattling noise means the filter is blocked: replace it.",
-                                            "[3] The warranty lasts 24 months from purchase."]
+    assert numbered(CHUNK).splitlines() == [
+        "[1] The AeroFlow 300 has three fan speeds.",
+        "[2] A rattling noise means the filter is blocked: replace it.",
+        "[3] The warranty lasts 24 months from purchase.",
+    ]
 
 
 def test_cited_numbers_give_the_chunks_own_text_with_offsets():
     spans = cited([3, 1, 3, 9, 0], "c", CHUNK)  # repeats and numbers out of range dropped, in order
-    assert [(s.chunk_id, CHUNK[s.start:s.end]) for s in spans] == [
-        ("c", "The AeroFlow 300 has three fan speeds."), ("c", "The warranty lasts 24 months from purchase.")]
-    assert all(s.text == CHUNK[s.start:s.end] for s in spans)
+    assert [(s.chunk_id, CHUNK[s.start : s.end]) for s in spans] == [
+        ("c", "The AeroFlow 300 has three fan speeds."),
+        ("c", "The warranty lasts 24 months from purchase."),
+    ]
+    assert all(s.text == CHUNK[s.start : s.end] for s in spans)
 
 
 def test_an_answer_the_cited_sentences_hold_is_supported():
@@ -62,21 +69,39 @@ def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_i
     spans, problem = supporting("24 months", [1], "c", CHUNK)
     assert problem is None and [s.text for s in spans] == ["The warranty lasts 24 months from purchase."]
     spans, problem = supporting("the filter is blocked", [2], "c", CHUNK)  # cited right: kept as cited
-    assert problem is None and [s.text for s in spans] == [CHUNK[sentence_spans(CHUNK)[1][0]:sentence_spans(CHUNK)[1][1]]]
-    spans, problem = supporting("€120", [1], "c", CHUNK)  # no sentence holds it: the cited one's fault is reported
+    assert problem is None and [s.text for s in spans] == [
+        CHUNK[sentence_spans(CHUNK)[1][0] : sentence_spans(CHUNK)[1][1]]
+    ]
+    spans, problem = supporting(
+        "€120", [1], "c", CHUNK
+    )  # no sentence holds it: the cited one's fault is reported
     assert spans == [] and "120" in problem
 
 
-@pytest.mark.parametrize("answer, question, repeats", [
-    ("five container ports", "Regarding container ports, what are the five container ports?", True),
-    ("Nyquist and Hartley", "Regarding Nyquist and Hartley, who wrote the papers on communication theory?",
-     True),
-    ("14 of 19 ports", "At how many of the 19 ports would the company run the software?", False),  # 14 is new
-    ("HarborOne", "What product will Harbor Analytics run?", False),  # whole words, not their first letters
-    ("yes, for the motor", "Does the warranty cover the motor?", False),  # a yes/no answer
-    ("the motor for five years", "How long is the motor covered?", False),
-    ("", "What is the break fee?", False),
-])
+@pytest.mark.parametrize(
+    "answer, question, repeats",
+    [
+        ("five container ports", "Regarding container ports, what are the five container ports?", True),
+        (
+            "Nyquist and Hartley",
+            "Regarding Nyquist and Hartley, who wrote the papers on communication theory?",
+            True,
+        ),
+        (
+            "14 of 19 ports",
+            "At how many of the 19 ports would the company run the software?",
+            False,
+        ),  # 14 is new
+        (
+            "HarborOne",
+            "What product will Harbor Analytics run?",
+            False,
+        ),  # whole words, not their first letters
+        ("yes, for the motor", "Does the warranty cover the motor?", False),  # a yes/no answer
+        ("the motor for five years", "How long is the motor covered?", False),
+        ("", "What is the break fee?", False),
+    ],
+)
 def test_an_answer_that_only_repeats_the_question_is_no_answer(answer, question, repeats):
     from personaqa.programs.recipe.checks.evidence import restates, supporting
 

@@ -5,26 +5,37 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, write_json, write_jsonl
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection, Verdict
 from personaqa.programs.recipe.checks.evidence import Evidence
 from personaqa.programs.run.export import BEIR_QUERY_FIELDS, write_beir, write_dataset, write_questions
 
 CHUNKS = [
-    Chunk(chunk_id="merger#c0", doc_id="merger", title="Merger", text="The break fee is 40 million.",
-          start=0),
+    Chunk(
+        chunk_id="merger#c0", doc_id="merger", title="Merger", text="The break fee is 40 million.", start=0
+    ),
     Chunk(chunk_id="merger#c1", doc_id="merger", title="Merger", text="The review ends in June.", start=29),
     Chunk(chunk_id="policy#c0", doc_id="policy", title="", text="Staff may work from home.", start=0),
 ]
 
 
-def record(qid: str, chunk: Chunk, persona: str = "lawyer", qtype: str = "extractive",
-           generality: Verdict | None = None) -> QuestionRecord:
+def record(
+    qid: str,
+    chunk: Chunk,
+    persona: str = "lawyer",
+    qtype: str = "extractive",
+    generality: Verdict | None = None,
+) -> QuestionRecord:
     return QuestionRecord(
-        question_id=qid, question=f"styled {qid}?", original_question=f"original {qid}?",
-        persona=persona, interest="fees", question_type=qtype,
-        chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, relevance=Verdict(label="fully", reason=f"why {qid}"),
+        question_id=qid,
+        question=f"styled {qid}?",
+        original_question=f"original {qid}?",
+        persona=persona,
+        interest="fees",
+        question_type=qtype,
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        relevance=Verdict(label="fully", reason=f"why {qid}"),
         generality=generality,
     )
 
@@ -47,12 +58,19 @@ def test_write_beir_layout(tmp_path):
     write_beir(tmp_path, iter(CHUNKS), RECORDS)
     beir = tmp_path / "beir"
     assert sorted(p.relative_to(beir).as_posix() for p in beir.rglob("*") if p.is_file()) == [
-        "corpus.jsonl", "qrels/test.tsv", "queries.jsonl"]
+        "corpus.jsonl",
+        "qrels/test.tsv",
+        "queries.jsonl",
+    ]
 
     corpus = read_jsonl(beir / "corpus.jsonl")
     assert [c["_id"] for c in corpus] == [c.chunk_id for c in CHUNKS]
-    assert corpus[1] == {"_id": "merger#c1", "title": "Merger", "text": "The review ends in June.",
-                         "doc_id": "merger"}
+    assert corpus[1] == {
+        "_id": "merger#c1",
+        "title": "Merger",
+        "text": "The review ends in June.",
+        "doc_id": "merger",
+    }
 
     queries = read_jsonl(beir / "queries.jsonl")
     assert [(q["_id"], q["text"]) for q in queries] == [(r.question_id, r.question) for r in RECORDS]
@@ -99,8 +117,13 @@ def answered(rec: QuestionRecord, copies: list[str] = ()) -> QuestionRecord:
     """`rec` with an answer, its chunk's first sentence as evidence, and `copies` of its chunk."""
     text = next(c.text for c in CHUNKS if c.chunk_id == rec.chunk_id)
     evidence = [Evidence(chunk_id=rec.chunk_id, start=0, end=len(text), text=text)]
-    return rec.model_copy(update={"answer": f"answer {rec.question_id}", "evidence": evidence,
-                                  "duplicate_chunk_ids": list(copies)})
+    return rec.model_copy(
+        update={
+            "answer": f"answer {rec.question_id}",
+            "evidence": evidence,
+            "duplicate_chunk_ids": list(copies),
+        }
+    )
 
 
 def test_qrels_label_every_copy_and_queries_carry_answer_and_evidence(tmp_path):
@@ -110,8 +133,9 @@ def test_qrels_label_every_copy_and_queries_carry_answer_and_evidence(tmp_path):
     assert lines == ["q-1\tmerger#c0\t2", "q-1\tpolicy#c0\t2", "q-2\tmerger#c1\t2"]
     queries = read_jsonl(tmp_path / "beir" / "queries.jsonl")
     assert queries[0]["answer"] == "answer q-1"
-    assert queries[0]["evidence"] == [{"chunk_id": "merger#c0", "start": 0, "end": 28,
-                                       "text": "The break fee is 40 million."}]
+    assert queries[0]["evidence"] == [
+        {"chunk_id": "merger#c0", "start": 0, "end": 28, "text": "The break fee is 40 million."}
+    ]
 
 
 # -- datasets -----------------------------------------------------------------------------------
@@ -125,8 +149,16 @@ def test_write_dataset_round_trips(tmp_path):
     assert len(dataset) == len(RECORDS)
     assert "relevance" not in dataset.column_names and "generality" not in dataset.column_names
     for row, rec in zip(dataset, RECORDS):
-        for name in ("question_id", "question", "original_question", "persona",
-                     "interest", "question_type", "chunk_id", "doc_id"):
+        for name in (
+            "question_id",
+            "question",
+            "original_question",
+            "persona",
+            "interest",
+            "question_type",
+            "chunk_id",
+            "doc_id",
+        ):
             assert row[name] == getattr(rec, name)
         assert row["relevance_label"] == rec.relevance.label
         assert row["relevance_reason"] == rec.relevance.reason
@@ -158,8 +190,15 @@ def test_write_dataset_with_no_records_has_the_same_columns(tmp_path):
 
 
 def test_write_questions_jsonl(tmp_path):
-    rejection = Rejection(question_id="q-9", stage="dedup", reason="near-duplicate of q-1", question="dup?",
-                          persona="lawyer", chunk_id="merger#c0", doc_id="merger")
+    rejection = Rejection(
+        question_id="q-9",
+        stage="dedup",
+        reason="near-duplicate of q-1",
+        question="dup?",
+        persona="lawyer",
+        chunk_id="merger#c0",
+        doc_id="merger",
+    )
     write_questions(tmp_path, RECORDS, [rejection])
     assert [QuestionRecord(**row) for row in read_jsonl(tmp_path / "questions.jsonl")] == RECORDS
     assert [Rejection(**row) for row in read_jsonl(tmp_path / "rejected.jsonl")] == [rejection]
@@ -195,10 +234,9 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
 
 def test_atomic_write_of_new_file_that_fails_leaves_nothing(tmp_path):
     path = tmp_path / "new.json"
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_write(path) as handle:
-            handle.write("{partial")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_write(path) as handle:
+        handle.write("{partial")
+        raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
 
 
@@ -214,9 +252,8 @@ def test_atomic_directory_keeps_old_folder_when_build_fails(tmp_path):
     target = tmp_path / "dataset"
     with atomic_directory(target) as staging:
         (staging / "part.txt").write_text("v1", encoding="utf-8")
-    with pytest.raises(ValueError):
-        with atomic_directory(target) as staging:
-            (staging / "part.txt").write_text("v2", encoding="utf-8")
-            raise ValueError("boom")
+    with pytest.raises(ValueError), atomic_directory(target) as staging:
+        (staging / "part.txt").write_text("v2", encoding="utf-8")
+        raise ValueError("boom")
     assert (target / "part.txt").read_text(encoding="utf-8") == "v1"
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]

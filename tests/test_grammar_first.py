@@ -11,13 +11,19 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-SCHEMA = {"type": "object", "required": ["topics", "question"],
-          "properties": {"topics": {"type": "array", "maxItems": 3,
-                                    "items": {"type": "string", "maxLength": 40}},
-                         "question": {"type": "string"}}}
-PASSAGE = ("The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two "
-           "months with white vinegar. If the red light blinks, the kettle is empty and the heater has "
-           "switched off.")
+SCHEMA = {
+    "type": "object",
+    "required": ["topics", "question"],
+    "properties": {
+        "topics": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 40}},
+        "question": {"type": "string"},
+    },
+}
+PASSAGE = (
+    "The Kestrel K2 kettle boils 1.5 litres of water in about four minutes. Descale it every two "
+    "months with white vinegar. If the red light blinks, the kettle is empty and the heater has "
+    "switched off."
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +40,18 @@ def replies(llama_class, model_file: str, temperature: float = 0.0) -> tuple[lis
         ask = f"List what {asker} wants to know, then one question {asker} asks."
         messages = [{"role": "system", "content": PASSAGE}, {"role": "user", "content": ask}]
         reply = llama.create_chat_completion(
-            messages=messages, temperature=temperature, max_tokens=200, seed=0,
-            response_format={"type": "json_object", "schema": SCHEMA})
+            messages=messages,
+            temperature=temperature,
+            max_tokens=200,
+            seed=0,
+            response_format={"type": "json_object", "schema": SCHEMA},
+        )
         out.append(reply["choices"][0]["message"]["content"])
     return out, llama._sampler
 
 
 def test_grammar_first_greedy_gives_the_chains_tokens(model_file):
     from llama_cpp import Llama
-
     from personaqa.programs.lm.grammar_first import GrammarFirstGreedy, GrammarFirstLlama
 
     chain, _ = replies(Llama, model_file)
@@ -55,7 +64,6 @@ def test_grammar_first_greedy_gives_the_chains_tokens(model_file):
 
 def test_sampled_calls_keep_llama_cpp_pythons_chain(model_file):
     from llama_cpp._internals import LlamaSampler
-
     from personaqa.programs.lm.grammar_first import GrammarFirstLlama
 
     _, sampler = replies(GrammarFirstLlama, model_file, temperature=0.7)

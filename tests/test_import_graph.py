@@ -13,7 +13,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"signatures": "personaqa.signatures", "programs": "personaqa.programs", "optimize": "personaqa.optimize"}
+PACKAGES = {
+    "signatures": "personaqa.signatures",
+    "programs": "personaqa.programs",
+    "optimize": "personaqa.optimize",
+}
 # The rooms of programs/, lowest first: a room imports only from rooms before it (and from signatures).
 ROOMS = ["core", "corpus", "config", "lm", "tracking", "retrieval", "recipe", "run", "evaluation", "cli"]
 
@@ -41,7 +45,9 @@ def _imports(module: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 anchor = module.split(".")[: len(module.split(".")) - node.level + (1 if is_package else 0)]
                 base = ".".join([*anchor, base] if base else anchor)
-            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names
+            ]
         else:
             continue
         for name in names:
@@ -127,10 +133,13 @@ def test_rooms_import_only_from_rooms_below():
 
 def test_the_recipe_and_signatures_run_without_the_optimizer():
     # Only the command line, the top room, calls compile and compare; signatures import nothing of programs.
-    wrong = [f"{m} -> {t}" for m, targets in _graph().items() for t in targets
-             if (t.startswith("personaqa.optimize") and m.startswith("personaqa.programs")
-                 and _room(m) != "cli")
-             or (m.startswith("personaqa.signatures") and not t.startswith("personaqa.signatures"))]
+    wrong = [
+        f"{m} -> {t}"
+        for m, targets in _graph().items()
+        for t in targets
+        if (t.startswith("personaqa.optimize") and m.startswith("personaqa.programs") and _room(m) != "cli")
+        or (m.startswith("personaqa.signatures") and not t.startswith("personaqa.signatures"))
+    ]
     assert wrong == []
 
 
@@ -149,13 +158,17 @@ for name in sys.argv[1:]:
 print("\\n".join(failed))
 """
     modules = [m for m in _modules() if not m.endswith("__main__")]
-    result = subprocess.run([sys.executable, "-c", script, *modules], capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *modules], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == ""
 
 
 def test_every_module_says_what_it_is_for():
-    undocumented = [name for name, path in _modules().items()
-                    if not ast.get_docstring(ast.parse(path.read_text(), str(path)))]
+    undocumented = [
+        name
+        for name, path in _modules().items()
+        if not ast.get_docstring(ast.parse(path.read_text(), str(path)))
+    ]
     assert undocumented == []

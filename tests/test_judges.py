@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from fakes import Raise, lm_context
 from fakes_judges import INVALID_JUDGE, JudgingEngine, make_lm
 from personaqa.optimize.judges import (
-    GeneralityJudge, JudgePanel, Judgement, PersonaFidelityJudge, RelevanceJudge,
+    GeneralityJudge,
+    Judgement,
+    JudgePanel,
+    PersonaFidelityJudge,
+    RelevanceJudge,
 )
 from personaqa.optimize.metrics import Produced, Weights, score_question
 from personaqa.programs.core.errors import LMUnavailableError
@@ -52,14 +55,22 @@ def test_judges_see_their_inputs() -> None:
     assert relevance["question"] == "What does the X widget cost?"
     assert "The X widget costs 40 euros." in relevance["passage"] and "X widget" in relevance["passage"]
     fidelity = engine.judge_requests[1][1].inputs
-    assert fidelity == {"persona": "buyer: A careful buyer.", "original_question": "What does the X widget cost?",
-                        "rewritten_question": "x widget price?"}
+    assert fidelity == {
+        "persona": "buyer: A careful buyer.",
+        "original_question": "What does the X widget cost?",
+        "rewritten_question": "x widget price?",
+    }
 
 
-@pytest.mark.parametrize("kind,key", [("relevance", "judge_relevance"), ("generality", "judge_generality"),
-                                      ("fidelity", "judge_fidelity")])
-@pytest.mark.parametrize("bad", [INVALID_JUDGE, {"reason": "r", "verdict": "yes"}, "maybe"],
-                         ids=["not-json", "wrong-field", "label-outside-enum"])
+@pytest.mark.parametrize(
+    "kind,key",
+    [("relevance", "judge_relevance"), ("generality", "judge_generality"), ("fidelity", "judge_fidelity")],
+)
+@pytest.mark.parametrize(
+    "bad",
+    [INVALID_JUDGE, {"reason": "r", "verdict": "yes"}, "maybe"],
+    ids=["not-json", "wrong-field", "label-outside-enum"],
+)
 def test_invalid_answer_is_a_judge_error_not_an_exception(kind: str, key: str, bad) -> None:
     engine = JudgingEngine(judges={key: bad})
     result = judge(engine, kind)
@@ -87,7 +98,11 @@ def test_panel_runs_judges_on_judge_lm_not_task_lm() -> None:
     item = Produced(CHUNK, PERSONA, "x widget price?", original="What does the X widget cost?")
     with lm_context(make_lm(task)):
         scored = score_question(panel, Weights(), item)
-    assert scored.composite == 1.0 and set(scored.judgements) == {"relevance", "generality", "persona_fidelity"}
+    assert scored.composite == 1.0 and set(scored.judgements) == {
+        "relevance",
+        "generality",
+        "persona_fidelity",
+    }
     assert sum(task.judge_calls.values()) == 0 and task.task_calls == 0
     assert judges.judge_calls == {"judge_relevance": 1, "judge_generality": 1, "judge_fidelity": 1}
 

@@ -6,22 +6,28 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fakes_judges import DEV, TRAIN
 from personaqa.optimize.labels import LabelledExample, file_hash, load_labelled
 from personaqa.programs.core.errors import InputError
 
 GOOD = {
     "id": "x-01",
-    "passage": {"doc_id": "x", "title": "X", "text": "The X widget ships in March 2026 at a price of 40 euros."},
+    "passage": {
+        "doc_id": "x",
+        "title": "X",
+        "text": "The X widget ships in March 2026 at a price of 40 euros.",
+    },
     "persona": {"name": "buyer", "description": "A careful buyer."},
     "interest": "price",
     "question_type": "extractive",
     "question": "What does the X widget cost?",
-    "candidates": [{"question": "What does the X widget cost?", "label": "good"},
-                   {"question": "What does it cost?", "label": "bad", "reason": "missing_context"}],
-    "styled": [{"question": "What does the X widget cost?", "styled_question": "x widget price?",
-                "faithful": True}],
+    "candidates": [
+        {"question": "What does the X widget cost?", "label": "good"},
+        {"question": "What does it cost?", "label": "bad", "reason": "missing_context"},
+    ],
+    "styled": [
+        {"question": "What does the X widget cost?", "styled_question": "x widget price?", "faithful": True}
+    ],
 }
 
 
@@ -51,9 +57,18 @@ def test_shipped_sets_load_with_enough_distinct_examples() -> None:
 
 def test_shipped_dev_set_covers_every_judge_with_both_labels() -> None:
     dev = load_labelled(DEV)
-    relevance = {c.label == "good" for e in dev for c in e.candidates if c.label == "good" or c.reason == "not_answerable"}
-    generality = {c.label == "good" for e in dev for c in e.candidates
-                  if c.label == "good" or c.reason in ("too_general", "missing_context")}
+    relevance = {
+        c.label == "good"
+        for e in dev
+        for c in e.candidates
+        if c.label == "good" or c.reason == "not_answerable"
+    }
+    generality = {
+        c.label == "good"
+        for e in dev
+        for c in e.candidates
+        if c.label == "good" or c.reason in ("too_general", "missing_context")
+    }
     fidelity = {s.faithful for e in dev for s in e.styled}
     assert relevance == generality == fidelity == {True, False}
 
@@ -115,7 +130,9 @@ def test_unknown_bad_reason(tmp_path: Path) -> None:
 
 
 def test_good_candidate_with_reason(tmp_path: Path) -> None:
-    bad = row(candidates=[{"question": "What does the X widget cost?", "label": "good", "reason": "too_general"}])
+    bad = row(
+        candidates=[{"question": "What does the X widget cost?", "label": "good", "reason": "too_general"}]
+    )
     message = _error(write(tmp_path, bad))
     assert message.startswith(f"{tmp_path / 'set.jsonl'}:1:")
     assert "field 'candidates.0'" in message and "takes no reason" in message

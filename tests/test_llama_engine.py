@@ -6,7 +6,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-
 from personaqa.programs.lm import grammar_first
 from personaqa.programs.lm.llama_engine import LlamaCppEngine
 
@@ -23,8 +22,10 @@ class FakeLlama:
 
     def create_chat_completion(self, messages, **kwargs):
         self.systems.append(messages[0]["content"])
-        return {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+        return {
+            "choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+        }
 
 
 @pytest.fixture
@@ -37,13 +38,19 @@ def engine(tmp_path, monkeypatch):
 
 
 def request(system: str) -> SimpleNamespace:
-    config = SimpleNamespace(max_tokens=16, temperature=None, seed=None, top_p=None, stop=None, response_format=None)
+    config = SimpleNamespace(
+        max_tokens=16, temperature=None, seed=None, top_p=None, stop=None, response_format=None
+    )
     message = SimpleNamespace(role="user", parts=[SimpleNamespace(text="the question")])
     return SimpleNamespace(system=system, messages=[message], config=config)
 
 
 def test_each_prompt_family_keeps_its_context_least_recently_used_replaced(engine):
-    passage, judge, style = "[[ ## passage ## ]]\nThe break fee is 40 million euros.", "Judge generality.", "Style."
+    passage, judge, style = (
+        "[[ ## passage ## ]]\nThe break fee is 40 million euros.",
+        "Judge generality.",
+        "Style.",
+    )
     for system in (passage, judge, passage, judge):  # a unit's stages, one after the other
         engine.complete(request(system))
     first, second = FakeLlama.made

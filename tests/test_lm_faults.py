@@ -26,13 +26,25 @@ from pathlib import Path
 
 import dspy
 import pytest
-
 from fake_endpoint import Faults
-from robustness_helpers import (FaultEndpoint, assert_one_error_line, literal_enum_answers, read_jsonl,
-                                run_cli, write_config, write_docs, write_personas)
+from robustness_helpers import (
+    FaultEndpoint,
+    assert_one_error_line,
+    literal_enum_answers,
+    read_jsonl,
+    run_cli,
+    write_config,
+    write_docs,
+    write_personas,
+)
 
-COMPARED = ("questions.jsonl", "rejected.jsonl", "beir/corpus.jsonl", "beir/queries.jsonl",
-            "beir/qrels/test.tsv")
+COMPARED = (
+    "questions.jsonl",
+    "rejected.jsonl",
+    "beir/corpus.jsonl",
+    "beir/queries.jsonl",
+    "beir/qrels/test.tsv",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +74,26 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
 
 
 def generate(inputs, out: Path, url: str, capsys, config: str = "config") -> tuple[int, str, str]:
-    return run_cli(["generate", "--docs", inputs["docs"], "--personas", inputs["personas"], "--out", out,
-                    "--lm", "openai/fake", "--api-base", url, "--config", inputs[config], "--no-mlflow",
-                    "--quiet"], capsys)
+    return run_cli(
+        [
+            "generate",
+            "--docs",
+            inputs["docs"],
+            "--personas",
+            inputs["personas"],
+            "--out",
+            out,
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            url,
+            "--config",
+            inputs[config],
+            "--no-mlflow",
+            "--quiet",
+        ],
+        capsys,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +105,32 @@ def reference(inputs, tmp_path_factory) -> dict:
 
         previous = dspy.cache
         try:
-            argv = ["generate", "--docs", inputs["docs"], "--personas", inputs["personas"], "--out", out,
-                    "--lm", "openai/fake", "--api-base", endpoint.base_url, "--config", inputs["config"],
-                    "--no-mlflow", "--quiet"]
+            argv = [
+                "generate",
+                "--docs",
+                inputs["docs"],
+                "--personas",
+                inputs["personas"],
+                "--out",
+                out,
+                "--lm",
+                "openai/fake",
+                "--api-base",
+                endpoint.base_url,
+                "--config",
+                inputs["config"],
+                "--no-mlflow",
+                "--quiet",
+            ]
             assert main([str(a) for a in argv]) == 0
         finally:
             dspy.cache = previous
-    return {"out": out, "calls": endpoint.calls, "requests": endpoint.work_requests(),
-            "questions": read_jsonl(out / "questions.jsonl")}
+    return {
+        "out": out,
+        "calls": endpoint.calls,
+        "requests": endpoint.work_requests(),
+        "questions": read_jsonl(out / "questions.jsonl"),
+    }
 
 
 def assert_same_files(out: Path, reference: dict) -> None:
@@ -153,14 +200,16 @@ def test_timeout_once_is_retried_and_the_run_succeeds(inputs, reference, tmp_pat
 
 
 def test_persistent_500_aborts_after_num_retries_then_resumes_without_redoing_work(
-        inputs, reference, tmp_path, capsys):
+    inputs, reference, tmp_path, capsys
+):
     out = tmp_path / "out"
     # unit 1 is calls 1-14; from call 16 on (unit 2's second call) every answer is a 500
     with FaultEndpoint(faults=Faults(status={n: 500 for n in range(16, 500)})) as endpoint:
         code, out_text, err = generate(inputs, out, endpoint.base_url, capsys, config="two_retries")
         assert code == 3
-        assert_one_error_line(err, "LM endpoint unusable", "LMServerError",
-                              "rerun the same command to resume")
+        assert_one_error_line(
+            err, "LM endpoint unusable", "LMServerError", "rerun the same command to resume"
+        )
         assert out_text == ""
         # num_retries=2: the failing request went out 3 times, 1 s then 2 s apart (exponential backoff)
         assert endpoint.calls == 15 + 3
@@ -185,8 +234,13 @@ def test_persistent_timeout_aborts_with_a_hint_then_resumes(inputs, reference, t
     with FaultEndpoint(faults=Faults(hang={1, 2})) as endpoint:
         code, _, err = generate(inputs, out, endpoint.base_url, capsys, config="fast_timeout")
         assert code == 3
-        assert_one_error_line(err, "LM endpoint unusable during stage 'interests'", "timed out", "lm.timeout",
-                              "rerun the same command to resume")
+        assert_one_error_line(
+            err,
+            "LM endpoint unusable during stage 'interests'",
+            "timed out",
+            "lm.timeout",
+            "rerun the same command to resume",
+        )
         assert_nothing_final(out)
         endpoint.faults = Faults()
         code, _, err = generate(inputs, out, endpoint.base_url, capsys, config="fast_timeout")
@@ -236,8 +290,9 @@ def test_connection_refused_is_exit_3(inputs, tmp_path, capsys):
     assert_nothing_final(tmp_path / "out")
 
 
-def test_endpoint_dying_mid_run_aborts_then_resume_equals_an_uninterrupted_run(inputs, reference, tmp_path,
-                                                                             capsys):
+def test_endpoint_dying_mid_run_aborts_then_resume_equals_an_uninterrupted_run(
+    inputs, reference, tmp_path, capsys
+):
     out = tmp_path / "out"
     with FaultEndpoint(faults=Faults(die_after=16)) as endpoint:
         code, _, err = generate(inputs, out, endpoint.base_url, capsys)

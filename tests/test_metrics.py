@@ -6,8 +6,6 @@ import math
 
 import dspy
 import pytest
-from pydantic import ValidationError
-
 from fakes import BagOfWordsEmbedder, build_program, lm_context
 from fakes_judges import DEV, JudgingEngine, make_lm
 from personaqa.optimize.agreement import judge_agreement
@@ -18,6 +16,7 @@ from personaqa.optimize.metrics import JudgeMetric, Produced, Weights, score_exa
 from personaqa.optimize.targets import StylistTarget, WriterTarget
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter
+from pydantic import ValidationError
 
 CHUNK = Chunk(chunk_id="x#c0", doc_id="x", title="X widget", text="The X widget costs 40 euros.", start=0)
 PERSONA = Persona(name="buyer", description="A careful buyer.")
@@ -31,17 +30,23 @@ def bounded():
 # -- Weights.combine ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("weights", "scores", "expected"), [
-    ({}, {"relevance": 1, "generality": 0}, 0.5),
-    ({}, {"relevance": 1, "generality": 1, "persona_fidelity": 0}, 2 / 3),
-    ({"relevance": 2}, {"relevance": 1, "generality": 0}, 2 / 3),
-    ({"relevance": 2}, {"relevance": 1, "generality": 0, "persona_fidelity": 0}, 0.5),
-    ({"relevance": 3, "generality": 1, "persona_fidelity": 0.5}, {"relevance": 0, "generality": 1,
-                                                                  "persona_fidelity": 1}, 1.5 / 4.5),
-    ({"relevance": 0}, {"relevance": 0, "generality": 1}, 1.0),  # a zero weight ignores the aspect
-    ({"relevance": 0, "generality": 0}, {"relevance": 1, "generality": 1}, 0.0),  # nothing weighted → 0
-    ({"persona_fidelity": 5}, {"relevance": 1, "generality": 0}, 0.5),  # absent aspects carry no weight
-])
+@pytest.mark.parametrize(
+    ("weights", "scores", "expected"),
+    [
+        ({}, {"relevance": 1, "generality": 0}, 0.5),
+        ({}, {"relevance": 1, "generality": 1, "persona_fidelity": 0}, 2 / 3),
+        ({"relevance": 2}, {"relevance": 1, "generality": 0}, 2 / 3),
+        ({"relevance": 2}, {"relevance": 1, "generality": 0, "persona_fidelity": 0}, 0.5),
+        (
+            {"relevance": 3, "generality": 1, "persona_fidelity": 0.5},
+            {"relevance": 0, "generality": 1, "persona_fidelity": 1},
+            1.5 / 4.5,
+        ),
+        ({"relevance": 0}, {"relevance": 0, "generality": 1}, 1.0),  # a zero weight ignores the aspect
+        ({"relevance": 0, "generality": 0}, {"relevance": 1, "generality": 1}, 0.0),  # nothing weighted → 0
+        ({"persona_fidelity": 5}, {"relevance": 1, "generality": 0}, 0.5),  # absent aspects carry no weight
+    ],
+)
 def test_weights_combine(weights: dict, scores: dict, expected: float) -> None:
     assert Weights(**weights).combine(scores) == pytest.approx(expected)
 
@@ -58,8 +63,9 @@ def test_weights_refuse_negative_and_unknown() -> None:
 
 def _score(engine: JudgingEngine, produced: list[Produced], weights: Weights | None = None):
     with bounded():
-        return score_example(JudgePanel(make_lm(engine)), weights or Weights(), produced,
-                             "The writer produced nothing.")
+        return score_example(
+            JudgePanel(make_lm(engine)), weights or Weights(), produced, "The writer produced nothing."
+        )
 
 
 def test_no_produced_question_scores_zero_with_the_empty_reason() -> None:
@@ -86,10 +92,17 @@ def test_feedback_lists_exactly_the_failed_aspects_with_reasons() -> None:
     def fidelity(text):
         return ("unfaithful", "drops the product name")
 
-    engine = JudgingEngine(judges={"judge_relevance": relevance, "judge_fidelity": fidelity,
-                                   "judge_generality": ("good", "specific")})
-    produced = [Produced(CHUNK, PERSONA, "How long is the X widget warranty?"),
-                Produced(CHUNK, PERSONA, "price?", original="What does the X widget cost?")]
+    engine = JudgingEngine(
+        judges={
+            "judge_relevance": relevance,
+            "judge_fidelity": fidelity,
+            "judge_generality": ("good", "specific"),
+        }
+    )
+    produced = [
+        Produced(CHUNK, PERSONA, "How long is the X widget warranty?"),
+        Produced(CHUNK, PERSONA, "price?", original="What does the X widget cost?"),
+    ]
     result = _score(engine, produced)
     assert result.feedback.splitlines() == [
         "'How long is the X widget warranty?': relevance failed (no): the passage says nothing about a warranty",
@@ -146,7 +159,9 @@ def test_metric_with_feedback_has_the_gepa_shape(writer: WriterTarget, dev: list
     example = writer.example(dev[0])
     with lm_context(make_lm(engine)):
         prediction = writer(**example.inputs())
-        result = metric(example, prediction, None, "write", None)  # GEPA: (gold, pred, trace, pred_name, pred_trace)
+        result = metric(
+            example, prediction, None, "write", None
+        )  # GEPA: (gold, pred, trace, pred_name, pred_trace)
         keyword = metric(example, prediction, trace=None, pred_name="write", pred_trace=[])
     assert isinstance(result, dspy.Prediction)
     assert result.score == 0.5 and keyword.score == 0.5
@@ -202,17 +217,25 @@ def _agreeing_engine(dev: list) -> JudgingEngine:
     """A judge that gives exactly the human label for every labelled question of the dev set."""
     relevance, generality, fidelity = {}, {}, {}
     for example in dev:
-        passage = f"{example.passage.title}\n\n{example.passage.text}" if example.passage.title else example.passage.text
+        passage = (
+            f"{example.passage.title}\n\n{example.passage.text}"
+            if example.passage.title
+            else example.passage.text
+        )
         for c in example.candidates:
             relevance[(passage, c.question)] = "no" if c.reason == "not_answerable" else "yes"
             generality[c.question] = c.reason if c.reason in ("too_general", "missing_context") else "good"
         for s in example.styled:
             fidelity[(s.question, s.styled_question)] = "faithful" if s.faithful else "unfaithful"
-    return JudgingEngine(judges={
-        "judge_relevance": lambda t: relevance[(t.inputs["passage"], t.inputs["question"])],
-        "judge_generality": lambda t: generality[t.inputs["question"]],
-        "judge_fidelity": lambda t: fidelity[(t.inputs["original_question"], t.inputs["rewritten_question"])],
-    })
+    return JudgingEngine(
+        judges={
+            "judge_relevance": lambda t: relevance[(t.inputs["passage"], t.inputs["question"])],
+            "judge_generality": lambda t: generality[t.inputs["question"]],
+            "judge_fidelity": lambda t: fidelity[
+                (t.inputs["original_question"], t.inputs["rewritten_question"])
+            ],
+        }
+    )
 
 
 def test_agreement_is_perfect_for_a_judge_that_agrees_with_the_humans(dev: list) -> None:
@@ -226,8 +249,9 @@ def test_agreement_is_perfect_for_a_judge_that_agrees_with_the_humans(dev: list)
 
 
 def test_agreement_of_a_judge_that_always_says_yes_has_zero_kappa(dev: list) -> None:
-    engine = JudgingEngine(judges={"judge_relevance": "yes", "judge_generality": "good",
-                                   "judge_fidelity": "faithful"})
+    engine = JudgingEngine(
+        judges={"judge_relevance": "yes", "judge_generality": "good", "judge_fidelity": "faithful"}
+    )
     with bounded():
         rows = judge_agreement(JudgePanel(make_lm(engine)), dev)
     for row in rows:
@@ -241,11 +265,15 @@ def test_agreement_counts_only_the_labels_each_judge_can_speak_to(dev: list) -> 
         rows = {r.judge: r for r in judge_agreement(JudgePanel(make_lm(engine)), dev)}
     good = sum(c.label == "good" for e in dev for c in e.candidates)
     assert rows["relevance"].n == good + sum(c.reason == "not_answerable" for e in dev for c in e.candidates)
-    assert rows["generality"].n == good + sum(c.reason in ("too_general", "missing_context")
-                                              for e in dev for c in e.candidates)
+    assert rows["generality"].n == good + sum(
+        c.reason in ("too_general", "missing_context") for e in dev for c in e.candidates
+    )
     assert rows["persona_fidelity"].n == sum(len(e.styled) for e in dev)
-    assert engine.judge_calls == {"judge_relevance": rows["relevance"].n, "judge_generality": rows["generality"].n,
-                                  "judge_fidelity": rows["persona_fidelity"].n}
+    assert engine.judge_calls == {
+        "judge_relevance": rows["relevance"].n,
+        "judge_generality": rows["generality"].n,
+        "judge_fidelity": rows["persona_fidelity"].n,
+    }
 
 
 def test_agreement_on_a_set_without_labels_for_a_judge_is_nan(dev: list) -> None:

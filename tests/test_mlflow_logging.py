@@ -9,7 +9,6 @@ from pathlib import Path
 
 import mlflow
 import pytest
-
 from fakes import BagOfWordsEmbedder, patch_run_embedder, patch_run_lms
 from fakes_judges import DEV, TRAIN, JudgingEngine, fake_build_lm
 from personaqa.optimize import compare_run, compile_run
@@ -42,8 +41,11 @@ def client() -> mlflow.MlflowClient:
 
 
 def config() -> RunConfig:
-    return RunConfig(lm=LMConfig(model="fake-task", api_key_env="PERSONAQA_TEST_KEY"), max_interests=1,
-                     max_types_per_interest=1)
+    return RunConfig(
+        lm=LMConfig(model="fake-task", api_key_env="PERSONAQA_TEST_KEY"),
+        max_interests=1,
+        max_types_per_interest=1,
+    )
 
 
 def run_ids(client: mlflow.MlflowClient) -> set[str]:
@@ -69,8 +71,11 @@ def artifact_paths(client: mlflow.MlflowClient, run_id: str, path: str | None = 
 
 def download(client: mlflow.MlflowClient, run_id: str, dst: Path) -> Path:
     dst.mkdir(parents=True, exist_ok=True)
-    return Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(dst),
-                                                    tracking_uri=os.environ["MLFLOW_TRACKING_URI"]))
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=run_id, dst_path=str(dst), tracking_uri=os.environ["MLFLOW_TRACKING_URI"]
+        )
+    )
 
 
 def table(path: Path) -> list[dict]:
@@ -80,13 +85,24 @@ def table(path: Path) -> list[dict]:
 
 
 def compile_job(tmp_path: Path, **changes) -> CompileJob:
-    fields = dict(config=config(), trainset=TRAIN, devset=DEV, optimizer="bootstrap", out=tmp_path / "writer.json",
-                  target="writer", limit_train=3, limit_dev=3, mlflow=True)
+    fields = dict(
+        config=config(),
+        trainset=TRAIN,
+        devset=DEV,
+        optimizer="bootstrap",
+        out=tmp_path / "writer.json",
+        target="writer",
+        limit_train=3,
+        limit_dev=3,
+        mlflow=True,
+    )
     fields.update(changes)
     return CompileJob(**fields)
 
 
-def test_compile_logs_one_run_with_params_metrics_artifacts_and_no_key(tmp_path: Path, engine, client) -> None:
+def test_compile_logs_one_run_with_params_metrics_artifacts_and_no_key(
+    tmp_path: Path, engine, client
+) -> None:
     before = run_ids(client)
     run_compile(compile_job(tmp_path))
 
@@ -99,23 +115,37 @@ def test_compile_logs_one_run_with_params_metrics_artifacts_and_no_key(tmp_path:
     assert params["optimizer"] == "bootstrap" and params["stage"] == "writer"
     assert params["trainset_sha256"] == file_hash(TRAIN) and params["devset_sha256"] == file_hash(DEV)
     assert params["lm"] == "fake-task" and params["train_examples"] == "3" and params["dev_examples"] == "3"
-    for name in ("before.composite", "after.composite", "judge.relevance.kappa", "judge.generality.kappa",
-                 "judge.persona_fidelity.kappa", "judge.relevance.accuracy"):
+    for name in (
+        "before.composite",
+        "after.composite",
+        "judge.relevance.kappa",
+        "judge.generality.kappa",
+        "judge.persona_fidelity.kappa",
+        "judge.relevance.accuracy",
+    ):
         assert name in metrics, name
     assert metrics["before.composite"] == metrics["after.composite"] == 1.0
 
     artifacts = artifact_paths(client, run.info.run_id)
-    assert {"program/writer.json", "evaluation.json", "judge_agreement.json", "questions.json",
-            "sample_outputs.json"} <= artifacts
+    assert {
+        "program/writer.json",
+        "evaluation.json",
+        "judge_agreement.json",
+        "questions.json",
+        "sample_outputs.json",
+    } <= artifacts
     local = download(client, run.info.run_id, tmp_path / "artifacts")
-    assert json.loads((local / "program" / "writer.json").read_text()) == json.loads((tmp_path / "writer.json")
-                                                                                    .read_text())
+    assert json.loads((local / "program" / "writer.json").read_text()) == json.loads(
+        (tmp_path / "writer.json").read_text()
+    )
     evaluation = json.loads((local / "evaluation.json").read_text())
     assert set(evaluation) == {"before", "after"} and evaluation["after"]["name"] == "bootstrap"
     agreement = table(local / "judge_agreement.json")
     assert [r["judge"] for r in agreement] == ["relevance", "generality", "persona_fidelity"]
     questions = table(local / "questions.json")
-    assert len(questions) == 3 and {"example", "persona", "passage", "question", "composite"} <= set(questions[0])
+    assert len(questions) == 3 and {"example", "persona", "passage", "question", "composite"} <= set(
+        questions[0]
+    )
 
     # the planted key never reaches params, metrics, tags, artifacts, the saved program or the store
     logged = json.dumps([params, metrics, run.data.tags])
@@ -152,11 +182,22 @@ def children_of(client: mlflow.MlflowClient, parent_id: str) -> dict:
 
 def _compare(tmp_path: Path, client) -> tuple[Path, Path, list, list]:
     compiled = tmp_path / "writer-labeled.json"
-    run_compile(compile_job(tmp_path, optimizer="labeled", out=compiled, mlflow=False, measure_agreement=False))
+    run_compile(
+        compile_job(tmp_path, optimizer="labeled", out=compiled, mlflow=False, measure_agreement=False)
+    )
     before = run_ids(client)
     out = tmp_path / "cmp"
-    reports = run_compare(CompareJob(config=config(), devset=DEV, programs=["baseline", str(compiled)], out_dir=out,
-                                     target="writer", limit_dev=3, mlflow=True))
+    reports = run_compare(
+        CompareJob(
+            config=config(),
+            devset=DEV,
+            programs=["baseline", str(compiled)],
+            out_dir=out,
+            target="writer",
+            limit_dev=3,
+            mlflow=True,
+        )
+    )
     return compiled, out, reports, new_runs(client, before)
 
 
@@ -203,21 +244,37 @@ def test_compare_child_runs_are_in_the_personaqa_experiment(tmp_path: Path, engi
 def test_generate_logs_a_run_with_the_questions_table(tmp_path: Path, engine, client) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "widget.md").write_text("# X widget\nThe X widget has no break fee; it ships in March 2026 and costs 40 euros. It has a "
-                                    "two-year warranty that covers the motor but not the battery.\n")
+    (docs / "widget.md").write_text(
+        "# X widget\nThe X widget has no break fee; it ships in March 2026 and costs 40 euros. It has a "
+        "two-year warranty that covers the motor but not the battery.\n"
+    )
     before = run_ids(client)
     out = tmp_path / "out"
 
-    run_generation(GenerationJob(config=config(), doc_paths=[docs], out_dir=out, show_progress=False, mlflow=True,
-                                 personas=[Persona(name="buyer", description="A careful buyer.")]))
+    run_generation(
+        GenerationJob(
+            config=config(),
+            doc_paths=[docs],
+            out_dir=out,
+            show_progress=False,
+            mlflow=True,
+            personas=[Persona(name="buyer", description="A careful buyer.")],
+        )
+    )
 
     (run,) = new_runs(client, before)
     assert run.info.run_name == "generate" and run.data.tags["personaqa.command"] == "generate"
     assert run.data.params["out_dir"] == str(out.resolve())
     assert run.data.metrics["kept"] == 1 and run.data.metrics["lm.generation.calls"] == 1
     artifacts = artifact_paths(client, run.info.run_id)
-    assert {"run.json", "questions.jsonl", "rejected.jsonl", "questions_table.json", "ragas.jsonl",
-            "mlflow_eval.jsonl"} <= artifacts
+    assert {
+        "run.json",
+        "questions.jsonl",
+        "rejected.jsonl",
+        "questions_table.json",
+        "ragas.jsonl",
+        "mlflow_eval.jsonl",
+    } <= artifacts
     (dataset_input,) = run.inputs.dataset_inputs
     assert {t.key: t.value for t in dataset_input.tags}.get("mlflow.data.context") == "evaluation"
     local = download(client, run.info.run_id, tmp_path / "artifacts")

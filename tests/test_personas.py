@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.personas import load_personas
 
@@ -17,14 +16,18 @@ def write(tmp_path, name, text):
 
 
 def test_yaml_list(tmp_path):
-    path = write(tmp_path, "p.yaml", (
-        "- name: lawyer\n"
-        "  description: >-\n"
-        "    Writes formal questions\n"
-        "    about deadlines.\n"
-        "- name: parent\n"
-        "  description: '  short casual questions  '\n"
-    ))
+    path = write(
+        tmp_path,
+        "p.yaml",
+        (
+            "- name: lawyer\n"
+            "  description: >-\n"
+            "    Writes formal questions\n"
+            "    about deadlines.\n"
+            "- name: parent\n"
+            "  description: '  short casual questions  '\n"
+        ),
+    )
     personas = load_personas(path)
     assert [p.name for p in personas] == ["lawyer", "parent"]
     assert personas[0].description == "Writes formal questions about deadlines."
@@ -32,8 +35,11 @@ def test_yaml_list(tmp_path):
 
 
 def test_yaml_mapping_with_personas_key(tmp_path):
-    path = write(tmp_path, "p.yml",
-                 "personas:\n  - {name: a, description: first}\n  - {name: b, description: second}\n")
+    path = write(
+        tmp_path,
+        "p.yml",
+        "personas:\n  - {name: a, description: first}\n  - {name: b, description: second}\n",
+    )
     assert [(p.name, p.description) for p in load_personas(path)] == [("a", "first"), ("b", "second")]
 
 
@@ -64,7 +70,7 @@ def test_broken_yaml_names_line(tmp_path):
     message = str(err.value)
     assert message.startswith(f"{path}:")
     assert "cannot parse persona file" in message
-    line = int(message[len(str(path)) + 1:].split(":")[0])
+    line = int(message[len(str(path)) + 1 :].split(":")[0])
     assert line >= 3
 
 
@@ -92,8 +98,12 @@ def test_blank_description(tmp_path, description):
 
 
 def test_duplicate_names_after_trimming(tmp_path):
-    path = write(tmp_path, "p.yaml", "- {name: ann, description: one}\n- {name: ' ann ', description: two}\n"
-                                     "- {name: bob, description: three}\n")
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "- {name: ann, description: one}\n- {name: ' ann ', description: two}\n"
+        "- {name: bob, description: three}\n",
+    )
     with pytest.raises(InputError) as err:
         load_personas(path)
     assert "duplicate persona name(s): ann" in str(err.value)

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import dspy
 import pytest
-
 from fakes import (
-    INVALID_JSON, BagOfWordsEmbedder, CachingEmbedder, Raise, ScriptedEngine, build_program, lm_context,
-    make_lm, run_program,
+    INVALID_JSON,
+    BagOfWordsEmbedder,
+    CachingEmbedder,
+    Raise,
+    ScriptedEngine,
+    build_program,
+    lm_context,
+    make_lm,
+    run_program,
 )
 from personaqa.programs.core.errors import LMUnavailableError
 from personaqa.programs.core.records import Chunk, Persona, PersonaStyle
 from personaqa.programs.recipe.pipeline import question_id
 from personaqa.programs.recipe.styling import PersonaStylist
 
-CHUNK = Chunk(chunk_id="merger#c0", doc_id="merger", title="Harbor merger",
-              text="The break fee is 40 million euros. The review deadline is 30 June 2026. Together the two ports "
-                   "hold a market share of 41%; their weather policy is unchanged.", start=0)
+CHUNK = Chunk(
+    chunk_id="merger#c0",
+    doc_id="merger",
+    title="Harbor merger",
+    text="The break fee is 40 million euros. The review deadline is 30 June 2026. Together the two ports "
+    "hold a market share of 41%; their weather policy is unchanged.",
+    start=0,
+)
 CHUNKS = [CHUNK] + [
-    Chunk(chunk_id=f"merger#c{i}", doc_id="merger", title="Harbor merger",
-          text=f"Paragraph {i} on the break fee and the market share.",
-          start=i * 40)
+    Chunk(
+        chunk_id=f"merger#c{i}",
+        doc_id="merger",
+        title="Harbor merger",
+        text=f"Paragraph {i} on the break fee and the market share.",
+        start=i * 40,
+    )
     for i in (1, 2)
 ]
 LAWYER = Persona(name="lawyer", description="A competition lawyer who writes formal questions.")
@@ -65,7 +80,9 @@ def test_near_identical_interests_are_merged(minilm):
     assert out.interests == ["break fee", "review deadline"]
     assert engine.calls["question_types"] == 2
     assert sorted(engine.texts("question_types")[i].inputs["interest"] for i in range(2)) == [
-        "break fee", "review deadline"]
+        "break fee",
+        "review deadline",
+    ]
 
 
 def test_interests_are_capped_and_repeats_dropped(bow):
@@ -83,10 +100,16 @@ def test_given_interests_skip_extraction(bow):
 
 
 def test_question_types_are_restricted_deduplicated_and_capped(bow):
-    types = {"extractive": "asks for a fact", "comparative": "asks how things differ",
-             "howto": "asks for steps"}
-    engine = engine_for(["break fee"], question_types=["howto", "howto", "comparative", "extractive"],
-                        question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question for Harbor?")
+    types = {
+        "extractive": "asks for a fact",
+        "comparative": "asks how things differ",
+        "howto": "asks for steps",
+    }
+    engine = engine_for(
+        ["break fee"],
+        question_types=["howto", "howto", "comparative", "extractive"],
+        question=lambda t: f"Which {t.inputs['question_type'].split(':')[0]} fee question for Harbor?",
+    )
     program = build_program(bow, question_types=types, max_types_per_interest=2, type_selection="lm")
     out = run_program(program, engine, CHUNK, LAWYER)
     # the schema offers only the configured types
@@ -95,7 +118,9 @@ def test_question_types_are_restricted_deduplicated_and_capped(bow):
     assert [r.question_type for r in out.records] == ["howto", "comparative"]
     # the writer is told the type and its (custom) description
     assert [t.inputs["question_type"] for t in engine.texts("question")] == [
-        "howto: asks for steps", "comparative: asks how things differ"]
+        "howto: asks for steps",
+        "comparative: asks how things differ",
+    ]
 
 
 def test_question_types_outside_configured_set_are_dropped(bow):
@@ -138,11 +163,13 @@ def test_relevance_filter_rejects_what_is_not_fully_answered(bow):
 
 
 def test_a_written_question_asking_for_a_name_it_does_not_give_is_dropped_before_any_judge(bow):
-    """"What is the name of the product being merged?" needs the document to say which merger; the 1.5B
+    """ "What is the name of the product being merged?" needs the document to say which merger; the 1.5B
     judge kept such questions, so they are rejected at `context` by code, before style and judge calls."""
     unnamed = "What is the name of the product being merged?"
-    engine = engine_for(["break fee", "market share"],
-                        question=lambda t: unnamed if t.inputs["interest"] == "market share" else question_for(t))
+    engine = engine_for(
+        ["break fee", "market share"],
+        question=lambda t: unnamed if t.inputs["interest"] == "market share" else question_for(t),
+    )
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     (rejected,) = out.rejections
@@ -160,8 +187,11 @@ def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
             return ("pedantic_or_general", "trivia")
         return ("insightful", "specific")
 
-    engine = engine_for(["break fee", "market share", "review deadline"], generality=generality,
-                        styled_question=lambda t: "so " + t.inputs["question"].lower())
+    engine = engine_for(
+        ["break fee", "market share", "review deadline"],
+        generality=generality,
+        styled_question=lambda t: "so " + t.inputs["question"].lower(),
+    )
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     assert stages(out) == {"market share": "generality", "review deadline": "generality"}
@@ -176,8 +206,11 @@ def test_generality_filter_rejects_pedantic_and_context_free_questions(bow):
 
 
 def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
-    written = {"break fee": "What is the Harbor break fee?", "termination payment": "How large is the Harbor break fee?",
-               "review deadline": "When does the Harbor competition review end?"}
+    written = {
+        "break fee": "What is the Harbor break fee?",
+        "termination payment": "How large is the Harbor break fee?",
+        "review deadline": "When does the Harbor competition review end?",
+    }
     engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
     program = build_program(minilm, question_dedup_threshold=0.92)
     out = run_program(program, engine, CHUNK, LAWYER, interests=list(written))
@@ -193,10 +226,14 @@ def test_near_duplicate_questions_are_rejected_naming_the_kept_one(minilm):
 
 
 def test_dedup_threshold_one_keeps_paraphrases(minilm):
-    written = {"break fee": "What is the Harbor break fee?", "termination payment": "How large is the Harbor break fee?"}
+    written = {
+        "break fee": "What is the Harbor break fee?",
+        "termination payment": "How large is the Harbor break fee?",
+    }
     engine = ScriptedEngine({"question": lambda t: written[t.inputs["interest"]]})
-    out = run_program(build_program(minilm, question_dedup_threshold=1.0), engine, CHUNK, LAWYER,
-                      interests=list(written))
+    out = run_program(
+        build_program(minilm, question_dedup_threshold=1.0), engine, CHUNK, LAWYER, interests=list(written)
+    )
     assert len(out.records) == 2 and not out.rejections
 
 
@@ -209,8 +246,7 @@ def test_kept_record_has_complete_provenance(bow):
         question_types=["extractive"],
         relevance={"sentences": [1], "answer": "40 million euros", "verdict": "fully"},
         generality=("insightful", "specific to the merger"),
-        writing_style={"length": "full sentences", "tone": "formal",
-                       "wording": "legal terms"},
+        writing_style={"length": "full sentences", "tone": "formal", "wording": "legal terms"},
         styled_question=lambda t: "Kindly state how big the harbor break fee is?",
     )
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
@@ -223,23 +259,31 @@ def test_kept_record_has_complete_provenance(bow):
     assert record.question_type == "extractive"
     assert (record.chunk_id, record.doc_id) == ("merger#c0", "merger")
     assert (record.relevance.label, record.relevance.reason) == ("fully", "answered blind: 40 million euros")
-    assert (record.generality.label, record.generality.reason) == ("insightful", "")  # a pass's reason is left out
+    assert (record.generality.label, record.generality.reason) == (
+        "insightful",
+        "",
+    )  # a pass's reason is left out
     assert out.rejections == []
     # each stage saw what the previous one produced
     (rewrite,) = engine.texts("styled_question")
-    assert rewrite.inputs == {"question": QUESTIONS["break fee"], "persona": f"lawyer: {LAWYER.description}",
-                              "examples": "(none)",
-                              "style": "one complete question in other words; formal and precise; legal terms",
-                              "language": "English"}
+    assert rewrite.inputs == {
+        "question": QUESTIONS["break fee"],
+        "persona": f"lawyer: {LAWYER.description}",
+        "examples": "(none)",
+        "style": "one complete question in other words; formal and precise; legal terms",
+        "language": "English",
+    }
     # the answer the question was written for ("The break fee is 40 million euros."), given back by the blind
     # judge in fewer words, which are kept, and its sentence, cut from the chunk text with its offsets
     assert record.answer == "40 million euros"
     (span,) = record.evidence
-    assert CHUNK.text[span.start:span.end] == span.text == "The break fee is 40 million euros."
+    assert CHUNK.text[span.start : span.end] == span.text == "The break fee is 40 million euros."
     assert span.chunk_id == CHUNK.chunk_id
     (judged,) = engine.texts("relevance")
     assert judged.inputs["question"] == "Kindly state how big the harbor break fee is?"
-    assert judged.inputs["passage"].startswith(CHUNK.title + "\n\n[1] The break fee is 40 million euros.\n[2] ")
+    assert judged.inputs["passage"].startswith(
+        CHUNK.title + "\n\n[1] The break fee is 40 million euros.\n[2] "
+    )
 
 
 def test_question_ids_are_stable_across_program_instances(bow):
@@ -254,9 +298,10 @@ def test_question_ids_are_stable_across_program_instances(bow):
 def test_writing_style_is_derived_once_per_persona(bow):
     """Each persona's style is derived once and every question is rewritten by the LM in it; letter case
     is applied by code when the description asks for lowercase."""
-    choices = {"lawyer": {"length": "full sentences", "tone": "formal", "wording": "legal terms"},
-               "parent": {"length": "short and quick", "tone": "casual",
-                          "wording": "everyday words"}}
+    choices = {
+        "lawyer": {"length": "full sentences", "tone": "formal", "wording": "legal terms"},
+        "parent": {"length": "short and quick", "tone": "casual", "wording": "everyday words"},
+    }
     engine = engine_for(
         ["break fee", "market share"],
         writing_style=lambda t: choices[t.inputs["persona"].split(":")[0]],
@@ -281,11 +326,16 @@ def test_style_choices_set_in_the_persona_are_used_and_only_the_others_derived(b
     """A persona whose style sets all three choices costs no describe call; a partly set style is
     completed by the LM's choices, the set ones winning."""
     derived = {"length": "keywords only", "tone": "casual", "wording": "everyday words"}
-    full = LAWYER.model_copy(update={"style": PersonaStyle(length="full sentences", tone="formal",
-                                                               wording="legal terms")})
-    engine = engine_for(["break fee"], writing_style=derived,
-                        styled_question=lambda t: ("Formally, " if "formal and precise" in t.inputs["style"]
-                                                   else "") + t.inputs["question"].lower())
+    full = LAWYER.model_copy(
+        update={"style": PersonaStyle(length="full sentences", tone="formal", wording="legal terms")}
+    )
+    engine = engine_for(
+        ["break fee"],
+        writing_style=derived,
+        styled_question=lambda t: (
+            ("Formally, " if "formal and precise" in t.inputs["style"] else "") + t.inputs["question"].lower()
+        ),
+    )
     (record,) = run_program(build_program(bow), engine, CHUNK, full).records
     assert engine.calls["writing_style"] == 0
     assert record.question == "Formally, " + QUESTIONS["break fee"].lower()  # rewritten in the set style
@@ -304,7 +354,9 @@ def test_a_persona_file_with_an_unknown_style_choice_is_one_clear_error(tmp_path
     with pytest.raises(InputError, match=r"persona #1: field 'style.length': Input should be"):
         load_personas(path)
     path.write_text("- name: a\n  description: d\n  style: formal and short\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"field 'style': must be a mapping such as \{length: short and quick"):
+    with pytest.raises(
+        InputError, match=r"field 'style': must be a mapping such as \{length: short and quick"
+    ):
         load_personas(path)
     path.write_text("- name: a\n  description: d\n  style: {length: keywords only}\n", encoding="utf-8")
     assert load_personas(path)[0].style == PersonaStyle(length="keywords only")
@@ -340,20 +392,29 @@ def test_exception_in_style_rewrite_rejects_only_that_question(bow):
 
 def test_failed_question_writing_is_rejected_without_a_question(bow):
     engine = engine_for(["break fee", "market share"])
-    engine.set("question",
-               lambda t: INVALID_JSON if t.inputs["interest"] == "market share" else question_for(t))
+    engine.set(
+        "question", lambda t: INVALID_JSON if t.inputs["interest"] == "market share" else question_for(t)
+    )
     out = run_program(build_program(bow, question_types={"extractive": "a fact"}), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["break fee"]
     (error,) = out.rejections
     assert (error.stage, error.interest, error.question_type, error.question) == (
-        "lm_error", "market share", "extractive", "")
+        "lm_error",
+        "market share",
+        "extractive",
+        "",
+    )
     assert error.question_id == question_id(CHUNK, LAWYER, "market share", "extractive")
 
 
 def test_failed_type_selection_rejects_that_interest_only(bow):
     engine = engine_for(["break fee", "market share"])
-    engine.set("question_types", lambda t: Raise(RuntimeError("server hiccup"))
-               if t.inputs["interest"] == "break fee" else ["extractive"])
+    engine.set(
+        "question_types",
+        lambda t: (
+            Raise(RuntimeError("server hiccup")) if t.inputs["interest"] == "break fee" else ["extractive"]
+        ),
+    )
     out = run_program(build_program(bow, type_selection="lm"), engine, CHUNK, LAWYER)
     assert [r.interest for r in out.records] == ["market share"]
     (error,) = out.rejections
@@ -372,8 +433,15 @@ def test_failed_interest_extraction_rejects_the_unit(bow):
     assert engine.total_calls == 1
 
 
-@pytest.mark.parametrize("error", [dspy.LMAuthError("bad key"), dspy.LMTransportError("connection refused"),
-                                   dspy.LMBillingError("quota exhausted")], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "error",
+    [
+        dspy.LMAuthError("bad key"),
+        dspy.LMTransportError("connection refused"),
+        dspy.LMBillingError("quota exhausted"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_unusable_endpoint_stops_the_unit(bow, error):
     engine = engine_for(["break fee"])
     engine.set("relevance", Raise(error))
@@ -381,8 +449,9 @@ def test_unusable_endpoint_stops_the_unit(bow, error):
         run_program(build_program(bow), engine, CHUNK, LAWYER)
 
 
-@pytest.mark.parametrize("error", [dspy.LMTimeoutError("timed out"), dspy.LMRateLimitError("429")],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "error", [dspy.LMTimeoutError("timed out"), dspy.LMRateLimitError("429")], ids=lambda e: type(e).__name__
+)
 def test_timeouts_and_rate_limits_stop_the_unit(bow, error):
     engine = engine_for(["break fee"])
     engine.set("relevance", Raise(error))
@@ -394,13 +463,21 @@ def test_timeouts_and_rate_limits_stop_the_unit(bow, error):
 
 
 def test_usage_ledger_matches_engine_calls_per_stage(bow):
-    engine = ScriptedEngine({"interests": ["break fee", "review deadline", "market share"],
-                             "question_types": ["extractive", "comparative"],
-                             "question": lambda t: (f"{QUESTIONS[t.inputs['interest']]} "
-                                                    f"({t.inputs['question_type'][:5]})"),
-                             "relevance": relevance_by_question}, input_tokens=13, output_tokens=4)
-    engine.fail("generality", "invalid_json", when=lambda t: "market share" in t.inputs["question"]
-                and "compa" in t.inputs["question"])
+    engine = ScriptedEngine(
+        {
+            "interests": ["break fee", "review deadline", "market share"],
+            "question_types": ["extractive", "comparative"],
+            "question": lambda t: f"{QUESTIONS[t.inputs['interest']]} ({t.inputs['question_type'][:5]})",
+            "relevance": relevance_by_question,
+        },
+        input_tokens=13,
+        output_tokens=4,
+    )
+    engine.fail(
+        "generality",
+        "invalid_json",
+        when=lambda t: "market share" in t.inputs["question"] and "compa" in t.inputs["question"],
+    )
     program = build_program(bow, max_types_per_interest=2)
     with lm_context(make_lm(engine)):
         outs = [program(chunk=CHUNK, persona=p) for p in (LAWYER, PARENT)]
@@ -442,7 +519,7 @@ def test_without_judge_lm_the_task_lm_judges(bow):
 def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
     """A rewrite that answers instead of asking is not kept: the question as written stands in. A keyword
     persona's query of 3+ words needs no question mark."""
-    answer = lambda t: "if the purifier rattles, check the filter and replace it"  # noqa: E731
+    answer = lambda t: "if the purifier rattles, check the filter and replace it"
     engine = engine_for(["break fee"], styled_question=answer)
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.question for r in out.records] == [QUESTIONS["break fee"]] and out.rejections == []
@@ -452,7 +529,9 @@ def test_a_styled_text_must_still_ask_unless_the_persona_types_keywords(bow):
     assert record.question == "Harbor merger break fee"
 
 
-@pytest.mark.parametrize("length", ["long and detailed", "short and quick", "keywords only", "full sentences"])
+@pytest.mark.parametrize(
+    "length", ["long and detailed", "short and quick", "keywords only", "full sentences"]
+)
 def test_every_style_is_the_lms_rewrite_with_no_code_made_text(bow, length):
     """No opener or word pick is composed by code: each style is one rewrite call, and the kept text is
     the rewrite itself (a code-made "Regarding X, ..." made two personas read the same)."""
@@ -482,7 +561,9 @@ def test_a_written_question_that_repeats_an_example_is_rejected_as_written(bow):
     lawyer = LAWYER.model_copy(update={"examples": (example,)})
     out = run_program(build_program(bow), engine_for(["break fee"]), CHUNK, lawyer)
     assert out.records == []
-    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [("generation", True)]
+    assert [(r.stage, "repeats the example question" in r.reason) for r in out.rejections] == [
+        ("generation", True)
+    ]
 
 
 def test_a_rewrite_that_repeats_an_example_question_is_never_kept(bow):
@@ -495,10 +576,13 @@ def test_a_rewrite_that_repeats_an_example_question_is_never_kept(bow):
     assert record.question == QUESTIONS["break fee"] != example
 
 
-@pytest.mark.parametrize("styled", [
-    "What is the break fee in the merger?",  # drops the name Harbor
-    "Is the break fee in the Harbor merger 40 million euros?",  # gives away the answer
-])
+@pytest.mark.parametrize(
+    "styled",
+    [
+        "What is the break fee in the merger?",  # drops the name Harbor
+        "Is the break fee in the Harbor merger 40 million euros?",  # gives away the answer
+    ],
+)
 def test_a_rewrite_that_drops_a_name_or_gives_the_answer_away_falls_back(bow, styled):
     engine = engine_for(["break fee"], styled_question=styled)
     (record,) = run_program(build_program(bow), engine, CHUNK, LAWYER).records
@@ -508,12 +592,15 @@ def test_a_rewrite_that_drops_a_name_or_gives_the_answer_away_falls_back(bow, st
 def test_style_that_repeats_the_persona_is_never_kept(bow):
     """A leaking rewrite falls back to the question as written; a question that leaks as written too is
     rejected at `style`."""
-    leaked = lambda t: t.inputs["question"] + " The lawyer asks formal questions."  # noqa: E731
+    leaked = lambda t: t.inputs["question"] + " The lawyer asks formal questions."
     engine = engine_for(["break fee"], styled_question=leaked)
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert [r.question for r in out.records] == [QUESTIONS["break fee"]] and out.rejections == []
-    engine = engine_for(["break fee"], styled_question=leaked,
-                        question=lambda t: "What break fee would a competition lawyer expect in the Harbor merger?")
+    engine = engine_for(
+        ["break fee"],
+        styled_question=leaked,
+        question=lambda t: "What break fee would a competition lawyer expect in the Harbor merger?",
+    )
     out = run_program(build_program(bow), engine, CHUNK, LAWYER)
     assert out.records == []
     (rejection,) = out.rejections
@@ -521,13 +608,21 @@ def test_style_that_repeats_the_persona_is_never_kept(bow):
     assert "as written it names the persona" in rejection.reason
 
 
-@pytest.mark.parametrize("judged, problem", [
-    ({"sentences": [1], "answer": "55 million euros", "verdict": "fully"}, "the answer's 55 is not in the cited"),
-    ({"sentences": [1], "answer": "a modest fee agreed between friendly parties", "verdict": "fully"},
-     "content words"),
-    ({"sentences": [], "answer": "55 million euros", "verdict": "fully"}, "cites no sentence"),
-    ({"sentences": [1], "answer": "the break fee", "verdict": "fully"}, "only repeats the question"),
-])
+@pytest.mark.parametrize(
+    "judged, problem",
+    [
+        (
+            {"sentences": [1], "answer": "55 million euros", "verdict": "fully"},
+            "the answer's 55 is not in the cited",
+        ),
+        (
+            {"sentences": [1], "answer": "a modest fee agreed between friendly parties", "verdict": "fully"},
+            "content words",
+        ),
+        ({"sentences": [], "answer": "55 million euros", "verdict": "fully"}, "cites no sentence"),
+        ({"sentences": [1], "answer": "the break fee", "verdict": "fully"}, "only repeats the question"),
+    ],
+)
 def test_a_fully_verdict_whose_answer_no_sentence_holds_is_rejected_at_evidence(bow, judged, problem):
     out = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER)
     assert out.records == []
@@ -538,7 +633,9 @@ def test_a_fully_verdict_whose_answer_no_sentence_holds_is_rejected_at_evidence(
 @pytest.mark.parametrize("numbers", [[2], []])
 def test_a_right_answer_citing_a_wrong_or_no_sentence_keeps_the_sentence_that_holds_it(bow, numbers):
     judged = {"sentences": numbers, "answer": "40 million euros", "verdict": "fully"}
-    (record,) = run_program(build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER).records
+    (record,) = run_program(
+        build_program(bow), engine_for(["break fee"], relevance=judged), CHUNK, LAWYER
+    ).records
     assert [e.text for e in record.evidence] == ["The break fee is 40 million euros."]
 
 
@@ -560,7 +657,9 @@ def test_a_topic_is_a_phrase_of_its_own_sentence_by_grammar(bow):
     engine = engine_for(["break fee"])
     run_program(build_program(bow), engine, CHUNK, LAWYER)
     schema = engine.schema("interests")
-    points = {p["properties"]["sentence"]["const"]: p["properties"]["topic"] for p in schema["$defs"].values()}
+    points = {
+        p["properties"]["sentence"]["const"]: p["properties"]["topic"] for p in schema["$defs"].values()
+    }
     assert len(schema["properties"]["interests"]["items"]["anyOf"]) == 3
     assert points[1]["enum"] == list(sentence_phrases("The break fee is 40 million euros."))
     assert {"break fee", "40 million euros", "break fee is 40"} <= set(points[1]["enum"])
@@ -571,10 +670,24 @@ def test_a_topic_does_not_cut_a_name():
     from personaqa.programs.recipe.phrases import sentence_phrases
 
     phrases = set(sentence_phrases("Harbor Analytics and Vessel Systems run the Port Authority software."))
-    assert {"Harbor Analytics", "Vessel Systems", "Port Authority",
-            "Port Authority software", "software"} <= phrases
-    assert not {"Harbor", "Analytics and Vessel", "Harbor Analytics and Vessel", "Vessel", "Systems run",
-                "Authority software"} & phrases
+    assert {
+        "Harbor Analytics",
+        "Vessel Systems",
+        "Port Authority",
+        "Port Authority software",
+        "software",
+    } <= phrases
+    assert (
+        not {
+            "Harbor",
+            "Analytics and Vessel",
+            "Harbor Analytics and Vessel",
+            "Vessel",
+            "Systems run",
+            "Authority software",
+        }
+        & phrases
+    )
 
 
 def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
@@ -590,8 +703,9 @@ def test_interests_pick_sentences_and_the_writer_gets_the_sentence(bow):
 def test_a_heading_or_fragment_is_not_offered_as_a_point_of_interest():
     from personaqa.programs.recipe.generation import askable_sentences
 
-    assert askable_sentences("# Harbor merger\n\nThe break fee is 40 million euros. Yes. It ends in June 2026.") \
-        == [2, 4]
+    assert askable_sentences(
+        "# Harbor merger\n\nThe break fee is 40 million euros. Yes. It ends in June 2026."
+    ) == [2, 4]
     assert askable_sentences("Short one.") == [1]  # nothing qualifies: every sentence may be picked
     assert askable_sentences("# X widget\nThe X widget ships in March 2026.") == [1]  # heading joined to it
 

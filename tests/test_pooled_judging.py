@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dspy
 import pytest
-
 from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm, patch_run_embedder, patch_run_lms
 from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
@@ -28,8 +27,10 @@ DOCS = {
     "notes.txt": "Board notes: the Harbor merger break fee was discussed at length, no figure agreed.",
     "policy.txt": "Staff may work from home two days a week under the remote work policy.",
 }
-CHUNKS = [Chunk(chunk_id=f"{name.split('.')[0]}#c0", doc_id=name.split(".")[0], text=text, start=0)
-          for name, text in DOCS.items()]
+CHUNKS = [
+    Chunk(chunk_id=f"{name.split('.')[0]}#c0", doc_id=name.split(".")[0], text=text, start=0)
+    for name, text in DOCS.items()
+]
 
 
 def question(text) -> str:
@@ -75,8 +76,14 @@ DEPTH = 4  # dense ranks every chunk of this four-chunk corpus: each question po
 
 
 def make_job(docs: Path, out: Path, **config) -> GenerationJob:
-    return GenerationJob(config=RunConfig(lm=LMConfig(model="fake-task"), **config), doc_paths=[docs],
-                         personas=[PERSONA], out_dir=out, show_progress=False, mlflow=False)
+    return GenerationJob(
+        config=RunConfig(lm=LMConfig(model="fake-task"), **config),
+        doc_paths=[docs],
+        personas=[PERSONA],
+        out_dir=out,
+        show_progress=False,
+        mlflow=False,
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -109,11 +116,14 @@ def verdict(label: str, answer: str, sentences: list[int]) -> RelevanceVerdict:
     return RelevanceVerdict(Verdict(label=label, reason=answer), answer, sentences)
 
 
-@pytest.mark.parametrize(("label", "answer", "grade"), [
-    ("fully", "40 million euros", 2),
-    ("partially", "the amount, not when it is paid", 1),  # a partial answer may say what is missing
-    ("not", "nothing about that", 0),
-])
+@pytest.mark.parametrize(
+    ("label", "answer", "grade"),
+    [
+        ("fully", "40 million euros", 2),
+        ("partially", "the amount, not when it is paid", 1),  # a partial answer may say what is missing
+        ("not", "nothing about that", 0),
+    ],
+)
 def test_grades_follow_the_verdict_with_the_cited_sentences_as_evidence(label, answer, grade):
     summary = CHUNKS[1]  # one sentence
     judged = graded(verdict(label, answer, [1]), summary, ["bm25"], ASKED)
@@ -129,12 +139,15 @@ def test_a_right_answer_citing_the_wrong_sentence_gets_the_sentence_that_holds_i
     assert [e.text for e in judged.evidence] == ["The Harbor merger break fee is 40 million euros."]
 
 
-@pytest.mark.parametrize(("label", "answer", "sentences", "why"), [
-    ("fully", "99 million dollars", [1], "the answer's 99 is not in the cited sentences"),
-    ("fully", "payable in shares", [1], "content words"),
-    ("fully", "7 percent", [], "cites no sentence"),  # and no sentence of the chunk holds it
-    ("partially", "the amount only", [7], "cites no sentence"),  # out of range: nothing cited
-])
+@pytest.mark.parametrize(
+    ("label", "answer", "sentences", "why"),
+    [
+        ("fully", "99 million dollars", [1], "the answer's 99 is not in the cited sentences"),
+        ("fully", "payable in shares", [1], "content words"),
+        ("fully", "7 percent", [], "cites no sentence"),  # and no sentence of the chunk holds it
+        ("partially", "the amount only", [7], "cites no sentence"),  # out of range: nothing cited
+    ],
+)
 def test_a_relevant_verdict_whose_citation_fails_the_evidence_check_is_grade_0(label, answer, sentences, why):
     judged = graded(verdict(label, answer, sentences), CHUNKS[1], ["dense"], ASKED)
     assert (judged.grade, judged.verdict, judged.evidence) == (0, label, [])
@@ -147,7 +160,9 @@ def test_evidence_about_something_else_is_grade_0():
     answer = "Staff may work from home two days a week"
     judged = graded(verdict("fully", answer, [1]), policy, ["dense"], ASKED)
     assert judged.grade == 0 and "0% of the question's content words" in judged.reason
-    on_topic = graded(verdict("fully", answer, [1]), policy, ["dense"], "How many days may staff work from home?")
+    on_topic = graded(
+        verdict("fully", answer, [1]), policy, ["dense"], "How many days may staff work from home?"
+    )
     assert on_topic.grade == 2
 
 
@@ -155,11 +170,21 @@ def test_record_qrels_keep_the_source_at_grade_2_and_leave_unjudged_chunks_out()
     from personaqa.programs.core.records import PooledJudgement
 
     record = QuestionRecord(
-        question_id="q", question="q?", original_question="q?", persona="p", interest="i",
-        question_type="extractive", chunk_id="a", doc_id="d", duplicate_chunk_ids=["a2"],
-        pooled=[PooledJudgement(chunk_id="b", grade=1, verdict="partially"),
-                PooledJudgement(chunk_id="c", grade=0, verdict="not"),
-                PooledJudgement(chunk_id="d", grade=None, verdict="lm_error", reason="ValueError")])
+        question_id="q",
+        question="q?",
+        original_question="q?",
+        persona="p",
+        interest="i",
+        question_type="extractive",
+        chunk_id="a",
+        doc_id="d",
+        duplicate_chunk_ids=["a2"],
+        pooled=[
+            PooledJudgement(chunk_id="b", grade=1, verdict="partially"),
+            PooledJudgement(chunk_id="c", grade=0, verdict="not"),
+            PooledJudgement(chunk_id="d", grade=None, verdict="lm_error", reason="ValueError"),
+        ],
+    )
     assert record.qrels() == {"a": 2, "a2": 2, "b": 1, "c": 0}
 
 
@@ -181,7 +206,10 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     # the fake judge: sentence 1's start
     assert summary_judged.answer == "Deal summary: the Harbor break fee is 40"
     assert {j.chunk_id: j.grade for j in records["notes#c0"].pooled} == {
-        "merger#c0": 1, "summary#c0": 1, "policy#c0": 0}
+        "merger#c0": 1,
+        "summary#c0": 1,
+        "policy#c0": 0,
+    }
 
     qrels = qrels_of(out)
     assert qrels[merger.question_id] == {"merger#c0": 2, "summary#c0": 2, "notes#c0": 1, "policy#c0": 0}
@@ -197,8 +225,15 @@ def test_pooled_run_grades_other_chunks_and_evaluate_scores_graded_ndcg(docs, tm
     judged = sum(len(r.pooled) for r in records.values())
     assert run["counts"]["pooled"] == report.counts["pooled"]
     assert run["counts"]["pooled"] | {"extra_relevant_per_question": 0} == {
-        "depth": DEPTH, "questions": 3, "judged": judged, "grade_2": 2, "grade_1": 4, "grade_0": 3,
-        "unjudged": 0, "extra_relevant_per_question": 0}
+        "depth": DEPTH,
+        "questions": 3,
+        "judged": judged,
+        "grade_2": 2,
+        "grade_1": 4,
+        "grade_0": 3,
+        "unjudged": 0,
+        "extra_relevant_per_question": 0,
+    }
     assert run["counts"]["pooled"]["extra_relevant_per_question"] == 2.0
     assert run["lm_usage"]["pool"]["calls"] == judged == 9
     assert run["lm_usage_total"]["calls"] == engine.total_calls
@@ -281,8 +316,9 @@ def test_a_stopped_pooling_resumes_without_repeating_finished_judge_calls(docs, 
 
 def test_a_judge_answer_that_cannot_be_used_leaves_the_chunk_unjudged(docs, tmp_path, engines):
     engine = engines["fake-task"]
-    engine.fail("relevance", "invalid_json",
-                when=lambda t: "Staff may" in t.inputs["passage"])  # the policy chunk, pooled only
+    engine.fail(
+        "relevance", "invalid_json", when=lambda t: "Staff may" in t.inputs["passage"]
+    )  # the policy chunk, pooled only
     out = tmp_path / "out"
     report = run_generation(make_job(docs, out, pool_depth=DEPTH))
     merger = next(r for r in read_jsonl(out / "questions.jsonl") if r["chunk_id"] == "merger#c0")
@@ -304,9 +340,25 @@ def test_cli_pool_depth_flag(docs, tmp_path, engines, capsys):
     out = tmp_path / "out"
     personas = tmp_path / "personas.yaml"
     personas.write_text(f"- name: {PERSONA.name}\n  description: {PERSONA.description}\n", encoding="utf-8")
-    code = main(["generate", "--docs", str(docs), "--personas", str(personas), "--out", str(out),
-                 "--lm", "fake-task", "--pool-depth", str(DEPTH), "--quiet", "--no-mlflow",
-                 "--program", "baseline"])
+    code = main(
+        [
+            "generate",
+            "--docs",
+            str(docs),
+            "--personas",
+            str(personas),
+            "--out",
+            str(out),
+            "--lm",
+            "fake-task",
+            "--pool-depth",
+            str(DEPTH),
+            "--quiet",
+            "--no-mlflow",
+            "--program",
+            "baseline",
+        ]
+    )
     assert code == 0
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["config"]["pool_depth"] == DEPTH and run["counts"]["pooled"]["judged"] == 9

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
 from personaqa.programs.corpus.documents import id_problem, iter_documents
@@ -28,9 +27,13 @@ text_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\
 texts = st.text(alphabet=st.one_of(text_chars, st.sampled_from(TRICKY)), max_size=80)
 solid = texts.filter(lambda t: t.strip() != "")
 # Ids: anything printable without tabs, line breaks, controls or surrounding space (what the loader accepts).
-ids = st.text(alphabet=st.one_of(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
-                                 st.sampled_from("#:/ é😀\u2009\u00a0")), min_size=1, max_size=24
-              ).filter(lambda t: t.strip() == t and t != "")
+ids = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), st.sampled_from("#:/ é😀\u2009\u00a0")
+    ),
+    min_size=1,
+    max_size=24,
+).filter(lambda t: t.strip() == t and t != "")
 
 
 @st.composite
@@ -59,8 +62,14 @@ def test_jsonl_documents_load_back_exactly(rows, ascii_only):
 @given(rows=document_rows())
 def test_beir_style_underscore_ids_and_extra_fields_load_the_same(rows):
     with tempfile.TemporaryDirectory() as tmp:
-        body = "".join(json.dumps({"_id": r["id"], "title": r["title"], "text": r["text"],
-                                   "metadata": {"k": 1}}, ensure_ascii=False) + "\n" for r in rows)
+        body = "".join(
+            json.dumps(
+                {"_id": r["id"], "title": r["title"], "text": r["text"], "metadata": {"k": 1}},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in rows
+        )
         docs = list(iter_documents([_write(Path(tmp), "corpus.jsonl", body)]))
     assert [(d.doc_id, d.title, d.text) for d in docs] == [(r["id"], r["title"], r["text"]) for r in rows]
 
@@ -75,8 +84,11 @@ def test_text_file_loads_back_exactly(text):
 
 
 @SETTINGS
-@given(rows=document_rows(), bad=st.sampled_from(["\t", "\n", "\r", "\u2028", "\x1f", " "]),
-       where=st.sampled_from(["inside", "end"]))
+@given(
+    rows=document_rows(),
+    bad=st.sampled_from(["\t", "\n", "\r", "\u2028", "\x1f", " "]),
+    where=st.sampled_from(["inside", "end"]),
+)
 def test_ids_that_would_break_the_beir_export_are_refused_with_their_line(rows, bad, where):
     assume(not (bad == " " and where == "inside"))  # a space inside an id is fine
     rows[-1]["id"] = rows[-1]["id"] + bad + ("x" if where == "inside" else "")
@@ -93,16 +105,27 @@ def test_ids_that_would_break_the_beir_export_are_refused_with_their_line(rows, 
 @st.composite
 def runs(draw) -> tuple[list[Chunk], list[QuestionRecord]]:
     doc_ids = draw(st.lists(ids, min_size=1, max_size=3, unique=True))
-    chunks = [Chunk(chunk_id=f"{d}#c{i}", doc_id=d, title=draw(texts), text=draw(solid), start=i * 10)
-              for d in doc_ids for i in range(draw(st.integers(1, 3)))]
+    chunks = [
+        Chunk(chunk_id=f"{d}#c{i}", doc_id=d, title=draw(texts), text=draw(solid), start=i * 10)
+        for d in doc_ids
+        for i in range(draw(st.integers(1, 3)))
+    ]
     question_ids = draw(st.lists(ids, min_size=1, max_size=6, unique=True))
     records = []
     for qid in question_ids:
         chunk = draw(st.sampled_from(chunks))
-        records.append(QuestionRecord(
-            question_id=qid, question=draw(texts), original_question=draw(texts), persona=draw(ids),
-            interest=draw(texts), question_type=draw(st.sampled_from(["extractive", "comparative"])),
-            chunk_id=chunk.chunk_id, doc_id=chunk.doc_id))
+        records.append(
+            QuestionRecord(
+                question_id=qid,
+                question=draw(texts),
+                original_question=draw(texts),
+                persona=draw(ids),
+                interest=draw(texts),
+                question_type=draw(st.sampled_from(["extractive", "comparative"])),
+                chunk_id=chunk.chunk_id,
+                doc_id=chunk.doc_id,
+            )
+        )
     return chunks, records
 
 
@@ -119,7 +142,8 @@ def test_beir_export_round_trips_through_the_beir_reader(run):
         collection = load_beir(Path(tmp) / "beir")
 
     assert {i: (d.title, d.text, d.metadata) for i, d in collection.corpus.items()} == {
-        c.chunk_id: (c.title, c.text, {"doc_id": c.doc_id}) for c in chunks}
+        c.chunk_id: (c.title, c.text, {"doc_id": c.doc_id}) for c in chunks
+    }
     expected_queries = {}
     for r in records:
         metadata = {k: _as_text(getattr(r, k)) for k in BEIR_QUERY_FIELDS if getattr(r, k) is not None}
@@ -127,20 +151,34 @@ def test_beir_export_round_trips_through_the_beir_reader(run):
         expected_queries[r.question_id] = (r.question, metadata)
     assert {i: (q.text, q.metadata) for i, q in collection.queries.items()} == expected_queries
     assert collection.qrels == {
-        r.question_id: {c: 2 for c in (getattr(r, "chunk_ids", None) or [r.chunk_id])} for r in records}
+        r.question_id: {c: 2 for c in (getattr(r, "chunk_ids", None) or [r.chunk_id])} for r in records
+    }
 
 
 @SETTINGS
 @given(run=runs(), stage=st.sampled_from(["dedup", "relevance", "lm_error"]))
 def test_questions_and_rejections_jsonl_round_trip(run, stage):
     _, records = run
-    rejections = [Rejection(question_id=r.question_id, stage=stage, reason=r.interest, question=r.question,
-                            persona=r.persona, chunk_id=r.chunk_id, doc_id=r.doc_id) for r in records]
+    rejections = [
+        Rejection(
+            question_id=r.question_id,
+            stage=stage,
+            reason=r.interest,
+            question=r.question,
+            persona=r.persona,
+            chunk_id=r.chunk_id,
+            doc_id=r.doc_id,
+        )
+        for r in records
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         write_questions(Path(tmp), iter(records), iter(rejections))
         lines = (Path(tmp) / "questions.jsonl").read_text(encoding="utf-8").split("\n")
         back = [QuestionRecord(**json.loads(line)) for line in lines if line]
-        back_rejections = [Rejection(**json.loads(line)) for line in
-                           (Path(tmp) / "rejected.jsonl").read_text(encoding="utf-8").split("\n") if line]
+        back_rejections = [
+            Rejection(**json.loads(line))
+            for line in (Path(tmp) / "rejected.jsonl").read_text(encoding="utf-8").split("\n")
+            if line
+        ]
     assert back == records and back_rejections == rejections
     assert len(lines) == len(records) + 1  # one line per record: no raw line break inside a line

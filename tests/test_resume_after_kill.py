@@ -13,12 +13,30 @@ from pathlib import Path
 from fake_endpoint import FakeEndpoint
 from robustness_helpers import THREE_DOCS
 
-PERSONAS = "- name: analyst\n  description: A data journalist.\n- name: parent\n  description: A busy parent.\n"
+PERSONAS = (
+    "- name: analyst\n  description: A data journalist.\n- name: parent\n  description: A busy parent.\n"
+)
 
 
 def _command(docs: Path, personas: Path, out: Path, url: str) -> list[str]:
-    return [sys.executable, "-m", "personaqa.programs.cli", "generate", "--docs", str(docs), "--personas",
-            str(personas), "--out", str(out), "--lm", "openai/fake", "--api-base", url, "--quiet", "--no-mlflow"]
+    return [
+        sys.executable,
+        "-m",
+        "personaqa.programs.cli",
+        "generate",
+        "--docs",
+        str(docs),
+        "--personas",
+        str(personas),
+        "--out",
+        str(out),
+        "--lm",
+        "openai/fake",
+        "--api-base",
+        url,
+        "--quiet",
+        "--no-mlflow",
+    ]
 
 
 def _work_requests(endpoint: FakeEndpoint, start: int) -> list[str]:
@@ -61,10 +79,14 @@ def test_sigkill_mid_run_then_resume_repeats_no_lm_work(tmp_path):
     # Only the one request in flight at the kill (sent, never answered to the client) may be sent again.
     repeated = set(second) & set(first)
     assert len(repeated) <= 1, f"the resumed run repeated {len(repeated)} finished LM calls"
-    assert len(first) + len(second) >= reference_calls - 1  # nothing skipped (a call cut by the kill may be redone)
+    assert (
+        len(first) + len(second) >= reference_calls - 1
+    )  # nothing skipped (a call cut by the kill may be redone)
     for name in ("questions.jsonl", "rejected.jsonl"):
         assert (out / name).read_text() == (reference / name).read_text()
     lines = (out / ".personaqa" / "units.jsonl").read_text().splitlines()
     keys = [(json.loads(l)["chunk_id"], json.loads(l)["persona"]) for l in lines]
     assert len(keys) == len(set(keys)) == 6
-    assert (out / "beir" / "qrels" / "test.tsv").read_text() == (reference / "beir" / "qrels" / "test.tsv").read_text()
+    assert (out / "beir" / "qrels" / "test.tsv").read_text() == (
+        reference / "beir" / "qrels" / "test.tsv"
+    ).read_text()

@@ -10,10 +10,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import pytest
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.beir import CorpusDoc
-from personaqa.programs.retrieval.retrievers import FusionRetriever, Retriever, build_retriever, load_encoder, top_k
+from personaqa.programs.retrieval.retrievers import (
+    FusionRetriever,
+    Retriever,
+    build_retriever,
+    load_encoder,
+    top_k,
+)
 
 CORPUS = {
     doc.id: doc
@@ -98,8 +103,8 @@ def test_top_k_breaks_ties_by_corpus_order() -> None:
 
 
 def test_reciprocal_rank_fusion_values() -> None:
-    first = lambda queries, k: [[("a", 9.0), ("b", 8.0)] for _ in queries]  # noqa: E731
-    second = lambda queries, k: [[("b", 0.7), ("c", 0.6)] for _ in queries]  # noqa: E731
+    first = lambda queries, k: [[("a", 9.0), ("b", 8.0)] for _ in queries]
+    second = lambda queries, k: [[("b", 0.7), ("c", 0.6)] for _ in queries]
     (fused,) = FusionRetriever([first, second], rrf_k=60)(["q"], 3)
     # b: 1/(60+2) + 1/(60+1); a: 1/(60+1); c: 1/(60+2)
     assert [d for d, _ in fused] == ["b", "a", "c"]

@@ -9,15 +9,25 @@ from personaqa.programs.recipe.run_dedup import duplicate_rejection, run_duplica
 
 
 def record(qid: str, question: str, persona: str = "lawyer") -> QuestionRecord:
-    return QuestionRecord(question_id=qid, question=question, original_question=question, persona=persona,
-                          interest="fees", question_type="extractive", chunk_id="d#c0", doc_id="d")
+    return QuestionRecord(
+        question_id=qid,
+        question=question,
+        original_question=question,
+        persona=persona,
+        interest="fees",
+        question_type="extractive",
+        chunk_id="d#c0",
+        doc_id="d",
+    )
 
 
 def test_repeats_across_units_name_the_first_occurrence():
-    records = [record("q1", "What is the name of the air purifier?", "lawyer"),
-               record("q2", "How loud is the AeroFlow 300 on its top speed?", "lawyer"),
-               record("q3", "What is the name of the air purifier?", "parent"),
-               record("q4", "what is the name of the air purifier", "journalist")]
+    records = [
+        record("q1", "What is the name of the air purifier?", "lawyer"),
+        record("q2", "How loud is the AeroFlow 300 on its top speed?", "lawyer"),
+        record("q3", "What is the name of the air purifier?", "parent"),
+        record("q4", "what is the name of the air purifier", "journalist"),
+    ]
     assert run_duplicates(records, BagOfWordsEmbedder(), 0.92) == {"q3": "q1", "q4": "q1"}
 
 
@@ -28,8 +38,13 @@ def test_threshold_one_keeps_everything_but_exact_copies():
 
 def test_batches_compare_with_earlier_batches(monkeypatch):
     monkeypatch.setattr(run_dedup, "BATCH", 2)
-    records = [record("q1", "alpha beta gamma?"), record("q2", "delta epsilon?"), record("q3", "zeta eta?"),
-               record("q4", "alpha beta gamma?"), record("q5", "zeta eta?")]
+    records = [
+        record("q1", "alpha beta gamma?"),
+        record("q2", "delta epsilon?"),
+        record("q3", "zeta eta?"),
+        record("q4", "alpha beta gamma?"),
+        record("q5", "zeta eta?"),
+    ]
     assert run_duplicates(records, BagOfWordsEmbedder(), 0.92) == {"q4": "q1", "q5": "q3"}
 
 

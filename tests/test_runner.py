@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dspy
 import pytest
-
 from fakes import BagOfWordsEmbedder, Raise, ScriptedEngine, make_lm, patch_run_embedder, patch_run_lms
 from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
@@ -19,8 +18,10 @@ from personaqa.programs.run import plan
 from personaqa.programs.run.job import GenerationJob
 from personaqa.programs.run.runner import run_generation
 
-PERSONAS = [Persona(name="lawyer", description="A competition lawyer; formal questions."),
-            Persona(name="parent", description="A busy parent; short lowercase questions.")]
+PERSONAS = [
+    Persona(name="lawyer", description="A competition lawyer; formal questions."),
+    Persona(name="parent", description="A busy parent; short lowercase questions."),
+]
 QUESTIONS = {
     "break fee": "What is the break fee in the Harbor merger?",
     "weather policy": "Does the weather affect port operations in the Harbor deal?",
@@ -43,15 +44,23 @@ def generality(text):
 def written(text) -> str:
     """The interest's question, told apart by persona and document: a real writer asks each unit its own,
     and the run-wide dedup would otherwise keep one copy."""
-    voice = "stated formally for counsel review" if "formal" in text.inputs["persona"] else "quick one tonight pls"
+    voice = (
+        "stated formally for counsel review"
+        if "formal" in text.inputs["persona"]
+        else "quick one tonight pls"
+    )
     source = "Vessel deal filing" if "Harbor" in text.inputs["passage"] else "home office rules plan"
     return f"{QUESTIONS[text.inputs['interest']][:-1]}, {voice}, {source}?"
 
 
 def new_engine(**overrides) -> ScriptedEngine:
-    answers = {"interests": list(QUESTIONS), "question_types": ["extractive"],
-               "question": written, "relevance": relevance,
-               "generality": generality}
+    answers = {
+        "interests": list(QUESTIONS),
+        "question_types": ["extractive"],
+        "question": written,
+        "relevance": relevance,
+        "generality": generality,
+    }
     answers.update(overrides)
     return ScriptedEngine(answers)
 
@@ -62,9 +71,13 @@ def docs(tmp_path) -> Path:
     folder.mkdir()
     (folder / "merger.md").write_text(
         "# Harbor merger\n\nThe break fee is 40 million euros. The review deadline is 30 June 2026. The market "
-        "share of the merged ports and their weather policy are in annex B.\n", encoding="utf-8")
-    (folder / "policy.txt").write_text("Staff may work from home two days a week. No break fee, "
-                                       "market share or weather policy applies.\n", encoding="utf-8")
+        "share of the merged ports and their weather policy are in annex B.\n",
+        encoding="utf-8",
+    )
+    (folder / "policy.txt").write_text(
+        "Staff may work from home two days a week. No break fee, market share or weather policy applies.\n",
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -87,8 +100,9 @@ def engines(monkeypatch):
 
 def make_job(docs: Path, out: Path, **config) -> GenerationJob:
     cfg = RunConfig(lm=LMConfig(model="fake-task", api_key_env="PERSONAQA_TEST_KEY"), **config)
-    return GenerationJob(config=cfg, doc_paths=[docs], personas=PERSONAS, out_dir=out, show_progress=False,
-                         mlflow=False)
+    return GenerationJob(
+        config=cfg, doc_paths=[docs], personas=PERSONAS, out_dir=out, show_progress=False, mlflow=False
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -109,9 +123,11 @@ def test_run_writes_all_outputs(docs, tmp_path, engines, monkeypatch):
     # 2 chunks x 2 personas x 3 interests; weather fails relevance, market share fails generality
     assert len(records) == 4 and {r.interest for r in records} == {"break fee"}
     assert {(r.chunk_id, r.persona) for r in records} == {
-        (c, p.name) for c in ("merger#c0", "policy#c0") for p in PERSONAS}
+        (c, p.name) for c in ("merger#c0", "policy#c0") for p in PERSONAS
+    }
     assert sorted((r.interest, r.stage) for r in rejections) == (
-        [("market share", "generality")] * 4 + [("weather policy", "relevance")] * 4)
+        [("market share", "generality")] * 4 + [("weather policy", "relevance")] * 4
+    )
     assert all(r.question.startswith("styled: ") for r in records)
 
     from datasets import load_from_disk
@@ -131,7 +147,12 @@ def test_run_writes_all_outputs(docs, tmp_path, engines, monkeypatch):
     counts = run["counts"]
     assert (counts["chunks"], counts["units"], counts["interests"]) == (2, 4, 12)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_style": 12, "after_relevance": 8, "after_generality": 4, "kept": 4}
+        "generated": 12,
+        "after_style": 12,
+        "after_relevance": 8,
+        "after_generality": 4,
+        "kept": 4,
+    }
     assert counts["rejected_by_stage"] == {"relevance": 4, "generality": 4}
     assert report.counts == counts
     assert {stage: u["calls"] for stage, u in run["lm_usage"].items()} == dict(engine.calls_by_stage())
@@ -207,16 +228,30 @@ def test_workers_cap_calls_in_flight_and_fan_out_within_a_unit(tmp_path, engines
     never more than --workers calls at once; the files equal those of a one-worker run."""
     folder = tmp_path / "one"
     folder.mkdir()
-    (folder / "merger.md").write_text("The break fee is 40 million euros; the review deadline is in June. Market share "
-                                      "and weather policy are unchanged.\n")
+    (folder / "merger.md").write_text(
+        "The break fee is 40 million euros; the review deadline is in June. Market share "
+        "and weather policy are unchanged.\n"
+    )
     outputs = []
     for n in (1, workers):
         engines["fake-task"] = engine = InFlight()
-        job = GenerationJob(config=make_job(folder, tmp_path).config, doc_paths=[folder], personas=PERSONAS[:1],
-                            out_dir=tmp_path / f"w{n}", workers=n, show_progress=False, mlflow=False)
+        job = GenerationJob(
+            config=make_job(folder, tmp_path).config,
+            doc_paths=[folder],
+            personas=PERSONAS[:1],
+            out_dir=tmp_path / f"w{n}",
+            workers=n,
+            show_progress=False,
+            mlflow=False,
+        )
         run_generation(job)
-        outputs.append(((job.out_dir / "questions.jsonl").read_bytes(), (job.out_dir / "rejected.jsonl").read_bytes(),
-                        dict(engine.calls)))
+        outputs.append(
+            (
+                (job.out_dir / "questions.jsonl").read_bytes(),
+                (job.out_dir / "rejected.jsonl").read_bytes(),
+                dict(engine.calls),
+            )
+        )
         assert engine.peak == n  # 1: one call after the other; n: the unit's questions overlap, capped at n
     assert outputs[0] == outputs[1]
 
@@ -296,7 +331,12 @@ def test_funnel_counts_lm_errors_after_the_stages_they_passed(docs, tmp_path, en
     assert counts["rejected_by_stage"] == {"lm_error": 8}
     # market share failed at style; weather failed at relevance (passed style)
     assert {k: counts[k] for k in FUNNEL} == {
-        "generated": 12, "after_style": 8, "after_relevance": 4, "after_generality": 4, "kept": 4}
+        "generated": 12,
+        "after_style": 8,
+        "after_relevance": 4,
+        "after_generality": 4,
+        "kept": 4,
+    }
 
 
 # -- out dir and input errors -------------------------------------------------------------------
@@ -349,8 +389,18 @@ def test_documents_without_text_fail_before_anything_is_written(tmp_path, engine
 
 
 def cli(docs: Path, out: Path, *extra: str) -> list[str]:
-    return ["generate", "--docs", str(docs), "--out", str(out), "--lm", "fake-task", "--quiet", "--no-mlflow",
-            *extra]
+    return [
+        "generate",
+        "--docs",
+        str(docs),
+        "--out",
+        str(out),
+        "--lm",
+        "fake-task",
+        "--quiet",
+        "--no-mlflow",
+        *extra,
+    ]
 
 
 def test_cli_missing_persona_file(docs, tmp_path, engines, capsys):
@@ -443,14 +493,18 @@ def overlapping_docs(tmp_path) -> Path:
     (folder / "merger.md").write_text(
         "The Harbor Analytics merger with Vessel Systems is under review by the authority. "
         "The authority will decide on the Harbor Analytics merger by 18 July 2026. "
-        "Vessel Systems is owed a break fee of 40 million euros if it fails.\n", encoding="utf-8")
+        "Vessel Systems is owed a break fee of 40 million euros if it fails.\n",
+        encoding="utf-8",
+    )
     (folder / "objection.md").write_text(
         "Port operators say the Harbor Analytics merger with Vessel Systems is under review now. "
         "The authority must decide on the Harbor Analytics merger by 18 July 2026 at the latest. "
         "Switching scheduling software would cost each port 2.5 million pounds.\n",
-        encoding="utf-8")
-    (folder / "policy.md").write_text("Staff may work from home two days a week with an allowance.\n",
-                                      encoding="utf-8")
+        encoding="utf-8",
+    )
+    (folder / "policy.md").write_text(
+        "Staff may work from home two days a week with an allowance.\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -459,7 +513,11 @@ def both_documents(text) -> str:
     apart by persona, as `written` does, so the run-wide dedup keeps both personas' questions)."""
     if text.inputs.get("interest") in QUESTIONS:
         return written(text)
-    voice = "stated formally for counsel review" if "formal" in text.inputs["persona"] else "quick one tonight pls"
+    voice = (
+        "stated formally for counsel review"
+        if "formal" in text.inputs["persona"]
+        else "quick one tonight pls"
+    )
     if "interest" in text.inputs:  # a single-chunk question on another topic (a word of its sentence)
         return f"What does {text.inputs['interest']} cover in the filing, {voice}?"
     return f"When must the authority rule on the merger under review, {voice}?"
@@ -483,12 +541,15 @@ def test_complex_units_label_every_chunk_and_are_counted_as_groups(overlapping_d
     qrels = (out / "beir" / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
     for record in multi:
         assert {line for line in qrels if line.startswith(record.question_id + "\t")} == {
-            f"{record.question_id}\tmerger#c0\t2", f"{record.question_id}\tobjection#c0\t2"}
+            f"{record.question_id}\tmerger#c0\t2",
+            f"{record.question_id}\tobjection#c0\t2",
+        }
 
 
 def test_group_answered_by_one_chunk_is_rejected_not_kept(overlapping_docs, tmp_path, engines):
-    engines["fake-task"] = new_engine(question=both_documents,
-                                      complex_relevance=("fully", "passage 1 says it all", 1))
+    engines["fake-task"] = new_engine(
+        question=both_documents, complex_relevance=("fully", "passage 1 says it all", 1)
+    )
     out = tmp_path / "out"
     run_generation(make_job(overlapping_docs, out, complex_ratio=0.25, max_interests=1))
 
@@ -506,8 +567,14 @@ def test_complex_units_pair_each_group_with_distinct_personas(docs, tmp_path, mo
     monkeypatch.setattr(plan, "find_chunk_groups", lambda *args, **kwargs: groups)
     monkeypatch.setattr(plan, "load_embedder", lambda name: BagOfWordsEmbedder())
     personas = [Persona(name=n, description="someone") for n in ("a", "b", "c")]
-    job = GenerationJob(config=RunConfig(complex_ratio=0.9), doc_paths=[docs], personas=personas,
-                        out_dir=tmp_path / "out", show_progress=False, mlflow=False)
+    job = GenerationJob(
+        config=RunConfig(complex_ratio=0.9),
+        doc_paths=[docs],
+        personas=personas,
+        out_dir=tmp_path / "out",
+        show_progress=False,
+        mlflow=False,
+    )
 
     units = plan.complex_units(job, total_chunks=2)  # asks for 54 units, capped at 2 groups x 3 personas
     pairs = [(g.group_id, p.name) for g, p in units]
@@ -537,8 +604,12 @@ def test_category_axes_reach_the_records_the_summary_and_the_beir_queries(docs, 
     from personaqa.programs.evaluation.scoring import breakdown_fields
     from personaqa.programs.retrieval.beir import load_beir
 
-    axes = {"premise": {"with_premise": {"weight": 1, "instruction": "opens with the asker's situation"},
-                        "no_premise": {"weight": 1}}}
+    axes = {
+        "premise": {
+            "with_premise": {"weight": 1, "instruction": "opens with the asker's situation"},
+            "no_premise": {"weight": 1},
+        }
+    }
     out = tmp_path / "out"
     report = run_generation(make_job(docs, out, categorisations=axes))
     records = read_jsonl(out / "questions.jsonl")

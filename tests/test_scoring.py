@@ -9,7 +9,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
-
 from personaqa.programs.evaluation.scoring import (
     breakdown_fields,
     evaluate_runs,

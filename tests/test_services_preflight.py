@@ -23,11 +23,19 @@ from pathlib import Path
 import dspy
 import mlflow
 import pytest
-
 from fake_tracking import HangingServer, VanishingServer, refused_url
-from robustness_helpers import (REPO, FaultEndpoint, assert_one_error_line, check_complete_outputs,
-                                error_lines, run_cli, write_config, write_docs, write_personas)
 from personaqa.programs.tracking import store as tracking
+from robustness_helpers import (
+    REPO,
+    FaultEndpoint,
+    assert_one_error_line,
+    check_complete_outputs,
+    error_lines,
+    run_cli,
+    write_config,
+    write_docs,
+    write_personas,
+)
 
 LABELLED = REPO / "experiments" / "labelled"
 COMMANDS = ("generate", "compile", "compare", "evaluate", "validate")
@@ -46,29 +54,71 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("preflight-inputs")
     beir = root / "beir"
     (beir / "qrels").mkdir(parents=True)
-    docs = {"d1": "The break fee is 40 million euros.", "d2": "Descale the kettle with vinegar.",
-            "d3": "Staff may work remotely three days a week."}
-    (beir / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n"
-                                               for k, v in docs.items()))
-    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "break fee"}\n'
-                                        '{"_id": "q2", "text": "kettle"}\n')
+    docs = {
+        "d1": "The break fee is 40 million euros.",
+        "d2": "Descale the kettle with vinegar.",
+        "d3": "Staff may work remotely three days a week.",
+    }
+    (beir / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in docs.items())
+    )
+    (beir / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "break fee"}\n{"_id": "q2", "text": "kettle"}\n'
+    )
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
-    return {"docs": write_docs(root / "docs"), "personas": write_personas(root / "personas.yaml"),
-            "beir": beir,
-            "config": write_config(root / "run.yaml", structured_output="auto", num_retries=0, timeout=10)}
+    return {
+        "docs": write_docs(root / "docs"),
+        "personas": write_personas(root / "personas.yaml"),
+        "beir": beir,
+        "config": write_config(root / "run.yaml", structured_output="auto", num_retries=0, timeout=10),
+    }
 
 
 def argv(command: str, inputs: dict[str, Path], out: Path, url: str) -> list:
     lm = ["--lm", "openai/x", "--api-base", url, "--config", inputs["config"]]
     return {
-        "generate": ["generate", "--docs", inputs["docs"], "--personas", inputs["personas"], "--out", out,
-                     "--quiet", *lm],
-        "compile": ["compile", "--trainset", LABELLED / "train.jsonl", "--devset", LABELLED / "dev.jsonl",
-                    "--limit-train", 2, "--limit-dev", 2, "--out", out.with_suffix(".json"), *lm],
+        "generate": [
+            "generate",
+            "--docs",
+            inputs["docs"],
+            "--personas",
+            inputs["personas"],
+            "--out",
+            out,
+            "--quiet",
+            *lm,
+        ],
+        "compile": [
+            "compile",
+            "--trainset",
+            LABELLED / "train.jsonl",
+            "--devset",
+            LABELLED / "dev.jsonl",
+            "--limit-train",
+            2,
+            "--limit-dev",
+            2,
+            "--out",
+            out.with_suffix(".json"),
+            *lm,
+        ],
         "compare": ["compare", "--devset", LABELLED / "dev.jsonl", "--limit-dev", 2, "--out", out, *lm],
         "evaluate": ["evaluate", "--dataset", inputs["beir"], "--retriever", "bm25", "--out", out],
-        "validate": ["validate", "--beir", inputs["beir"], "--personas", inputs["personas"],
-                     "--sample-docs", 2, "--retrievers", "bm25,tfidf,overlap", "--out", out, "--quiet", *lm],
+        "validate": [
+            "validate",
+            "--beir",
+            inputs["beir"],
+            "--personas",
+            inputs["personas"],
+            "--sample-docs",
+            2,
+            "--retrievers",
+            "bm25,tfidf,overlap",
+            "--out",
+            out,
+            "--quiet",
+            *lm,
+        ],
     }[command]
 
 
@@ -90,19 +140,28 @@ def check_refused(command: str, inputs, tmp_path: Path, capsys, *fragments: str)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_file_store_refused_by_mlflow_is_one_error_line_before_any_lm_call(command, inputs, tmp_path, capsys,
-                                                                         monkeypatch):
+def test_file_store_refused_by_mlflow_is_one_error_line_before_any_lm_call(
+    command, inputs, tmp_path, capsys, monkeypatch
+):
     store = tmp_path.parent / f"{tmp_path.name}-mlruns"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.as_uri())
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
-    check_refused(command, inputs, tmp_path, capsys, f"MLFLOW_TRACKING_URI={store.as_uri()}",
-                  "MLFLOW_ALLOW_FILE_STORE=true", "sqlite:///")
+    check_refused(
+        command,
+        inputs,
+        tmp_path,
+        capsys,
+        f"MLFLOW_TRACKING_URI={store.as_uri()}",
+        "MLFLOW_ALLOW_FILE_STORE=true",
+        "sqlite:///",
+    )
     assert not store.exists()
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_tracking_server_down_is_one_error_line_within_seconds(command, inputs, tmp_path, capsys,
-                                                               monkeypatch):
+def test_tracking_server_down_is_one_error_line_within_seconds(
+    command, inputs, tmp_path, capsys, monkeypatch
+):
     url = refused_url()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "7")  # a user's retry setting: the check ignores it
@@ -111,12 +170,14 @@ def test_tracking_server_down_is_one_error_line_within_seconds(command, inputs, 
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_tracking_server_that_hangs_is_one_error_line_after_the_timeout(command, inputs, tmp_path, capsys,
-                                                                        monkeypatch):
+def test_tracking_server_that_hangs_is_one_error_line_after_the_timeout(
+    command, inputs, tmp_path, capsys, monkeypatch
+):
     with HangingServer() as server:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
-        elapsed = check_refused(command, inputs, tmp_path, capsys, f"MLFLOW_TRACKING_URI={server.url}",
-                                "no answer within 2 s")
+        elapsed = check_refused(
+            command, inputs, tmp_path, capsys, f"MLFLOW_TRACKING_URI={server.url}", "no answer within 2 s"
+        )
     assert elapsed < 30
 
 
@@ -127,12 +188,14 @@ def test_file_store_runs_when_the_user_allows_it(inputs, tmp_path, capsys, monke
     code, _, err = run_cli(argv("evaluate", inputs, tmp_path / "out", ""), capsys)
     assert code == 0, err
     runs = mlflow.MlflowClient(store.as_uri()).search_runs(
-        [mlflow.MlflowClient(store.as_uri()).get_experiment_by_name("personaqa").experiment_id])
+        [mlflow.MlflowClient(store.as_uri()).get_experiment_by_name("personaqa").experiment_id]
+    )
     assert len(runs) == 1
 
 
-def test_generate_with_the_server_gone_after_the_check_keeps_its_outputs_and_warns(inputs, tmp_path, capsys,
-                                                                                  monkeypatch):
+def test_generate_with_the_server_gone_after_the_check_keeps_its_outputs_and_warns(
+    inputs, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "out"
     with VanishingServer() as server, FaultEndpoint() as endpoint:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
@@ -156,8 +219,9 @@ def test_generate_with_the_server_gone_after_the_check_keeps_its_outputs_and_war
     assert run.info.run_name == "generate" and run.info.status == "FINISHED"
 
 
-def test_evaluate_with_the_server_gone_after_the_check_keeps_its_outputs_and_warns(inputs, tmp_path, capsys,
-                                                                                  monkeypatch):
+def test_evaluate_with_the_server_gone_after_the_check_keeps_its_outputs_and_warns(
+    inputs, tmp_path, capsys, monkeypatch
+):
     with VanishingServer() as server:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
         started = time.monotonic()
@@ -173,8 +237,17 @@ def test_ray_address_where_nothing_listens_is_one_error_line_before_any_lm_call(
     pytest.importorskip("ray")
     address = refused_url().removeprefix("http://")
     with FaultEndpoint() as endpoint:
-        code, _, err = run_cli([*argv("generate", inputs, tmp_path / "out", endpoint.base_url), "--no-mlflow",
-                                "--engine", "ray", "--ray-address", address], capsys)
+        code, _, err = run_cli(
+            [
+                *argv("generate", inputs, tmp_path / "out", endpoint.base_url),
+                "--no-mlflow",
+                "--engine",
+                "ray",
+                "--ray-address",
+                address,
+            ],
+            capsys,
+        )
     assert code == 2
     assert_one_error_line(err, f"--ray-address {address}", "no Ray cluster answers")
     assert endpoint.calls == 0 and written(tmp_path) == []
@@ -184,8 +257,9 @@ def test_compile_out_below_a_file_is_one_error_line_before_any_lm_call(inputs, t
     parent = tmp_path / "results"
     parent.write_text("a file\n")
     with FaultEndpoint() as endpoint:
-        code, _, err = run_cli([*argv("compile", inputs, parent / "out", endpoint.base_url), "--no-mlflow"],
-                               capsys)
+        code, _, err = run_cli(
+            [*argv("compile", inputs, parent / "out", endpoint.base_url), "--no-mlflow"], capsys
+        )
     assert code == 2
     assert_one_error_line(err, str(parent), "not a directory")
     assert endpoint.calls == 0 and parent.read_text() == "a file\n"
@@ -193,11 +267,12 @@ def test_compile_out_below_a_file_is_one_error_line_before_any_lm_call(inputs, t
 
 # -- compile and compare: the store goes away once the work is done (fake LM in-process) ---------------------
 
+
 @pytest.fixture()
 def fake_task_lm(monkeypatch):
+    from fakes import patch_run_lms
     from fakes_judges import JudgingEngine, fake_build_lm
     from personaqa.optimize import compare_run, compile_run
-    from fakes import patch_run_lms
 
     build = fake_build_lm({"fake-task": JudgingEngine(name="task")})
     for module in (compile_run, compare_run):
@@ -228,16 +303,27 @@ def fake_config():
     return RunConfig(lm=LMConfig(model="fake-task"), max_interests=1, max_types_per_interest=1)
 
 
-def test_compile_with_the_store_gone_after_the_work_keeps_the_program_and_warns(tmp_path, capsys, monkeypatch,
-                                                                                fake_task_lm):
+def test_compile_with_the_store_gone_after_the_work_keeps_the_program_and_warns(
+    tmp_path, capsys, monkeypatch, fake_task_lm
+):
     from personaqa.optimize import compile_run
     from personaqa.optimize.compile_run import CompileJob, run_compile
 
     store_goes_away_after(monkeypatch, compile_run, "save_program_state")
     out = tmp_path / "writer.json"
-    result = run_compile(CompileJob(config=fake_config(), trainset=LABELLED / "train.jsonl", out=out,
-                                    devset=LABELLED / "dev.jsonl", optimizer="labeled", target="writer",
-                                    limit_train=2, limit_dev=2, measure_agreement=False))
+    result = run_compile(
+        CompileJob(
+            config=fake_config(),
+            trainset=LABELLED / "train.jsonl",
+            out=out,
+            devset=LABELLED / "dev.jsonl",
+            optimizer="labeled",
+            target="writer",
+            limit_train=2,
+            limit_dev=2,
+            measure_agreement=False,
+        )
+    )
     assert result.out == out and out.is_file()
     (line,) = personaqa_lines(capsys.readouterr().err)
     assert line.startswith("personaqa: warning: MLflow logging failed (connection refused")
@@ -245,15 +331,24 @@ def test_compile_with_the_store_gone_after_the_work_keeps_the_program_and_warns(
     assert mlflow.active_run() is None
 
 
-def test_compare_with_the_store_gone_after_the_work_keeps_its_outputs_and_warns(tmp_path, capsys, monkeypatch,
-                                                                                fake_task_lm):
+def test_compare_with_the_store_gone_after_the_work_keeps_its_outputs_and_warns(
+    tmp_path, capsys, monkeypatch, fake_task_lm
+):
     from personaqa.optimize import compare_run
     from personaqa.optimize.compare_run import CompareJob, run_compare
 
     store_goes_away_after(monkeypatch, compare_run, "_write_outputs")
     out = tmp_path / "cmp"
-    reports = run_compare(CompareJob(config=fake_config(), devset=LABELLED / "dev.jsonl", out_dir=out,
-                                     programs=["baseline"], target="writer", limit_dev=2))
+    reports = run_compare(
+        CompareJob(
+            config=fake_config(),
+            devset=LABELLED / "dev.jsonl",
+            out_dir=out,
+            programs=["baseline"],
+            target="writer",
+            limit_dev=2,
+        )
+    )
     assert [r.name for r in reports] == ["baseline"] and (out / "compare.json").is_file()
     (line,) = personaqa_lines(capsys.readouterr().err)
     assert line.startswith("personaqa: warning: MLflow logging failed") and "the compare run" in line

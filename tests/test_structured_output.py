@@ -7,13 +7,16 @@ import copy
 import dspy
 import pytest
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
-
 from fakes import ScriptedEngine, lm_context, make_lm
 from personaqa.programs.core.records import Chunk
 from personaqa.programs.lm.structured_output import DEFAULT_MAX_ITEMS, DEFAULT_MAX_STRING, bound_schema
 from personaqa.programs.recipe.generation import QuestionTypeSelector
 from personaqa.signatures import (
-    ClassifyGenerality, DescribeWritingStyle, ExtractInterests, GenerateQuestion, JudgeRelevance,
+    ClassifyGenerality,
+    DescribeWritingStyle,
+    ExtractInterests,
+    GenerateQuestion,
+    JudgeRelevance,
 )
 
 CHUNK = Chunk(chunk_id="d#c0", doc_id="d", title="Merger", text="The break fee is 40 million.", start=0)
@@ -51,8 +54,15 @@ def test_question_types_schema_has_max_items_3_and_configured_enum():
 
 def test_question_and_style_strings_have_their_declared_max_length():
     engine = ScriptedEngine()
-    question = schema_for(GenerateQuestion, engine, "question", persona="p", passage="x", interest="i",
-                          question_type="extractive")["properties"]["question"]
+    question = schema_for(
+        GenerateQuestion,
+        engine,
+        "question",
+        persona="p",
+        passage="x",
+        interest="i",
+        question_type="extractive",
+    )["properties"]["question"]
     assert (question["type"], question["maxLength"], question["minLength"]) == ("string", 300, 5)
     style = schema_for(DescribeWritingStyle, engine, "writing_style", persona="p")["properties"]
     assert set(style) == {"length", "tone", "wording"}  # choices, no free text to copy back
@@ -82,8 +92,13 @@ def test_unbounded_fields_get_default_bounds():
     class CaptureEngine(ScriptedEngine):
         def complete(self, request):
             captured["schema"] = request.config.response_format["schema"]
-            return Response(id=None, model="fake", message=Message.assistant([TextPart('{"notes": ["a"]}')]),
-                            finish_reason="stop", usage=Usage(input_tokens=1, output_tokens=1))
+            return Response(
+                id=None,
+                model="fake",
+                message=Message.assistant([TextPart('{"notes": ["a"]}')]),
+                finish_reason="stop",
+                usage=Usage(input_tokens=1, output_tokens=1),
+            )
 
     captured = {}
     with lm_context(make_lm(CaptureEngine())):
@@ -128,11 +143,14 @@ def test_bound_schema_keeps_existing_bounds():
 
 
 def test_bound_schema_leaves_enums_and_consts_untouched():
-    schema = {"type": "object", "properties": {
-        "verdict": {"type": "string", "enum": ["fully", "not"]},
-        "kind": {"type": "string", "const": "x"},
-        "many": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
-    }}
+    schema = {
+        "type": "object",
+        "properties": {
+            "verdict": {"type": "string", "enum": ["fully", "not"]},
+            "kind": {"type": "string", "const": "x"},
+            "many": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+        },
+    }
     out = bound_schema(schema)
     assert out["properties"]["verdict"] == {"type": "string", "enum": ["fully", "not"]}
     assert out["properties"]["kind"] == {"type": "string", "const": "x"}
@@ -152,8 +170,13 @@ class CutEngine:
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed"})
 
     def complete(self, request):
-        return Response(id=None, model="cut", message=Message.assistant([TextPart('{"question": "What is the fee')]),
-                        finish_reason="length", usage=Usage(input_tokens=5, output_tokens=8))
+        return Response(
+            id=None,
+            model="cut",
+            message=Message.assistant([TextPart('{"question": "What is the fee')]),
+            finish_reason="length",
+            usage=Usage(input_tokens=5, output_tokens=8),
+        )
 
     def stream(self, request):
         return response_to_events(self.complete(request))
@@ -169,6 +192,15 @@ def test_in_process_answer_cut_at_max_tokens_is_rejected_not_repaired():
     from personaqa.signatures import GenerateQuestion
 
     lm = WholeAnswerLM("local-cut", engine=CutEngine(), cache=False, num_retries=0)
-    with dspy.context(lm=lm, adapter=BoundedJSONAdapter()), pytest.raises(StageFailure, match="cut at max_tokens"):
-        call_lm("generation", dspy.Predict(GenerateQuestion), persona="p", passage="The fee is 40 million euros.",
-                interest="fee", question_type="extractive")
+    with (
+        dspy.context(lm=lm, adapter=BoundedJSONAdapter()),
+        pytest.raises(StageFailure, match="cut at max_tokens"),
+    ):
+        call_lm(
+            "generation",
+            dspy.Predict(GenerateQuestion),
+            persona="p",
+            passage="The fee is 40 million euros.",
+            interest="fee",
+            question_type="extractive",
+        )

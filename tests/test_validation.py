@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_endpoint import FakeEndpoint  # noqa: E402
-from personaqa.programs.cli import main  # noqa: E402
-from personaqa.programs.evaluation.validation import (  # noqa: E402
+from fake_endpoint import FakeEndpoint
+from personaqa.programs.cli import main
+from personaqa.programs.evaluation.validation import (
     agreement,
     bootstrap_agreement,
     kendall_tau,
@@ -29,7 +29,7 @@ from personaqa.programs.evaluation.validation import (  # noqa: E402
     split_half_taus,
     system_scores,
 )
-from personaqa.programs.retrieval.retrievers import BUILT_IN  # noqa: E402
+from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 # ---------------------------------------------------------------- pure functions
 
@@ -57,7 +57,11 @@ def test_constant_side_gives_undefined_correlation() -> None:
 
 
 def test_system_scores_rankings_and_ranks() -> None:
-    per_query = {"bm25": {"q1": 1.0, "q2": 0.0}, "dense": {"q1": 0.5, "q2": 0.5}, "overlap": {"q1": 0.0, "q2": 0.2}}
+    per_query = {
+        "bm25": {"q1": 1.0, "q2": 0.0},
+        "dense": {"q1": 0.5, "q2": 0.5},
+        "overlap": {"q1": 0.0, "q2": 0.2},
+    }
     scores = system_scores(per_query)
     assert scores == {"bm25": 0.5, "dense": 0.5, "overlap": pytest.approx(0.1)}
     assert ranking(scores) == ["bm25", "dense", "overlap"]  # tie broken by name
@@ -110,8 +114,11 @@ HUMAN = {"a": 0.9, "b": 0.5, "c": 0.1}
 
 def test_bootstrap_when_every_question_agrees_with_the_humans_is_one() -> None:
     # each question orders a > b > c (its values differ), so every resample's means do too
-    synthetic = {"a": {"s1": 0.8, "s2": 1.0, "s3": 0.6}, "b": {"s1": 0.4, "s2": 0.7, "s3": 0.5},
-                 "c": {"s1": 0.0, "s2": 0.2, "s3": 0.1}}
+    synthetic = {
+        "a": {"s1": 0.8, "s2": 1.0, "s3": 0.6},
+        "b": {"s1": 0.4, "s2": 0.7, "s3": 0.5},
+        "c": {"s1": 0.0, "s2": 0.2, "s3": 0.1},
+    }
     boot = bootstrap_agreement(HUMAN, synthetic, n_resamples=200, seed=1)
     assert (boot.tau_low, boot.tau_high, boot.rho_low, boot.rho_high) == (1.0, 1.0, 1.0, 1.0)
     assert boot.n_resamples == boot.n_defined == 200 and boot.seed == 1 and boot.confidence == 0.95
@@ -136,14 +143,25 @@ def test_agreement_by_subset_measures_each_axis_value_on_its_own_questions() -> 
     rows, scores = [], {name: {} for name in HUMAN}
     for i in range(6):
         own = i < 3
-        rows.append({"_id": f"q{i}", "text": "one two three" if own else "one two", "persona": "p",
-                     "wording": "own" if own else "passage", "lexical_overlap": 0.2 if own else 0.8,
-                     "categories": {"premise": "with" if i % 2 else "without"}})
+        rows.append(
+            {
+                "_id": f"q{i}",
+                "text": "one two three" if own else "one two",
+                "persona": "p",
+                "wording": "own" if own else "passage",
+                "lexical_overlap": 0.2 if own else 0.8,
+                "categories": {"premise": "with" if i % 2 else "without"},
+            }
+        )
         for name in HUMAN:
             scores[name][f"q{i}"] = (agree if own else reverse)[name] + (0.01 * i if name == "a" else 0)
     table = {(r["axis"], r["value"]): r for r in agreement_by_subset(HUMAN, scores, rows, n_resamples=100)}
-    assert set(table) == {("wording", "own"), ("wording", "passage"), ("category premise", "with"),
-                          ("category premise", "without")}  # one persona: no persona rows
+    assert set(table) == {
+        ("wording", "own"),
+        ("wording", "passage"),
+        ("category premise", "with"),
+        ("category premise", "without"),
+    }  # one persona: no persona rows
     own, passage = table["wording", "own"], table["wording", "passage"]
     assert (own["n"], own["kendall_tau"], own["tau_low"], own["tau_high"]) == (3, 1.0, 1.0, 1.0)
     assert (passage["kendall_tau"], passage["tau_high"]) == (-1.0, -1.0)
@@ -179,18 +197,50 @@ def test_sample_prefers_relevant_documents_and_tops_up() -> None:
 # Words the fake endpoint writes its questions with appear in the documents, so lexical
 # retrievers find something for the synthetic questions too.
 DOCS = [
-    ("d1", "Port merger review", "The regulator reviews the merger of two ports and sets a deadline for remedies."),
-    ("d2", "Filter warranty", "The water filter has a two year warranty; a remote sensor reports when to replace it."),
-    ("d3", "Parking fee policy", "The city policy raises the parking fee near the ports and adds a resident allowance."),
-    ("d4", "Sensor calibration", "Calibrate the humidity sensor every month; a remote app shows the readings."),
-    ("d5", "Travel allowance", "Staff claim a daily travel allowance; the policy lists the deadline for claims."),
+    (
+        "d1",
+        "Port merger review",
+        "The regulator reviews the merger of two ports and sets a deadline for remedies.",
+    ),
+    (
+        "d2",
+        "Filter warranty",
+        "The water filter has a two year warranty; a remote sensor reports when to replace it.",
+    ),
+    (
+        "d3",
+        "Parking fee policy",
+        "The city policy raises the parking fee near the ports and adds a resident allowance.",
+    ),
+    (
+        "d4",
+        "Sensor calibration",
+        "Calibrate the humidity sensor every month; a remote app shows the readings.",
+    ),
+    (
+        "d5",
+        "Travel allowance",
+        "Staff claim a daily travel allowance; the policy lists the deadline for claims.",
+    ),
     ("d6", "Volcanoes", "A volcano erupts lava, ash and gases from deep inside the Earth."),
     ("d7", "Bread baking", "Bakers knead dough with yeast and flour before it goes in the oven."),
     ("d8", "Chess openings", "The Sicilian defence is a popular first move sequence for black."),
-    ("d9", "Warranty claims", "A warranty claim needs the receipt; the fee for late claims is waived by policy."),
-    ("d10", "Remote work", "Remote work policy: employees get an allowance for a home office filter and chair."),
+    (
+        "d9",
+        "Warranty claims",
+        "A warranty claim needs the receipt; the fee for late claims is waived by policy.",
+    ),
+    (
+        "d10",
+        "Remote work",
+        "Remote work policy: employees get an allowance for a home office filter and chair.",
+    ),
     ("d11", "Cats", "Small domestic felines; they often sit purring on a warm lap."),
-    ("d12", "Harbour dredging", "Dredging keeps ports deep enough for large ships; the merger funds new dredgers."),
+    (
+        "d12",
+        "Harbour dredging",
+        "Dredging keeps ports deep enough for large ships; the merger funds new dredgers.",
+    ),
 ]
 QUERIES = [
     ("q1", "deadline for remedies in a ports merger", ["d1", "d12"]),
@@ -212,9 +262,12 @@ PERSONAS = """\
 def collection(tmp_path: Path) -> Path:
     root = tmp_path / "human"
     (root / "qrels").mkdir(parents=True)
-    (root / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n"
-                                               for i, t, x in DOCS))
-    (root / "queries.jsonl").write_text("".join(json.dumps({"_id": i, "text": t}) + "\n" for i, t, _ in QUERIES))
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in DOCS)
+    )
+    (root / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "text": t}) + "\n" for i, t, _ in QUERIES)
+    )
     qrels = "".join(f"{q}\t{d}\t1\n" for q, _, docs in QUERIES for d in docs)
     (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
     return root
@@ -227,15 +280,37 @@ def personas(tmp_path: Path) -> Path:
     return path
 
 
-def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_end_to_end_with_fake_endpoint(
+    collection: Path, personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "validate"
     config = tmp_path / "run.yaml"
     config.write_text("max_interests: 1\nmax_types_per_interest: 1\n")
     with FakeEndpoint() as endpoint:
-        code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--sample-docs", "4",
-                     "--out", str(out), "--splits", "200", "--resamples", "300", "--config", str(config),
-                     "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet"])
+        code = main(
+            [
+                "validate",
+                "--beir",
+                str(collection),
+                "--personas",
+                str(personas),
+                "--sample-docs",
+                "4",
+                "--out",
+                str(out),
+                "--splits",
+                "200",
+                "--resamples",
+                "300",
+                "--config",
+                str(config),
+                "--lm",
+                "openai/fake",
+                "--api-base",
+                endpoint.base_url,
+                "--quiet",
+            ]
+        )
     assert code == 0
     stdout = capsys.readouterr().out
     assert "Kendall tau" in stdout and "split-half" in stdout and "5-95 % range" in stdout
@@ -277,7 +352,9 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
     assert sample["n_docs"] == 4 and sample["n_relevant_to_a_human_query"] == 4
     relevant = {d for _, _, docs in QUERIES for d in docs}
     assert set(sample["doc_ids"]) <= relevant
-    questions = [json.loads(line) for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()]
+    questions = [
+        json.loads(line) for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()
+    ]
     assert len(questions) == result["n_synthetic_questions"]
     assert {q["doc_id"] for q in questions} <= set(sample["doc_ids"])
     assert "full human corpus" in result["comparability"]
@@ -311,17 +388,32 @@ def test_validate_end_to_end_with_fake_endpoint(collection: Path, personas: Path
         (["--pool-depth", "-1"], "--pool-depth must be 0 (no pooling) or more"),
         (["--program", "baselne"], "give a .json program state from `personaqa compile`, or `baseline`"),
         (["--program", "PROGRAM_JSON"], "not valid JSON"),
-        (["--lm", "openai/x", "--api-key-env", "PQA_TEST_UNSET_KEY"], "environment variable PQA_TEST_UNSET_KEY"),
+        (
+            ["--lm", "openai/x", "--api-key-env", "PQA_TEST_UNSET_KEY"],
+            "environment variable PQA_TEST_UNSET_KEY",
+        ),
         (["--lm", "gguf:/nowhere/model.gguf"], "GGUF file not found"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(collection: Path, personas: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str], extra, expected) -> None:
+def test_bad_input_is_one_line_exit_2(
+    collection: Path, personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra, expected
+) -> None:
     program = tmp_path / "broken.json"
     program.write_text("{not json")
     extra = [str(program) if arg == "PROGRAM_JSON" else arg for arg in extra]
-    code = main(["validate", "--beir", str(collection), "--personas", str(personas), "--out", str(tmp_path / "o"),
-                 "--no-mlflow", *extra])
+    code = main(
+        [
+            "validate",
+            "--beir",
+            str(collection),
+            "--personas",
+            str(personas),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-mlflow",
+            *extra,
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("personaqa: error:") and expected in err and "\n" not in err
@@ -329,8 +421,21 @@ def test_bad_input_is_one_line_exit_2(collection: Path, personas: Path, tmp_path
 
 
 def test_missing_collection(personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "--beir", str(tmp_path / "none"), "--personas", str(personas),
-                 "--out", str(tmp_path / "o"), "--no-mlflow"]) == 2
+    assert (
+        main(
+            [
+                "validate",
+                "--beir",
+                str(tmp_path / "none"),
+                "--personas",
+                str(personas),
+                "--out",
+                str(tmp_path / "o"),
+                "--no-mlflow",
+            ]
+        )
+        == 2
+    )
     assert "dataset folder not found" in capsys.readouterr().err
 
 
@@ -340,8 +445,17 @@ def test_generation_chunk_size_defaults_to_whole_abstracts(tmp_path: Path) -> No
     from personaqa.programs.cli.validate import DEFAULT_CHUNK_SIZE, _generation_config
 
     def config_for(chunk_size: int | None, config: Path | None):
-        args = argparse.Namespace(config=config, chunk_size=chunk_size, lm=None, api_base=None, api_key_env=None,
-                                  judge_lm=None, temperature=None, max_tokens=None, embedder=None)
+        args = argparse.Namespace(
+            config=config,
+            chunk_size=chunk_size,
+            lm=None,
+            api_base=None,
+            api_key_env=None,
+            judge_lm=None,
+            temperature=None,
+            max_tokens=None,
+            embedder=None,
+        )
         return _generation_config(args)
 
     yaml_file = tmp_path / "run.yaml"
@@ -358,41 +472,91 @@ def test_text_checks_flag_placeholders_and_repeats() -> None:
     assert checks == {"n": 4, "n_distinct": 3, "n_with_placeholder": 2, "n_without_question_mark": 3}
 
 
-def test_multi_chunk_questions_are_relevant_to_every_source_document(tmp_path: Path, collection: Path) -> None:
+def test_multi_chunk_questions_are_relevant_to_every_source_document(
+    tmp_path: Path, collection: Path
+) -> None:
     from personaqa.programs.evaluation.validate import _read_synthetic
     from personaqa.programs.retrieval.beir import load_beir
 
     (tmp_path / "syn" / "beir").mkdir(parents=True)
     (tmp_path / "syn" / "beir" / "corpus.jsonl").write_text(
-        "".join(json.dumps({"_id": f"{d}#c0", "title": "", "text": "x", "doc_id": d}) + "\n" for d in ("d1", "d3")))
+        "".join(
+            json.dumps({"_id": f"{d}#c0", "title": "", "text": "x", "doc_id": d}) + "\n" for d in ("d1", "d3")
+        )
+    )
     (tmp_path / "syn" / "questions.jsonl").write_text(
-        json.dumps({"question_id": "s1", "question": "fees and mergers?", "doc_id": "d1", "chunk_id": "d1#c0",
-                    "persona": "analyst", "question_type": "comparative", "complexity": "multi",
-                    "chunk_ids": ["d1#c0", "d3#c0"]}) + "\n"
-        + json.dumps({"question_id": "s2", "question": "what fee?", "doc_id": "d3", "chunk_id": "d3#c0",
-                      "persona": "resident", "question_type": "extractive"}) + "\n")
+        json.dumps(
+            {
+                "question_id": "s1",
+                "question": "fees and mergers?",
+                "doc_id": "d1",
+                "chunk_id": "d1#c0",
+                "persona": "analyst",
+                "question_type": "comparative",
+                "complexity": "multi",
+                "chunk_ids": ["d1#c0", "d3#c0"],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "question_id": "s2",
+                "question": "what fee?",
+                "doc_id": "d3",
+                "chunk_id": "d3#c0",
+                "persona": "resident",
+                "question_type": "extractive",
+            }
+        )
+        + "\n"
+    )
     rows = _read_synthetic(tmp_path / "syn", load_beir(collection))
     assert [(r["_id"], r["doc_ids"], r["complexity"]) for r in rows] == [
-        ("s1", ["d1", "d3"], "multi"), ("s2", ["d3"], "single")]
+        ("s1", ["d1", "d3"], "multi"),
+        ("s2", ["d3"], "single"),
+    ]
 
 
 def test_diagnosis_hook_reads_qrels_and_synthetic_records(tmp_path: Path, collection: Path) -> None:
     from personaqa.programs.evaluation.validate import _diagnosis, _read_synthetic
     from personaqa.programs.retrieval.beir import load_beir
 
-    (collection / "qrels" / "test.tsv").write_text("q1\td1\t1\nq1\td12\t0\nq3\td3\t2\n")  # d12 judged not relevant
+    (collection / "qrels" / "test.tsv").write_text(
+        "q1\td1\t1\nq1\td12\t0\nq3\td3\t2\n"
+    )  # d12 judged not relevant
     beir = load_beir(collection)
     (tmp_path / "syn").mkdir()
-    (tmp_path / "syn" / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [
-        {"question_id": "s1", "question": "Which deadline does the regulator set for remedies?", "doc_id": "d1",
-         "chunk_id": "d1#c0", "persona": "analyst", "question_type": "factoid"},
-        {"question_id": "s2", "question": "Is the parking fee raised near the ports?", "doc_id": "d3",
-         "chunk_id": "d3#c0", "persona": "resident", "question_type": "yes-no"},
-    ]))
+    (tmp_path / "syn" / "questions.jsonl").write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in [
+                {
+                    "question_id": "s1",
+                    "question": "Which deadline does the regulator set for remedies?",
+                    "doc_id": "d1",
+                    "chunk_id": "d1#c0",
+                    "persona": "analyst",
+                    "question_type": "factoid",
+                },
+                {
+                    "question_id": "s2",
+                    "question": "Is the parking fee raised near the ports?",
+                    "doc_id": "d3",
+                    "chunk_id": "d3#c0",
+                    "persona": "resident",
+                    "question_type": "yes-no",
+                },
+            ]
+        )
+    )
     synthetic = _read_synthetic(tmp_path / "syn", beir)
     scores = {"bm25": (0.6, 0.9), "dense": (0.7, 0.8), "overlap": (0.1, 0.5)}
-    result = {"metric": "ndcg@10", "per_retriever": [
-        {"name": n, "human": {"ndcg@10": h}, "synthetic": {"ndcg@10": s}} for n, (h, s) in scores.items()]}
+    result = {
+        "metric": "ndcg@10",
+        "per_retriever": [
+            {"name": n, "human": {"ndcg@10": h}, "synthetic": {"ndcg@10": s}} for n, (h, s) in scores.items()
+        ],
+    }
     diagnosis = _diagnosis(beir, beir.judged_queries(), synthetic, result)
     human, synth = diagnosis["human"], diagnosis["synthetic"]
     # q1 "deadline for remedies in a ports merger" (7 words): {deadline, remedies, ports, merger}, all in d1
@@ -405,7 +569,10 @@ def test_diagnosis_hook_reads_qrels_and_synthetic_records(tmp_path: Path, collec
     assert synth["term_overlap_best"] == pytest.approx(0.7)
     assert synth["question_types"] == {"factoid": 1, "yes-no": 1} and synth["words"] == 8.0
     assert [(g["name"], g["difference"]) for g in diagnosis["retrievers"]] == [
-        ("dense", pytest.approx(0.1)), ("bm25", pytest.approx(0.3)), ("overlap", pytest.approx(0.4))]
+        ("dense", pytest.approx(0.1)),
+        ("bm25", pytest.approx(0.3)),
+        ("overlap", pytest.approx(0.4)),
+    ]
 
 
 # ---------------------------------------------------------------- fail before the LM
@@ -434,12 +601,27 @@ def no_generation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _validate(collection: Path, personas: Path, out: Path, *extra: str) -> int:
-    return main(["validate", "--beir", str(collection), "--personas", str(personas), "--out", str(out),
-                 "--splits", "10", "--no-mlflow", "--quiet", *extra])
+    return main(
+        [
+            "validate",
+            "--beir",
+            str(collection),
+            "--personas",
+            str(personas),
+            "--out",
+            str(out),
+            "--splits",
+            "10",
+            "--no-mlflow",
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
-def test_human_side_is_scored_before_generation(collection: Path, personas: Path, tmp_path: Path,
-                                                no_generation: list[str]) -> None:
+def test_human_side_is_scored_before_generation(
+    collection: Path, personas: Path, tmp_path: Path, no_generation: list[str]
+) -> None:
     assert _validate(collection, personas, tmp_path / "o") == 2
     assert no_generation == ["score", "generate"]
 
@@ -449,13 +631,22 @@ def test_human_side_is_scored_before_generation(collection: Path, personas: Path
     [
         ("q1\td1\t1\nq2\td2\t0\n", (), "only 1 query has a relevant document; the human split-half"),
         ("q1\td1\t0\n", (), "field 'score': no judgement is relevant"),
-        ("q1\td1\t1\nq2\td2\t1\n", ("--retrievers", "bm25-title", "dense-title", "tfidf"),
-         "--retrievers: only 1 of 3 retrievers can index"),
+        (
+            "q1\td1\t1\nq2\td2\t1\n",
+            ("--retrievers", "bm25-title", "dense-title", "tfidf"),
+            "--retrievers: only 1 of 3 retrievers can index",
+        ),
     ],
 )
 def test_collections_the_panel_cannot_score_fail_before_the_lm(
-    collection: Path, personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    no_generation: list[str], qrels: str, extra: tuple[str, ...], expected: str,
+    collection: Path,
+    personas: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_generation: list[str],
+    qrels: str,
+    extra: tuple[str, ...],
+    expected: str,
 ) -> None:
     (collection / "qrels" / "test.tsv").write_text(qrels)
     untitled = [json.dumps({"_id": i, "text": x}) for i, _, x in DOCS]
@@ -466,33 +657,63 @@ def test_collections_the_panel_cannot_score_fail_before_the_lm(
     assert "generate" not in no_generation and not (tmp_path / "o").exists()
 
 
-def test_pooled_qrels_grade_the_retrievers_top_documents_once(collection: Path, personas: Path, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_pooled_qrels_grade_the_retrievers_top_documents_once(
+    collection: Path, personas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--pool-depth K: each synthetic question's top K documents of BM25 and dense (not its source) are
     judged once, checkpointed, and the synthetic side is scored again with them as graded qrels."""
     out = tmp_path / "validate"
     config = tmp_path / "run.yaml"
     config.write_text("max_interests: 1\nmax_types_per_interest: 1\n")
     with FakeEndpoint() as endpoint:
-        argv = ["validate", "--beir", str(collection), "--personas", str(personas), "--sample-docs", "4",
-                "--out", str(out), "--splits", "50", "--resamples", "50", "--config", str(config),
-                "--lm", "openai/fake", "--api-base", endpoint.base_url, "--quiet", "--no-mlflow",
-                "--program", "baseline", "--pool-depth", "2"]
+        argv = [
+            "validate",
+            "--beir",
+            str(collection),
+            "--personas",
+            str(personas),
+            "--sample-docs",
+            "4",
+            "--out",
+            str(out),
+            "--splits",
+            "50",
+            "--resamples",
+            "50",
+            "--config",
+            str(config),
+            "--lm",
+            "openai/fake",
+            "--api-base",
+            endpoint.base_url,
+            "--quiet",
+            "--no-mlflow",
+            "--program",
+            "baseline",
+            "--pool-depth",
+            "2",
+        ]
         assert main(argv) == 0
         first = endpoint.calls
         assert main(argv) == 0
         assert endpoint.calls == first  # units and judgements finished: the rerun makes no LM call
     stdout = capsys.readouterr().out
-    assert "With pooled qrels: top 2 of BM25 and dense" in stdout and "Kendall tau with pooled qrels" in stdout
+    assert (
+        "With pooled qrels: top 2 of BM25 and dense" in stdout and "Kendall tau with pooled qrels" in stdout
+    )
     result = json.loads((out / "validate.json").read_text())
     pooled = result["pooled"]
     judged = [json.loads(line) for line in (out / "pool.jsonl").read_text().splitlines()]
-    questions = {json.loads(line)["question_id"]: json.loads(line)["doc_id"]
-                 for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()}
+    questions = {
+        json.loads(line)["question_id"]: json.loads(line)["doc_id"]
+        for line in (out / "synthetic" / "questions.jsonl").read_text().splitlines()
+    }
     assert pooled["depth"] == 2 and pooled["counts"]["judged"] == len(judged) > 0
     assert {entry["question_id"] for entry in judged} == set(questions)
     assert all(entry["judgement"]["chunk_id"] != questions[entry["question_id"]] for entry in judged)
-    assert all(len({e["judgement"]["chunk_id"] for e in judged if e["question_id"] == q}) <= 4 for q in questions)
+    assert all(
+        len({e["judgement"]["chunk_id"] for e in judged if e["question_id"] == q}) <= 4 for q in questions
+    )
     relevant = sum(1 for entry in judged if entry["judgement"]["grade"])
     assert pooled["relevant_per_question_mean"] == pytest.approx(round(1 + relevant / len(questions), 3))
     assert sorted(row["name"] for row in pooled["per_retriever"]) == sorted(BUILT_IN)
@@ -501,8 +722,9 @@ def test_pooled_qrels_grade_the_retrievers_top_documents_once(collection: Path, 
     assert result["generation"]["program"] == "baseline"
 
 
-def test_validate_generates_with_the_shipped_program_unless_told(collection: Path, personas: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_generates_with_the_shipped_program_unless_told(
+    collection: Path, personas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from personaqa.programs.evaluation import validate
     from personaqa.programs.recipe.program_io import default_program
 

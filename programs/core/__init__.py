@@ -2,15 +2,40 @@
 output and JSON Lines reading."""
 
 from personaqa.programs.core.errors import (
-    InputError, LMUnavailableError, NothingKeptError, PersonaqaError, ServiceError,
+    InputError,
+    LMUnavailableError,
+    NothingKeptError,
+    PersonaqaError,
+    ServiceError,
 )
 from personaqa.programs.core.records import (
-    Chunk, Complexity, Document, Evidence, Persona, QuestionRecord, Rejection, Verdict,
+    Chunk,
+    Complexity,
+    Document,
+    Evidence,
+    Persona,
+    QuestionRecord,
+    Rejection,
+    Verdict,
 )
 from personaqa.programs.core.stages import FUNNEL, LM_STAGES, STAGES, Stage
 
 __all__ = [
-    "PersonaqaError", "InputError", "LMUnavailableError", "ServiceError", "NothingKeptError",
-    "Document", "Chunk", "Persona", "Evidence", "Verdict", "QuestionRecord", "Rejection", "Complexity",
-    "Stage", "STAGES", "LM_STAGES", "FUNNEL",
+    "FUNNEL",
+    "LM_STAGES",
+    "STAGES",
+    "Chunk",
+    "Complexity",
+    "Document",
+    "Evidence",
+    "InputError",
+    "LMUnavailableError",
+    "NothingKeptError",
+    "Persona",
+    "PersonaqaError",
+    "QuestionRecord",
+    "Rejection",
+    "ServiceError",
+    "Stage",
+    "Verdict",
 ]

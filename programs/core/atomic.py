@@ -40,7 +40,7 @@ def _sweep_stale(path: Path) -> None:
     (SIGKILL, power loss): a rerun does not accumulate `.name.<pid>.xxxx.tmp` litter. Live writers' files,
     and this process's own, are left alone."""
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
-        pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
             continue
         if stale.is_dir() and not stale.is_symlink():
@@ -113,5 +113,7 @@ def atomic_directory(path: Path) -> Iterator[Path]:
 def scratch_directory(beside: Path) -> Iterator[Path]:
     """A working folder named like `beside`'s temporaries, so a rerun sweeps it if a kill left it behind."""
     beside.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=_temp_prefix(beside), suffix=".scratch", dir=beside.parent) as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix=_temp_prefix(beside), suffix=".scratch", dir=beside.parent
+    ) as scratch:
         yield Path(scratch)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from personaqa.programs.core.stages import Stage
 from personaqa.signatures.style import StyleLength, StyleTone, StyleWording
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Complexity = Literal["single", "multi"]
 
@@ -61,12 +60,24 @@ class Persona(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    own_wording_share: float | None = Field(default=None, ge=0, le=1, description="share of this persona's "
-                                            "questions written in their own words (default: the run's setting)")
-    style: PersonaStyle = Field(default_factory=PersonaStyle, description="writing-style choices the user "
-                                "sets (default: all derived from the description by the LM)")
-    examples: tuple[str, ...] = Field(default=(), max_length=20, description="questions this kind of user "
-                                      "asks, in their own words (shown to the style rewrite; never kept as they are)")
+    own_wording_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="share of this persona's "
+        "questions written in their own words (default: the run's setting)",
+    )
+    style: PersonaStyle = Field(
+        default_factory=PersonaStyle,
+        description="writing-style choices the user "
+        "sets (default: all derived from the description by the LM)",
+    )
+    examples: tuple[str, ...] = Field(
+        default=(),
+        max_length=20,
+        description="questions this kind of user "
+        "asks, in their own words (shown to the style rewrite; never kept as they are)",
+    )
 
     @field_validator("name", "description")
     @classmethod
@@ -123,23 +134,40 @@ class QuestionRecord(BaseModel):
     doc_id: str
     relevance: Verdict | None = None
     generality: Verdict | None = None
-    answer: str = Field(default="", description="the answer the question was written for, chosen first from "
-                        "its chunk and given back by the relevance judge answering blind (round trip); for a "
-                        "multi-chunk question, the judge's answer")
-    evidence: list[Evidence] = Field(default_factory=list, description="the spans of the chunk that support "
-                                     "the answer: the sentences the judge cited (evidence.cited)")
+    answer: str = Field(
+        default="",
+        description="the answer the question was written for, chosen first from "
+        "its chunk and given back by the relevance judge answering blind (round trip); for a "
+        "multi-chunk question, the judge's answer",
+    )
+    evidence: list[Evidence] = Field(
+        default_factory=list,
+        description="the spans of the chunk that support "
+        "the answer: the sentences the judge cited (evidence.cited)",
+    )
     complexity: Complexity = "single"
     chunk_ids: list[str] = Field(default_factory=list, description="every chunk holding part of the answer")
-    duplicate_chunk_ids: list[str] = Field(default_factory=list, description="other chunks, copies of one in "
-                                           "chunk_ids, that answer the question as well (programs/corpus/chunk_copies.py)")
-    pooled: list[PooledJudgement] = Field(default_factory=list, description="verdicts on the other chunks "
-                                          "that retrievers ranked high for the question (--pool-depth)")
-    wording: Literal["passage", "own"] = Field(default="passage", description="asked for in the passage's "
-                                               "words, or in the person's own (wording.py)")
-    lexical_overlap: float = Field(default=0.0, description="share of the question's content words found "
-                                   "in its chunk (wording.lexical_overlap)")
-    categories: dict[str, str] = Field(default_factory=dict, description="axis -> the category the question "
-                                       "was written for (recipe/categories.py)")
+    duplicate_chunk_ids: list[str] = Field(
+        default_factory=list,
+        description="other chunks, copies of one in "
+        "chunk_ids, that answer the question as well (programs/corpus/chunk_copies.py)",
+    )
+    pooled: list[PooledJudgement] = Field(
+        default_factory=list,
+        description="verdicts on the other chunks "
+        "that retrievers ranked high for the question (--pool-depth)",
+    )
+    wording: Literal["passage", "own"] = Field(
+        default="passage", description="asked for in the passage's words, or in the person's own (wording.py)"
+    )
+    lexical_overlap: float = Field(
+        default=0.0,
+        description="share of the question's content words found in its chunk (wording.lexical_overlap)",
+    )
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="axis -> the category the question was written for (recipe/categories.py)",
+    )
 
     def model_post_init(self, context: object) -> None:
         if not self.chunk_ids:

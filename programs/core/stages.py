@@ -13,19 +13,38 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 Stage = Literal[
-    "interests", "question_types", "generation", "answer", "language", "context", "style", "relevance",
-    "evidence", "roundtrip", "single_chunk_suffices", "generality", "dedup", "lm_error",
+    "interests",
+    "question_types",
+    "generation",
+    "answer",
+    "language",
+    "context",
+    "style",
+    "relevance",
+    "evidence",
+    "roundtrip",
+    "single_chunk_suffices",
+    "generality",
+    "dedup",
+    "lm_error",
 ]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 
 # Stages that call an LM: their calls and tokens are counted per stage and shown as progress bars, in order.
-LM_STAGES: tuple[Stage, ...] = tuple(s for s in STAGES if s in {
-    "interests", "question_types", "generation", "context", "style", "relevance", "generality"})
+LM_STAGES: tuple[Stage, ...] = tuple(
+    s
+    for s in STAGES
+    if s in {"interests", "question_types", "generation", "context", "style", "relevance", "generality"}
+)
 
 # The end-of-run funnel: each column counts the questions that passed every stage up to the one named.
-FUNNEL: dict[str, Stage] = {"generated": "generation", "after_style": "style",
-                            "after_relevance": "single_chunk_suffices", "after_generality": "generality",
-                            "kept": "dedup"}
+FUNNEL: dict[str, Stage] = {
+    "generated": "generation",
+    "after_style": "style",
+    "after_relevance": "single_chunk_suffices",
+    "after_generality": "generality",
+    "kept": "dedup",
+}
 
 
 def columns_passed(stage: str) -> int:

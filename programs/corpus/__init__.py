@@ -9,7 +9,17 @@ from personaqa.programs.corpus.overlap import ChunkGroup, find_chunk_groups, sem
 from personaqa.programs.corpus.personas import load_personas
 
 __all__ = [
-    "iter_documents", "load_personas", "chunk_document", "Embedder", "DEFAULT_EMBEDDER", "load_embedder",
-    "semantic_dedup", "ChunkGroup", "find_chunk_groups", "semantic_jaccard", "detect_language", "language_name",
+    "DEFAULT_EMBEDDER",
+    "ChunkGroup",
+    "Embedder",
+    "chunk_document",
+    "detect_language",
+    "find_chunk_groups",
+    "iter_documents",
+    "language_name",
     "language_problem",
+    "load_embedder",
+    "load_personas",
+    "semantic_dedup",
+    "semantic_jaccard",
 ]

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from personaqa.programs.core.records import Chunk, QuestionRecord
 from personaqa.programs.corpus.embedding import Embedder
 
@@ -58,13 +57,16 @@ class ChunkCopies:
 
     def warning(self) -> str:
         count = self.chunks_with_copies()
-        return (f"{count} chunk(s) have an identical or near-identical copy in the documents (same paragraph in "
-                f"two files?); each question is labelled with every copy that answers it (duplicate_chunk_ids, "
-                f"BEIR qrels)")
+        return (
+            f"{count} chunk(s) have an identical or near-identical copy in the documents (same paragraph in "
+            f"two files?); each question is labelled with every copy that answers it (duplicate_chunk_ids, "
+            f"BEIR qrels)"
+        )
 
 
-def find_chunk_copies(chunks: Callable[[], Iterable[Chunk]], embedder: Embedder,
-                      threshold: float = NEAR_COPY_COSINE) -> ChunkCopies:
+def find_chunk_copies(
+    chunks: Callable[[], Iterable[Chunk]], embedder: Embedder, threshold: float = NEAR_COPY_COSINE
+) -> ChunkCopies:
     """Copies among the chunks `chunks()` yields (called twice: the corpus is streamed, not held)."""
     groups: dict[str, list[str]] = {}  # hash of the normalised text → chunk ids, in corpus order
     distinct: list[str] = []  # hashes of the distinct texts, in embedding order
@@ -107,7 +109,7 @@ def _near_pairs(blocks: list[np.ndarray], threshold: float) -> list[tuple[int, i
     matrix = np.concatenate(blocks)
     pairs: list[tuple[int, int]] = []
     for start in range(0, len(matrix), BATCH):
-        scores = matrix[start:start + BATCH] @ matrix.T
+        scores = matrix[start : start + BATCH] @ matrix.T
         for row, col in zip(*np.nonzero(scores >= threshold)):
             i = start + int(row)
             if i < int(col):

@@ -34,7 +34,7 @@ def _split_long(text: str, spans: list[tuple[int, int]], size: int) -> list[tupl
     for start, end in spans:
         while end - start > size:
             # one character past the reach, so that a break right at the reach is seen
-            cut = start + next(reversed(line_breaks(text[start:start + size + 1])), size)
+            cut = start + next(reversed(line_breaks(text[start : start + size + 1])), size)
             out.append((start, cut))
             start = cut
         out.append((start, end))
@@ -53,14 +53,19 @@ def chunk_document(doc: Document, size: int = 1200, overlap: int = 200) -> Itera
         while j < len(spans) and spans[j][1] - spans[i][0] <= size:
             j += 1
         j = max(j, i + 1)
-        while j < len(spans) and j - 1 > i and _heading(doc.text[spans[j - 1][0]:spans[j - 1][1]]):
+        while j < len(spans) and j - 1 > i and _heading(doc.text[spans[j - 1][0] : spans[j - 1][1]]):
             j -= 1  # a heading opens the next chunk, not closes this one ("…ことがあります。\n\n## 仕様")
         start, end = spans[i][0], spans[j - 1][1]
         text = doc.text[start:end]
         if text.strip():
             lead = len(text) - len(text.lstrip())
-            yield Chunk(chunk_id=f"{doc.doc_id}#c{index}", doc_id=doc.doc_id, title=doc.title,
-                        text=text.strip(), start=start + lead)
+            yield Chunk(
+                chunk_id=f"{doc.doc_id}#c{index}",
+                doc_id=doc.doc_id,
+                title=doc.title,
+                text=text.strip(),
+                start=start + lead,
+            )
             index += 1
         if j >= len(spans):
             break

@@ -30,8 +30,9 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") \
-            from None
+        raise InputError(
+            f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
+        ) from None
 
 
 _warned: set[str] = set()
@@ -58,7 +59,9 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
         elif path.suffix.lower() in SUPPORTED:
             files.append(path)
         else:
-            raise InputError(f"{path}: unsupported document type {path.suffix or '(none)'}; use .txt, .md or .jsonl")
+            raise InputError(
+                f"{path}: unsupported document type {path.suffix or '(none)'}; use .txt, .md or .jsonl"
+            )
     return files
 
 
@@ -121,7 +124,9 @@ def iter_documents(paths: Iterable[Path | str]) -> Iterator[Document]:
     roots = [Path(p) for p in paths]  # read once: `paths` may be a one-shot iterator
     for path in _expand(roots):
         root = next((r for r in roots if r.is_dir() and r in path.parents), None)
-        docs = _jsonl_documents(path) if path.suffix.lower() in JSONL_SUFFIXES else [_text_document(path, root)]
+        docs = (
+            _jsonl_documents(path) if path.suffix.lower() in JSONL_SUFFIXES else [_text_document(path, root)]
+        )
         for doc in docs:
             if doc.doc_id in seen:
                 raise InputError(f"{path}: duplicate document id {doc.doc_id!r}")

@@ -56,8 +56,9 @@ def language_problem(question: str, chunk_text: str) -> str | None:
     written = detect_language(chunk_text) if asked else None
     if asked is None or written is None or asked == written:
         return None
-    return (f"question is in {language_name(asked)} ({asked}), "
-            f"its chunk in {language_name(written)} ({written})")
+    return (
+        f"question is in {language_name(asked)} ({asked}), its chunk in {language_name(written)} ({written})"
+    )
 
 
 def unrecognised_language(sentence: str, chunk_text: str) -> str | None:
@@ -66,7 +67,9 @@ def unrecognised_language(sentence: str, chunk_text: str) -> str | None:
     "As for as sensor lightråser, hva betyr det ..."). None otherwise. Not for keyword queries, whose few
     words a detector rarely recognises."""
     if detect_language(sentence) is None and detect_language(chunk_text) is not None:
-        return f"is in no recognisable language (its chunk is in {language_name(detect_language(chunk_text))})"
+        return (
+            f"is in no recognisable language (its chunk is in {language_name(detect_language(chunk_text))})"
+        )
     return None
 
 

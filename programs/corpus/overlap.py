@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 from personaqa.programs.core.records import Chunk
 from personaqa.programs.corpus.chunking import sentence_spans
 from personaqa.programs.corpus.embedding import Embedder
@@ -32,23 +31,33 @@ def sentences(chunk: Chunk, min_chars: int = 20) -> list[str]:
     return [s for s in found if len(s) >= min_chars] or [chunk.text.strip()]
 
 
-def semantic_jaccard(a: np.ndarray, b: np.ndarray, texts_a: list[str], texts_b: list[str],
-                     threshold: float) -> float:
+def semantic_jaccard(
+    a: np.ndarray, b: np.ndarray, texts_a: list[str], texts_b: list[str], threshold: float
+) -> float:
     """Jaccard over sentences matched by embedding similarity; verbatim repeats (chunk overlap) don't count."""
     similarity = a @ b.T
     for i, text in enumerate(texts_a):
         for j, other in enumerate(texts_b):
             if text == other:
                 similarity[i, j] = -1.0
-    matched = min(int((similarity.max(axis=1) >= threshold).sum()), int((similarity.max(axis=0) >= threshold).sum()))
+    matched = min(
+        int((similarity.max(axis=1) >= threshold).sum()), int((similarity.max(axis=0) >= threshold).sum())
+    )
     union = len(texts_a) + len(texts_b) - matched
     return matched / union if union else 0.0
 
 
-def find_chunk_groups(chunks: Sequence[Chunk], embedder: Embedder, sentence_threshold: float = 0.7,
-                      jaccard_threshold: float = 0.15, group_size: int = 2, cross_document: bool = True,
-                      neighbours: int = 5, max_groups: int | None = None,
-                      max_jaccard: float = 0.6) -> list[ChunkGroup]:
+def find_chunk_groups(
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    sentence_threshold: float = 0.7,
+    jaccard_threshold: float = 0.15,
+    group_size: int = 2,
+    cross_document: bool = True,
+    neighbours: int = 5,
+    max_groups: int | None = None,
+    max_jaccard: float = 0.6,
+) -> list[ChunkGroup]:
     """Groups of `group_size` (2 or 3) chunks whose every pair overlaps at least `jaccard_threshold` and at
     most `max_jaccard`: near-duplicates (a reworded copy) hold the same facts, so no question needs both."""
     if group_size not in (2, 3):
@@ -59,10 +68,10 @@ def find_chunk_groups(chunks: Sequence[Chunk], embedder: Embedder, sentence_thre
     flat = [s for t in texts for s in t]
     vectors = embedder.encode(flat)
     bounds = np.cumsum([0] + [len(t) for t in texts])
-    per_chunk = [vectors[bounds[i]:bounds[i + 1]] for i in range(len(chunks))]
+    per_chunk = [vectors[bounds[i] : bounds[i + 1]] for i in range(len(chunks))]
     centroids = np.stack([v.mean(axis=0) for v in per_chunk])
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
-    nearest = np.argsort(-(centroids @ centroids.T), axis=1)[:, 1:neighbours + 1]
+    nearest = np.argsort(-(centroids @ centroids.T), axis=1)[:, 1 : neighbours + 1]
 
     links: dict[tuple[int, int], float] = {}
     for i in range(len(chunks)):
@@ -72,7 +81,9 @@ def find_chunk_groups(chunks: Sequence[Chunk], embedder: Embedder, sentence_thre
                 continue
             if not cross_document and chunks[a].doc_id != chunks[b].doc_id:
                 continue
-            links[(a, b)] = semantic_jaccard(per_chunk[a], per_chunk[b], texts[a], texts[b], sentence_threshold)
+            links[(a, b)] = semantic_jaccard(
+                per_chunk[a], per_chunk[b], texts[a], texts[b], sentence_threshold
+            )
     strong = {pair: j for pair, j in links.items() if jaccard_threshold <= j <= max_jaccard}
     groups = _pairs(strong) if group_size == 2 else _triples(strong)
     groups.sort(key=lambda g: (-g[1], g[0]))

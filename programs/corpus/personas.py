@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.core.records import Persona, PersonaStyle
 from personaqa.programs.corpus.documents import read_text
+from pydantic import ValidationError
 
 
 def _quoted(names: list[str]) -> str:
@@ -19,8 +18,10 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(quoted[:-1]) + f" and {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
 
 
-_UNKNOWN_FIELD = (f"unknown field (a persona has {_quoted(list(Persona.model_fields))}; its 'style' has "
-                  f"{_quoted(list(PersonaStyle.model_fields))})")
+_UNKNOWN_FIELD = (
+    f"unknown field (a persona has {_quoted(list(Persona.model_fields))}; its 'style' has "
+    f"{_quoted(list(PersonaStyle.model_fields))})"
+)
 
 
 def load_personas(path: Path | str) -> list[Persona]:
@@ -48,8 +49,10 @@ def load_personas(path: Path | str) -> list[Persona]:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "persona"
             if err["loc"] == ("style",):
-                raise InputError(f"{path}: persona #{index + 1}: field 'style': must be a mapping such as "
-                                 "{length: short and quick, tone: casual, wording: everyday words}") from None
+                raise InputError(
+                    f"{path}: persona #{index + 1}: field 'style': must be a mapping such as "
+                    "{length: short and quick, tone: casual, wording: everyday words}"
+                ) from None
             message = _UNKNOWN_FIELD if err["type"] == "extra_forbidden" else err["msg"]
             raise InputError(f"{path}: persona #{index + 1}: field '{field}': {message}") from None
     names = [p.name for p in personas]

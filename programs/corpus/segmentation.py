@@ -95,7 +95,7 @@ def _char_segments(breaker: object, text: str) -> list[tuple[int, int]]:
     converted: list[tuple[int, int]] = []
     position = 0
     for start, end in segments:
-        length = len(encoded[2 * start:2 * end].decode("utf-16-le"))
+        length = len(encoded[2 * start : 2 * end].decode("utf-16-le"))
         converted.append((position, position + length))
         position += length
     return converted

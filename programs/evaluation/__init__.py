@@ -8,6 +8,11 @@ from personaqa.programs.evaluation.scoring import EvaluationReport, evaluate_run
 from personaqa.programs.evaluation.validate import ValidateJob, run_validation
 
 __all__ = [
-    "evaluate_runs", "EvaluationReport", "EvaluateJob", "EvaluateResult", "run_evaluation", "ValidateJob",
+    "EvaluateJob",
+    "EvaluateResult",
+    "EvaluationReport",
+    "ValidateJob",
+    "evaluate_runs",
+    "run_evaluation",
     "run_validation",
 ]

@@ -29,12 +29,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
-
 from personaqa.programs.recipe.checks.question_form import word_count
 from personaqa.programs.retrieval.beir import CorpusDoc
 from personaqa.programs.retrieval.lexical import BM25Retriever, overlap_terms
+from rich.console import Console
+from rich.table import Table
 
 SIDES = ("human", "synthetic")
 
@@ -92,8 +91,9 @@ class Diagnosis:
             "human": _json_safe(asdict(self.human)),
             "synthetic": _json_safe(asdict(self.synthetic)),
             "retrievers": [
-                _json_safe({"name": g.name, "human": g.human, "synthetic": g.synthetic,
-                            "difference": g.difference})
+                _json_safe(
+                    {"name": g.name, "human": g.human, "synthetic": g.synthetic, "difference": g.difference}
+                )
                 for g in self.retrievers
             ],
         }
@@ -126,10 +126,16 @@ def diagnose(
     ids = sorted(relevant)
     doc_terms = dict(zip(ids, overlap_terms([corpus[d].full_text for d in ids]), strict=True))
     bm25 = _bm25(corpus)
-    gaps = [RetrieverGap(name, human_scores[name], synthetic_scores[name])
-            for name in sorted(human_scores, key=lambda n: (-human_scores[n], n))]
-    return Diagnosis(metric=metric, human=profile(human, corpus, doc_terms, bm25),
-                     synthetic=profile(synthetic, corpus, doc_terms, bm25), retrievers=gaps)
+    gaps = [
+        RetrieverGap(name, human_scores[name], synthetic_scores[name])
+        for name in sorted(human_scores, key=lambda n: (-human_scores[n], n))
+    ]
+    return Diagnosis(
+        metric=metric,
+        human=profile(human, corpus, doc_terms, bm25),
+        synthetic=profile(synthetic, corpus, doc_terms, bm25),
+        retrievers=gaps,
+    )
 
 
 def profile(
@@ -223,8 +229,12 @@ def print_diagnosis(diagnosis: Mapping[str, Any], console: Console | None = None
     for column in ("retriever", "human", "synthetic", "synthetic - human"):
         gaps.add_column(column, justify="left" if column == "retriever" else "right")
     for row in diagnosis["retrievers"]:
-        gaps.add_row(row["name"], _cell(row["human"], "{:.3f}"), _cell(row["synthetic"], "{:.3f}"),
-                     _cell(row["difference"], "{:+.3f}"))
+        gaps.add_row(
+            row["name"],
+            _cell(row["human"], "{:.3f}"),
+            _cell(row["synthetic"], "{:.3f}"),
+            _cell(row["difference"], "{:+.3f}"),
+        )
     console.print(gaps)
 
 

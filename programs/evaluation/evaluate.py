@@ -87,8 +87,10 @@ def run_evaluation(job: EvaluateJob) -> EvaluateResult:
     status = sys.stderr if job.format == "json" else sys.stdout  # stdout holds only the JSON
     print(f"wrote {', '.join(str(p) for p in artifacts)}", file=status)
     if job.mlflow:
-        late = LateLog(f"the evaluate run (outputs in {out} are complete)", "rerun the same command once the "
-                       "store is back to log it")
+        late = LateLog(
+            f"the evaluate run (outputs in {out} are complete)",
+            "rerun the same command once the store is back to log it",
+        )
         late(lambda: log_mlflow(job, report, specs, ks, artifacts, status))
     return EvaluateResult(report, headline, timing, artifacts)
 
@@ -210,11 +212,14 @@ def write_outputs(
 
 
 def log_mlflow(
-    job: EvaluateJob, report: EvaluationReport, specs: list[str], ks: list[int], artifacts: list[Path],
+    job: EvaluateJob,
+    report: EvaluationReport,
+    specs: list[str],
+    ks: list[int],
+    artifacts: list[Path],
     status: TextIO | None = None,
 ) -> str:
     import mlflow
-
     from personaqa.programs.tracking.store import experiment_id, tracking_uri
 
     uri = tracking_uri()

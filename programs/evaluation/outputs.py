@@ -11,11 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from personaqa.programs.core.atomic import atomic_write
 from personaqa.programs.evaluation.scoring import EvaluationReport
+from rich.console import Console
+from rich.table import Table
 
 METRIC_LABELS = {"recall": "R", "mrr": "MRR", "ndcg": "nDCG"}
 

@@ -9,11 +9,15 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from personaqa.programs.evaluation.outputs import metric_label
+from personaqa.programs.evaluation.validation import (
+    agreement,
+    bootstrap_agreement,
+    nan_to_none,
+    system_scores,
+)
 from rich.console import Console
 from rich.table import Table
-
-from personaqa.programs.evaluation.outputs import metric_label
-from personaqa.programs.evaluation.validation import agreement, bootstrap_agreement, nan_to_none, system_scores
 
 MIN_SUBSET = 3  # questions; fewer leave a ranking of ties
 FIXED_AXES = ("persona", "question_type", "wording")
@@ -26,8 +30,11 @@ def subset_labels(row: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def agreement_by_subset(
-    human: Mapping[str, float], synthetic_scores: Mapping[str, Mapping[str, float]],
-    synthetic: Sequence[Mapping[str, Any]], n_resamples: int = 1000, seed: int = 0,
+    human: Mapping[str, float],
+    synthetic_scores: Mapping[str, Mapping[str, float]],
+    synthetic: Sequence[Mapping[str, Any]],
+    n_resamples: int = 1000,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """For every (axis, value) with at least MIN_SUBSET questions on an axis with two or more values: the
     number of questions, Kendall's tau and Spearman's rho of their retriever means against `human`
@@ -50,13 +57,19 @@ def agreement_by_subset(
         tau, rho = agreement(human, system_scores(scores))
         boot = bootstrap_agreement(human, scores, n_resamples, seed)
         overlaps = [by_id[q]["lexical_overlap"] for q in ids if by_id[q].get("lexical_overlap") is not None]
-        out.append({
-            "axis": axis, "value": value, "n": len(ids),
-            "kendall_tau": nan_to_none(tau.value), "tau_low": nan_to_none(boot.tau_low),
-            "tau_high": nan_to_none(boot.tau_high), "spearman_rho": nan_to_none(rho.value),
-            "median_words": statistics.median(len(by_id[q]["text"].split()) for q in ids),
-            "median_lexical_overlap": statistics.median(overlaps) if overlaps else None,
-        })
+        out.append(
+            {
+                "axis": axis,
+                "value": value,
+                "n": len(ids),
+                "kendall_tau": nan_to_none(tau.value),
+                "tau_low": nan_to_none(boot.tau_low),
+                "tau_high": nan_to_none(boot.tau_high),
+                "spearman_rho": nan_to_none(rho.value),
+                "median_words": statistics.median(len(by_id[q]["text"].split()) for q in ids),
+                "median_lexical_overlap": statistics.median(overlaps) if overlaps else None,
+            }
+        )
     return out
 
 
@@ -64,14 +77,23 @@ def print_subsets(rows: Sequence[Mapping[str, Any]], metric: str, console: Conso
     """The table of `agreement_by_subset`; nothing when no axis has two subsets large enough."""
     if not rows:
         return
-    table = Table(title=f"Agreement with the human ranking ({metric_label(metric)}) by subset of the synthetic "
-                        f"questions (subsets of {MIN_SUBSET}+)")
+    table = Table(
+        title=f"Agreement with the human ranking ({metric_label(metric)}) by subset of the synthetic "
+        f"questions (subsets of {MIN_SUBSET}+)"
+    )
     for column in ("axis", "value", "questions", "Kendall tau", "95% CI", "Spearman rho", "words", "overlap"):
         table.add_column(column, justify="left" if column in ("axis", "value") else "right")
     for row in rows:
-        table.add_row(row["axis"], row["value"], str(row["n"]), _fmt(row["kendall_tau"]),
-                      f"{_fmt(row['tau_low'])} .. {_fmt(row['tau_high'])}", _fmt(row["spearman_rho"]),
-                      f"{row['median_words']:g}", _fmt(row["median_lexical_overlap"], 2))
+        table.add_row(
+            row["axis"],
+            row["value"],
+            str(row["n"]),
+            _fmt(row["kendall_tau"]),
+            f"{_fmt(row['tau_low'])} .. {_fmt(row['tau_high'])}",
+            _fmt(row["spearman_rho"]),
+            f"{row['median_words']:g}",
+            _fmt(row["median_lexical_overlap"], 2),
+        )
     console.print(table)
 
 

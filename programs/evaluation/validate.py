@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import write_jsonl
 from personaqa.programs.core.errors import InputError, NothingKeptError
@@ -32,19 +30,34 @@ from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, default_out, parse_specs
 from personaqa.programs.evaluation.render import Format, console_for, print_json
 from personaqa.programs.evaluation.scoring import per_query_values
-from personaqa.programs.evaluation.validate_report import (
-    EXPERIMENT, SAMPLE_FILE, SYNTHETIC_DIR, build_result, log_mlflow, pooled_result, print_result, write_outputs,
-)
 from personaqa.programs.evaluation.validate_pooling import pooled_qrels
+from personaqa.programs.evaluation.validate_report import (
+    EXPERIMENT,
+    SAMPLE_FILE,
+    SYNTHETIC_DIR,
+    build_result,
+    log_mlflow,
+    pooled_result,
+    print_result,
+    write_outputs,
+)
 from personaqa.programs.evaluation.validation import sample_documents, score_matrix, split_half_baseline
 from personaqa.programs.lm.build import check_lm_config
 from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
 from personaqa.programs.recipe.program_io import check_program_path, load_program_state
-from personaqa.programs.retrieval.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE, BeirCollection, Query, load_beir
+from personaqa.programs.retrieval.beir import (
+    CORPUS_FILE,
+    QRELS_DIR,
+    QUERIES_FILE,
+    BeirCollection,
+    Query,
+    load_beir,
+)
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 from personaqa.programs.run.preflight import check_services
 from personaqa.programs.tracking.log import LateLog
+from rich.console import Console
 
 DEFAULT_SAMPLE_DOCS = 30
 DEFAULT_CHUNK_SIZE = 4000
@@ -55,6 +68,7 @@ MIN_RETRIEVERS = 3
 MIN_SYNTHETIC = 5  # synthetic questions below which a ranking of retrievers says nothing (exit 4)
 METRIC_FAMILIES = ("ndcg", "recall", "mrr", "precision", "map", "hit_rate")
 REPORTED_FAMILIES = ("ndcg", "recall", "mrr")
+
 
 @dataclass
 class ValidateJob:
@@ -87,7 +101,9 @@ class ValidateJob:
 def parse_metric(text: str) -> tuple[str, int]:
     family, sep, cutoff = text.strip().lower().partition("@")
     if family not in METRIC_FAMILIES or not sep or not cutoff.isdigit() or int(cutoff) < 1:
-        raise InputError(f"--metric must be family@k with family one of {', '.join(METRIC_FAMILIES)}, got {text!r}")
+        raise InputError(
+            f"--metric must be family@k with family one of {', '.join(METRIC_FAMILIES)}, got {text!r}"
+        )
     return family, int(cutoff)
 
 
@@ -109,8 +125,9 @@ def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
     metric = f"{family}@{cutoff}"
     specs = parse_specs(job.retrievers)
     if len(specs) < MIN_RETRIEVERS:
-        raise InputError(f"--retrievers: need at least {MIN_RETRIEVERS} retrievers to compare rankings, "
-                         f"got {len(specs)}")
+        raise InputError(
+            f"--retrievers: need at least {MIN_RETRIEVERS} retrievers to compare rankings, got {len(specs)}"
+        )
     metrics = list(dict.fromkeys([metric, *(f"{f}@{k}" for k in cutoffs(job) for f in REPORTED_FAMILIES)]))
     return specs, metric, metrics
 
@@ -141,9 +158,11 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     depth = max(*cutoffs(job), int(metric.split("@")[1]))
     panel = build_panel(specs, collection.corpus, collection.root, config.embedder)
     if len(panel.retrievers) < MIN_RETRIEVERS:
-        raise InputError(f"--retrievers: only {len(panel.retrievers)} of {len(specs)} retrievers can index "
-                         f"{collection.root / CORPUS_FILE} (see the warnings above); "
-                         f"need at least {MIN_RETRIEVERS}")
+        raise InputError(
+            f"--retrievers: only {len(panel.retrievers)} of {len(specs)} retrievers can index "
+            f"{collection.root / CORPUS_FILE} (see the warnings above); "
+            f"need at least {MIN_RETRIEVERS}"
+        )
     warn_unsearchable_queries(human, collection.root / QUERIES_FILE)
     human_runs = panel.search({q.id: q.text for q in human}, depth, "human_search_s")
     human_scores = per_query_values({q.id: collection.qrels[q.id] for q in human}, human_runs, metrics)
@@ -152,34 +171,60 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     sampled, from_relevant = _sample(job, collection, console)
     sample_path = out / SAMPLE_FILE
     try:
-        write_jsonl(sample_path, ({"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
-                                  for d in sampled))
+        write_jsonl(
+            sample_path,
+            (
+                {"_id": d, "title": collection.corpus[d].title, "text": collection.corpus[d].text}
+                for d in sampled
+            ),
+        )
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
 
     generation = _generate(job, config, personas, sample_path, out / SYNTHETIC_DIR)
     synthetic = _read_synthetic(out / SYNTHETIC_DIR, collection)
     if len(synthetic) < MIN_SYNTHETIC:
-        raise NothingKeptError(f"generation kept {len(synthetic)} question(s) from the {len(sampled)} sampled "
-                               f"documents, too few to rank retrievers (at least {MIN_SYNTHETIC}; see "
-                               f"{out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM")
+        raise NothingKeptError(
+            f"generation kept {len(synthetic)} question(s) from the {len(sampled)} sampled "
+            f"documents, too few to rank retrievers (at least {MIN_SYNTHETIC}; see "
+            f"{out / SYNTHETIC_DIR / 'rejected.jsonl'}); raise --sample-docs or change the LM"
+        )
     synthetic_qrels = {row["_id"]: dict.fromkeys(row["doc_ids"], 1) for row in synthetic}
     synthetic_runs = panel.search({row["_id"]: row["text"] for row in synthetic}, depth, "synthetic_search_s")
     synthetic_scores = per_query_values(synthetic_qrels, synthetic_runs, metrics)
     pooled = None
     if job.pool_depth:
-        pooled = pooled_qrels(synthetic, collection, job.pool_depth, config, job.program_path, out,
-                              job.workers, not job.quiet)
+        pooled = pooled_qrels(
+            synthetic, collection, job.pool_depth, config, job.program_path, out, job.workers, not job.quiet
+        )
     result = build_result(
-        job=job, collection=collection, out=out, specs=list(panel.retrievers), metric=metric,
-        metrics=metrics, human_scores=human_scores, synthetic_scores=synthetic_scores, synthetic=synthetic,
-        sampled=sampled, from_relevant=from_relevant, config=config, generation=generation,
-        timing=panel.timing, split_half=split_half,
+        job=job,
+        collection=collection,
+        out=out,
+        specs=list(panel.retrievers),
+        metric=metric,
+        metrics=metrics,
+        human_scores=human_scores,
+        synthetic_scores=synthetic_scores,
+        synthetic=synthetic,
+        sampled=sampled,
+        from_relevant=from_relevant,
+        config=config,
+        generation=generation,
+        timing=panel.timing,
+        split_half=split_half,
     )
     result["retrievers_skipped"] = panel.skipped
     if pooled is not None:
-        result["pooled"] = pooled_result(job, metric, metrics, human_scores, synthetic_scores,
-                                         per_query_values(pooled.qrels, synthetic_runs, metrics), pooled)
+        result["pooled"] = pooled_result(
+            job,
+            metric,
+            metrics,
+            human_scores,
+            synthetic_scores,
+            per_query_values(pooled.qrels, synthetic_runs, metrics),
+            pooled,
+        )
     result["diagnosis"] = _diagnosis(collection, human, synthetic, result)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
     if job.format == "json":
@@ -189,8 +234,11 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
     console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
     if job.mlflow:
-        late = LateLog(f"the validate run (outputs in {out} are complete)", "rerun the same command once the "
-                       "store is back to log it: the generation resumes without LM calls")
+        late = LateLog(
+            f"the validate run (outputs in {out} are complete)",
+            "rerun the same command once the "
+            "store is back to log it: the generation resumes without LM calls",
+        )
         late(lambda: log_mlflow(job, result, [*artifacts, sample_path], out))
     return result
 
@@ -225,8 +273,10 @@ def _human_queries(collection: BeirCollection) -> list[Query]:
     """The judged human queries; the split-half baseline needs two of them."""
     human = collection.judged_queries()
     if len(human) < 2:
-        raise InputError(f"{collection.root / QRELS_DIR / (collection.split + '.tsv')}: only {len(human)} query "
-                         "has a relevant document; the human split-half baseline needs at least 2")
+        raise InputError(
+            f"{collection.root / QRELS_DIR / (collection.split + '.tsv')}: only {len(human)} query "
+            "has a relevant document; the human split-half baseline needs at least 2"
+        )
     return human
 
 
@@ -248,9 +298,17 @@ def _generate(
     from personaqa.programs.lm.build import describe_lm
     from personaqa.programs.run import GenerationJob, run_generation
 
-    job = GenerationJob(config=config, doc_paths=[sample_path], personas=personas, out_dir=out,
-                        program_path=job.program_path, workers=max(1, job.workers), overwrite=job.overwrite,
-                        show_progress=not job.quiet, mlflow=job.mlflow)
+    job = GenerationJob(
+        config=config,
+        doc_paths=[sample_path],
+        personas=personas,
+        out_dir=out,
+        program_path=job.program_path,
+        workers=max(1, job.workers),
+        overwrite=job.overwrite,
+        show_progress=not job.quiet,
+        mlflow=job.mlflow,
+    )
     report = run_generation(job)
     run_info = json.loads((out / "run.json").read_text())
     return {
@@ -282,16 +340,27 @@ def _read_synthetic(out: Path, collection: BeirCollection) -> list[dict[str, Any
         if not line.strip():
             continue
         record = json.loads(line)
-        doc_ids = list(dict.fromkeys([record["doc_id"], *(chunk_docs[c] for c in record.get("chunk_ids") or []
-                                                         if c in chunk_docs)]))
+        doc_ids = list(
+            dict.fromkeys(
+                [record["doc_id"], *(chunk_docs[c] for c in record.get("chunk_ids") or [] if c in chunk_docs)]
+            )
+        )
         missing = [d for d in doc_ids if d not in collection.corpus]
         if missing:
             raise InputError(f"{path}:{line_no}: doc_id {missing[0]!r} is not in the human corpus")
-        rows.append({"_id": record["question_id"], "text": record["question"], "doc_ids": doc_ids,
-                     "persona": record.get("persona", ""), "question_type": record.get("question_type", ""),
-                     "complexity": record.get("complexity", "single"),
-                     "wording": record.get("wording", "passage"), "lexical_overlap": record.get("lexical_overlap"),
-                     "categories": record.get("categories") or {}})
+        rows.append(
+            {
+                "_id": record["question_id"],
+                "text": record["question"],
+                "doc_ids": doc_ids,
+                "persona": record.get("persona", ""),
+                "question_type": record.get("question_type", ""),
+                "complexity": record.get("complexity", "single"),
+                "wording": record.get("wording", "passage"),
+                "lexical_overlap": record.get("lexical_overlap"),
+                "categories": record.get("categories") or {},
+            }
+        )
     return rows
 
 

@@ -38,22 +38,46 @@ class PooledQrels:
     outcome: PoolOutcome
 
 
-def pooled_qrels(synthetic: list[dict[str, Any]], collection: BeirCollection, depth: int, config: RunConfig,
-                 program_path: Path | None, out: Path, workers: int = 1,
-                 show_progress: bool = False) -> PooledQrels:
+def pooled_qrels(
+    synthetic: list[dict[str, Any]],
+    collection: BeirCollection,
+    depth: int,
+    config: RunConfig,
+    program_path: Path | None,
+    out: Path,
+    workers: int = 1,
+    show_progress: bool = False,
+) -> PooledQrels:
     """Pool and judge every synthetic question (`{_id, text, doc_ids}` rows) over `collection`'s corpus.
     The judge is the generation program's relevance judge (`program_path`'s compiled state) on the judge
     LM if `config` sets one, else on the task LM; it is loaded only when a judgement is missing.
     Raises LMUnavailableError when the LM stops answering (the finished judgements stay in the log)."""
-    chunks = [Chunk(chunk_id=doc.id, doc_id=doc.id, title=doc.title, text=doc.text, start=0)
-              for doc in collection.corpus.values() if doc.text.strip()]
+    chunks = [
+        Chunk(chunk_id=doc.id, doc_id=doc.id, title=doc.title, text=doc.text, start=0)
+        for doc in collection.corpus.values()
+        if doc.text.strip()
+    ]
     questions = [PoolQuestion(row["_id"], row["text"], frozenset(row["doc_ids"])) for row in synthetic]
 
     def judge() -> PoolJudge:
         return PoolJudge.of_program(build_program(config, program_path), lambda: build_lm(config.lm))
 
-    outcome = judge_pools(questions, chunks, depth, load_embedder(config.embedder), PoolLog(out / POOL_LOG),
-                          judge, collection.root, workers, show_progress)
-    qrels = {row["_id"]: {**{j.chunk_id: j.grade for j in outcome.judgements.get(row["_id"], []) if j.grade},
-                          **dict.fromkeys(row["doc_ids"], SOURCE_GRADE)} for row in synthetic}
+    outcome = judge_pools(
+        questions,
+        chunks,
+        depth,
+        load_embedder(config.embedder),
+        PoolLog(out / POOL_LOG),
+        judge,
+        collection.root,
+        workers,
+        show_progress,
+    )
+    qrels = {
+        row["_id"]: {
+            **{j.chunk_id: j.grade for j in outcome.judgements.get(row["_id"], []) if j.grade},
+            **dict.fromkeys(row["doc_ids"], SOURCE_GRADE),
+        }
+        for row in synthetic
+    }
     return PooledQrels(qrels, outcome)

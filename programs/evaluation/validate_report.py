@@ -9,19 +9,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import atomic_write, write_json, write_jsonl
 from personaqa.programs.evaluation.diagnosis import mlflow_metrics, print_diagnosis
 from personaqa.programs.evaluation.outputs import metric_label
 from personaqa.programs.evaluation.subsets import agreement_by_subset, print_subsets
 from personaqa.programs.evaluation.validation import (
-    SplitHalf, agreement, bootstrap_agreement, ranking, ranks, system_scores, text_checks,
+    SplitHalf,
+    agreement,
+    bootstrap_agreement,
+    ranking,
+    ranks,
+    system_scores,
+    text_checks,
 )
 from personaqa.programs.retrieval.beir import BeirCollection
 from personaqa.programs.run.pooled_judging import POOL_RETRIEVERS
+from rich.console import Console
+from rich.table import Table
 
 EXPERIMENT = "personaqa"  # the experiment every command logs to
 RESULT_FILE = "validate.json"
@@ -39,10 +44,22 @@ COMPARABILITY = (
 
 
 def build_result(
-    *, job: Any, collection: BeirCollection, out: Path, specs: list[str], metric: str,
-    metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery, synthetic: list[dict[str, str]],
-    sampled: list[str], from_relevant: int, config: RunConfig, generation: dict[str, Any],
-    timing: dict[str, dict[str, float]], split_half: SplitHalf,
+    *,
+    job: Any,
+    collection: BeirCollection,
+    out: Path,
+    specs: list[str],
+    metric: str,
+    metrics: list[str],
+    human_scores: PerQuery,
+    synthetic_scores: PerQuery,
+    synthetic: list[dict[str, str]],
+    sampled: list[str],
+    from_relevant: int,
+    config: RunConfig,
+    generation: dict[str, Any],
+    timing: dict[str, dict[str, float]],
+    split_half: SplitHalf,
 ) -> dict[str, Any]:
     """The validate result (what validate.json holds); `job` is the ValidateJob."""
     human_means = {m: system_scores(human_scores[m]) for m in metrics}
@@ -53,7 +70,9 @@ def build_result(
         correlations[m] = {"kendall_tau": tau.as_json(), "spearman_rho": rho.as_json()}
     human_rank, synthetic_rank = ranks(human_means[metric]), ranks(synthetic_means[metric])
     bootstrap = bootstrap_agreement(human_means[metric], synthetic_scores[metric], job.resamples, job.seed)
-    subsets = agreement_by_subset(human_means[metric], synthetic_scores[metric], synthetic, job.resamples, job.seed)
+    subsets = agreement_by_subset(
+        human_means[metric], synthetic_scores[metric], synthetic, job.resamples, job.seed
+    )
     by_persona: dict[str, int] = {}
     by_complexity: dict[str, int] = {}
     for row in synthetic:
@@ -107,8 +126,15 @@ def build_result(
     }
 
 
-def pooled_result(job: Any, metric: str, metrics: list[str], human_scores: PerQuery, synthetic_scores: PerQuery,
-                  pooled_scores: PerQuery, pooled: Any) -> dict[str, Any]:
+def pooled_result(
+    job: Any,
+    metric: str,
+    metrics: list[str],
+    human_scores: PerQuery,
+    synthetic_scores: PerQuery,
+    pooled_scores: PerQuery,
+    pooled: Any,
+) -> dict[str, Any]:
     """validate.json's `pooled`: agreement with the human ranking when the synthetic side is scored with
     pooled qrels (`pooled`: a validate_pooling.PooledQrels), the judgement counts, and each retriever's
     synthetic score without and with them."""
@@ -122,27 +148,37 @@ def pooled_result(job: Any, metric: str, metrics: list[str], human_scores: PerQu
         "retrievers": list(POOL_RETRIEVERS),
         "counts": pooled.outcome.counts(),
         "lm_calls_this_session": pooled.outcome.usage_this_session.total().calls,
-        "relevant_per_question_mean": round(sum(len(q) for q in pooled.qrels.values()) / max(len(pooled.qrels), 1), 3),
+        "relevant_per_question_mean": round(
+            sum(len(q) for q in pooled.qrels.values()) / max(len(pooled.qrels), 1), 3
+        ),
         "kendall_tau": tau.as_json(),
         "spearman_rho": rho.as_json(),
         "bootstrap": {**bootstrap.as_json(), "metric": metric},
         "ranking": ranking(pooled_means[metric]),
-        "per_retriever": [{"name": name, "unpooled": unpooled[name], "pooled": pooled_means[metric][name]}
-                          for name in ranking(human_means)],
+        "per_retriever": [
+            {"name": name, "unpooled": unpooled[name], "pooled": pooled_means[metric][name]}
+            for name in ranking(human_means)
+        ],
     }
 
 
 def print_pooled(pooled: dict[str, Any], metric: str, console: Console) -> None:
     counts, boot = pooled["counts"], pooled["bootstrap"]
     label = metric_label(metric)
-    table = Table(title=f"With pooled qrels: top {pooled['depth']} of BM25 and dense per synthetic question, "
-                        f"graded by the relevance judge")
+    table = Table(
+        title=f"With pooled qrels: top {pooled['depth']} of BM25 and dense per synthetic question, "
+        f"graded by the relevance judge"
+    )
     table.add_column("retriever", style="bold")
     for column in (f"synthetic {label}", "with pooled qrels", "difference"):
         table.add_column(column, justify="right")
     for row in pooled["per_retriever"]:
-        table.add_row(row["name"], f"{row['unpooled']:.3f}", f"{row['pooled']:.3f}",
-                      _fmt(row["pooled"] - row["unpooled"]))
+        table.add_row(
+            row["name"],
+            f"{row['unpooled']:.3f}",
+            f"{row['pooled']:.3f}",
+            _fmt(row["pooled"] - row["unpooled"]),
+        )
     console.print(table)
     for line in (
         f"pooled judging: {counts['judged']} documents judged for {counts['questions']} questions: "
@@ -157,7 +193,9 @@ def print_pooled(pooled: dict[str, Any], metric: str, console: Console) -> None:
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.{digits}f}"
+    return (
+        "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.{digits}f}"
+    )
 
 
 def print_result(result: dict[str, Any], console: Console | None = None) -> None:
@@ -165,15 +203,22 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
     metric = result["metric"]
     label = metric_label(metric)
     rows = {r["name"]: r for r in result["per_retriever"]}
-    table = Table(title=f"Retrievers by {label}: {result['n_human_queries']} human queries vs "
-                        f"{result['n_synthetic_questions']} synthetic questions, {result['n_docs']} documents")
+    table = Table(
+        title=f"Retrievers by {label}: {result['n_human_queries']} human queries vs "
+        f"{result['n_synthetic_questions']} synthetic questions, {result['n_docs']} documents"
+    )
     table.add_column("retriever", style="bold")
     for column in (f"human {label}", "rank", f"synthetic {label}", "rank"):
         table.add_column(column, justify="right")
     for name in result["human_ranking"]:
         r = rows[name]
-        table.add_row(name, f"{r['human'][metric]:.3f}", str(r["human_rank"]), f"{r['synthetic'][metric]:.3f}",
-                      str(r["synthetic_rank"]))
+        table.add_row(
+            name,
+            f"{r['human'][metric]:.3f}",
+            str(r["human_rank"]),
+            f"{r['synthetic'][metric]:.3f}",
+            str(r["synthetic_rank"]),
+        )
     console.print(table)
     others = [m for m in result["metrics"] if m != metric]
     if others:
@@ -205,20 +250,27 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
     ]
     for m in others:
         c = result["correlations_by_metric"][m]
-        lines.append(f"  by {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
-                     f"rho {_fmt(c['spearman_rho']['value'])}")
+        lines.append(
+            f"  by {metric_label(m)}: tau {_fmt(c['kendall_tau']['value'])}, "
+            f"rho {_fmt(c['spearman_rho']['value'])}"
+        )
     sample = result["sample"]
-    lines.append(f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} of "
-                 f"{sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} of them relevant "
-                 f"to a human query); by persona: {result['synthetic_questions_by_persona']}")
+    lines.append(
+        f"synthetic questions: {result['n_synthetic_questions']} from {sample['n_docs_with_questions']} of "
+        f"{sample['n_docs']} sampled documents ({sample['n_relevant_to_a_human_query']} of them relevant "
+        f"to a human query); by persona: {result['synthetic_questions_by_persona']}"
+    )
     for line in lines:
         console.print(line, soft_wrap=True, highlight=False)
     checks = result["synthetic_text_checks"]
     if checks["n_distinct"] < checks["n"] or checks["n_with_placeholder"]:
-        console.print(f"[yellow]warning: synthetic questions look degenerate: {checks['n_distinct']} distinct of "
-                      f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
-                      f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
-                      soft_wrap=True, highlight=False)
+        console.print(
+            f"[yellow]warning: synthetic questions look degenerate: {checks['n_distinct']} distinct of "
+            f"{checks['n']}, {checks['n_with_placeholder']} with an unfilled {{field}} placeholder; "
+            f"read {result['out_dir']}/synthetic/questions.jsonl before trusting the agreement[/]",
+            soft_wrap=True,
+            highlight=False,
+        )
     if result.get("pooled"):
         print_pooled(result["pooled"], metric, console)
     print_subsets(result.get("agreement_by_subset") or [], result["metric"], console)
@@ -235,8 +287,12 @@ def _interval(bounds: list[float | None]) -> str:
 
 
 def write_outputs(
-    out: Path, result: dict[str, Any], human_scores: PerQuery, synthetic_scores: PerQuery,
-    human: list, synthetic: list[dict[str, str]],
+    out: Path,
+    result: dict[str, Any],
+    human_scores: PerQuery,
+    synthetic_scores: PerQuery,
+    human: list,
+    synthetic: list[dict[str, str]],
 ) -> list[Path]:
     write_json(out / RESULT_FILE, result)
     metrics = result["metrics"]
@@ -246,8 +302,13 @@ def write_outputs(
         for side, scores in (("human", human_scores), ("synthetic", synthetic_scores)):
             for name in result["retrievers"]:
                 for qid in scores[metrics[0]][name]:
-                    yield {"side": side, "query_id": qid, "retriever": name, "text": texts[(side, qid)],
-                           "scores": {m: scores[m][name][qid] for m in metrics}}
+                    yield {
+                        "side": side,
+                        "query_id": qid,
+                        "retriever": name,
+                        "text": texts[(side, qid)],
+                        "scores": {m: scores[m][name][qid] for m in metrics},
+                    }
 
     write_jsonl(out / PER_QUERY_FILE, rows())
     return [out / RESULT_FILE, out / PER_QUERY_FILE, write_scatter(out / SCATTER_FILE, result)]
@@ -280,8 +341,11 @@ def write_scatter(path: Path, result: dict[str, Any]) -> Path:
     axes.set_ylabel(f"{label}, {result['n_synthetic_questions']} synthetic questions")
     tau, rho = result["kendall_tau"]["value"], result["spearman_rho"]["value"]
     half = result["split_half"]["median"]
-    axes.set_title(f"{label}: Kendall tau {_fmt(tau, 2)}, Spearman rho {_fmt(rho, 2)}\n"
-                   f"human split-half tau (median) {_fmt(half, 2)}", fontsize="medium")
+    axes.set_title(
+        f"{label}: Kendall tau {_fmt(tau, 2)}, Spearman rho {_fmt(rho, 2)}\n"
+        f"human split-half tau (median) {_fmt(half, 2)}",
+        fontsize="medium",
+    )
     axes.legend(loc="lower right", fontsize="small")
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=110)
@@ -291,7 +355,6 @@ def write_scatter(path: Path, result: dict[str, Any]) -> Path:
 def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Path) -> str:
     """`job`: the ValidateJob (its sample size, seed, splits, experiment and collection name)."""
     import mlflow
-
     from personaqa.programs.tracking.log import flatten
     from personaqa.programs.tracking.store import experiment_id, tracking_uri
 
@@ -299,12 +362,23 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
     mlflow.set_tracking_uri(uri)
     generation = result["generation"]
     params = {
-        "beir": result["beir"], "split": result["split"], "personas": result["personas_file"],
-        "sample_docs": job.sample_docs, "seed": job.seed, "retrievers": ",".join(result["retrievers"]),
-        "k": result["k"], "metric": result["metric"], "splits": job.splits, "resamples": job.resamples,
+        "beir": result["beir"],
+        "split": result["split"],
+        "personas": result["personas_file"],
+        "sample_docs": job.sample_docs,
+        "seed": job.seed,
+        "retrievers": ",".join(result["retrievers"]),
+        "k": result["k"],
+        "metric": result["metric"],
+        "splits": job.splits,
+        "resamples": job.resamples,
         "embedder": result["embedder"],
-        "lm": generation["lm"], "judge_lm": generation["judge_lm"], "out_dir": result["out_dir"],
-        "config": generation["config"], "program": generation.get("program"), "pool_depth": job.pool_depth,
+        "lm": generation["lm"],
+        "judge_lm": generation["judge_lm"],
+        "out_dir": result["out_dir"],
+        "config": generation["config"],
+        "program": generation.get("program"),
+        "pool_depth": job.pool_depth,
     }
     metrics = {
         "kendall_tau": result["kendall_tau"]["value"],
@@ -328,15 +402,21 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
                 metrics[f"{side}.{_safe(r['name'])}.{_safe(m)}"] = value
     metrics.update(mlflow_metrics(result["diagnosis"]))
     if pooled := result.get("pooled"):
-        metrics.update({"pooled.kendall_tau": pooled["kendall_tau"]["value"],
-                        "pooled.spearman_rho": pooled["spearman_rho"]["value"],
-                        "pooled.kendall_tau_ci_low": pooled["bootstrap"]["kendall_tau"][0],
-                        "pooled.kendall_tau_ci_high": pooled["bootstrap"]["kendall_tau"][1],
-                        "pooled.relevant_per_question_mean": pooled["relevant_per_question_mean"],
-                        "pooled.depth": pooled["depth"]})
-    with mlflow.start_run(experiment_id=experiment_id(job.experiment, uri),
-                          run_name=f"validate {Path(job.beir).name}",
-                          tags={"personaqa.command": "validate"}) as active:
+        metrics.update(
+            {
+                "pooled.kendall_tau": pooled["kendall_tau"]["value"],
+                "pooled.spearman_rho": pooled["spearman_rho"]["value"],
+                "pooled.kendall_tau_ci_low": pooled["bootstrap"]["kendall_tau"][0],
+                "pooled.kendall_tau_ci_high": pooled["bootstrap"]["kendall_tau"][1],
+                "pooled.relevant_per_question_mean": pooled["relevant_per_question_mean"],
+                "pooled.depth": pooled["depth"],
+            }
+        )
+    with mlflow.start_run(
+        experiment_id=experiment_id(job.experiment, uri),
+        run_name=f"validate {Path(job.beir).name}",
+        tags={"personaqa.command": "validate"},
+    ) as active:
         mlflow.log_params({k: ("" if v is None else str(v))[:6000] for k, v in flatten(params).items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and v == v})
         for path in artifacts:

@@ -104,7 +104,9 @@ def nan_to_none(value: float) -> float | None:
 # ---------------------------------------------------------------- scores and rankings
 
 
-def score_matrix(per_query: PerQuery, systems: Sequence[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+def score_matrix(
+    per_query: PerQuery, systems: Sequence[str] | None = None
+) -> tuple[list[str], list[str], np.ndarray]:
     """(systems, query ids, systems x queries array); every system must score the same queries."""
     systems = list(systems if systems is not None else per_query)
     if not systems:
@@ -119,7 +121,10 @@ def score_matrix(per_query: PerQuery, systems: Sequence[str] | None = None) -> t
 
 def system_scores(per_query: PerQuery) -> dict[str, float]:
     """Mean over queries per system (NaN for a system with no queries)."""
-    return {name: float(np.mean(list(values.values()))) if values else math.nan for name, values in per_query.items()}
+    return {
+        name: float(np.mean(list(values.values()))) if values else math.nan
+        for name, values in per_query.items()
+    }
 
 
 def ranking(scores: Mapping[str, float]) -> list[str]:
@@ -222,8 +227,17 @@ def split_half_baseline(matrix: np.ndarray, n_splits: int = 1000, seed: int = 0)
         p5, q1, median, q3, p95 = (float(v) for v in np.percentile(defined, [5, 25, 50, 75, 95]))
     else:
         p5 = q1 = median = q3 = p95 = math.nan
-    return SplitHalf(median=median, q1=q1, q3=q3, p5=p5, p95=p95, n_splits=n_splits,
-                     n_defined=int(defined.size), half_size=np.asarray(matrix).shape[1] // 2, seed=seed)
+    return SplitHalf(
+        median=median,
+        q1=q1,
+        q3=q3,
+        p5=p5,
+        p95=p95,
+        n_splits=n_splits,
+        n_defined=int(defined.size),
+        half_size=np.asarray(matrix).shape[1] // 2,
+        seed=seed,
+    )
 
 
 # ---------------------------------------------------------------- bootstrap over synthetic questions
@@ -273,9 +287,16 @@ def bootstrap_agreement(
     tails = [50 * (1 - confidence), 50 * (1 + confidence)]
     tau_low, tau_high = np.percentile(taus[defined], tails) if defined.any() else (math.nan, math.nan)
     rho_low, rho_high = np.percentile(rhos[defined], tails) if defined.any() else (math.nan, math.nan)
-    return Bootstrap(tau_low=float(tau_low), tau_high=float(tau_high), rho_low=float(rho_low),
-                     rho_high=float(rho_high), confidence=confidence, n_resamples=n_resamples,
-                     n_defined=int(defined.sum()), seed=seed)
+    return Bootstrap(
+        tau_low=float(tau_low),
+        tau_high=float(tau_high),
+        rho_low=float(rho_low),
+        rho_high=float(rho_high),
+        confidence=confidence,
+        n_resamples=n_resamples,
+        n_defined=int(defined.sum()),
+        seed=seed,
+    )
 
 
 # ---------------------------------------------------------------- sampling

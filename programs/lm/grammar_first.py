@@ -28,7 +28,8 @@ class GrammarFirstGreedy:
 
     def __init__(self, vocab: Any, grammar: Any, n_vocab: int):
         self._sampler = llama_cpp.llama_sampler_init_grammar(
-            vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+            vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
         if not self._sampler:
             raise ValueError("llama.cpp could not parse the grammar")
         self._n_vocab = n_vocab
@@ -80,10 +81,13 @@ class GrammarFirstLlama(Llama):
 
     def _init_sampler(self, *args: Any, **kwargs: Any) -> Any:
         grammar = kwargs.get("grammar")
-        neutral = (kwargs.get("temp") == 0.0 and kwargs.get("logits_processor") is None
-                   and kwargs.get("repeat_penalty", 1.0) == 1.0
-                   and kwargs.get("frequency_penalty", 0.0) == 0.0
-                   and kwargs.get("presence_penalty", 0.0) == 0.0)
+        neutral = (
+            kwargs.get("temp") == 0.0
+            and kwargs.get("logits_processor") is None
+            and kwargs.get("repeat_penalty", 1.0) == 1.0
+            and kwargs.get("frequency_penalty", 0.0) == 0.0
+            and kwargs.get("presence_penalty", 0.0) == 0.0
+        )
         if grammar is None or args or not neutral:
             return super()._init_sampler(*args, **kwargs)
         return GrammarFirstGreedy(self._model.vocab, grammar, self._n_vocab)

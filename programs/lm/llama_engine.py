@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
-
 from personaqa.programs.lm.structured_output import bound_schema
 
 # Prompt families a unit moves between: its passage (interests, questions, relevance), the generality
@@ -43,8 +42,14 @@ class LlamaCppEngine:
     supported_params = frozenset({"response_format", "temperature", "max_tokens", "seed", "top_p", "stop"})
     FAMILY_CHARS = 200  # characters of the system message that name a call's prompt family
 
-    def __init__(self, model_path: str | Path, n_ctx: int = 4096, seed: int = 0, n_threads: int | None = None,
-                 contexts: int = CONTEXTS):
+    def __init__(
+        self,
+        model_path: str | Path,
+        n_ctx: int = 4096,
+        seed: int = 0,
+        n_threads: int | None = None,
+        contexts: int = CONTEXTS,
+    ):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"GGUF model file not found: {path}")
@@ -63,8 +68,15 @@ class LlamaCppEngine:
 
         threads = self.n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
         # flash attention: 100 grammar-constrained tokens of the 1.5B model in 8.1 s instead of 9.2 s here
-        return GrammarFirstLlama(model_path=str(self.model_path), n_ctx=self.n_ctx, seed=self.seed,
-                                 n_threads=threads, n_threads_batch=threads, flash_attn=True, verbose=False)
+        return GrammarFirstLlama(
+            model_path=str(self.model_path),
+            n_ctx=self.n_ctx,
+            seed=self.seed,
+            n_threads=threads,
+            n_threads_batch=threads,
+            flash_attn=True,
+            verbose=False,
+        )
 
     def _model(self, family: str = "") -> Any:
         """The context for prompts starting with `family`: the one that last saw it, else a new one while
@@ -81,7 +93,9 @@ class LlamaCppEngine:
     def complete(self, request: Any) -> Response:
         messages = []
         if request.system:
-            system = request.system if isinstance(request.system, str) else "".join(p.text for p in request.system)
+            system = (
+                request.system if isinstance(request.system, str) else "".join(p.text for p in request.system)
+            )
             messages.append({"role": "system", "content": system})
         messages.extend({"role": m.role, "content": _message_text(m)} for m in request.messages)
         config = request.config
@@ -106,10 +120,13 @@ class LlamaCppEngine:
         usage = out.get("usage") or {}
         finish = "length" if choice.get("finish_reason") == "length" else "stop"
         return Response(
-            id=out.get("id"), model=self.model_path.name,
+            id=out.get("id"),
+            model=self.model_path.name,
             message=Message.assistant([TextPart(choice["message"].get("content") or "")]),
             finish_reason=finish,
-            usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
+            usage=Usage(
+                input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")
+            ),
         )
 
     def stream(self, request: Any):
@@ -119,9 +136,18 @@ class LlamaCppEngine:
         self._llamas.clear()
 
     def dump_state(self) -> dict[str, Any]:
-        return {"model_path": str(self.model_path), "n_ctx": self.n_ctx, "seed": self.seed, "contexts": self.contexts}
+        return {
+            "model_path": str(self.model_path),
+            "n_ctx": self.n_ctx,
+            "seed": self.seed,
+            "contexts": self.contexts,
+        }
 
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
-        return cls(state["model_path"], n_ctx=state.get("n_ctx", 4096), seed=state.get("seed", 0),
-                   contexts=state.get("contexts", CONTEXTS))
+        return cls(
+            state["model_path"],
+            n_ctx=state.get("n_ctx", 4096),
+            seed=state.get("seed", 0),
+            contexts=state.get("contexts", CONTEXTS),
+        )

@@ -32,7 +32,9 @@ def output_model(signature: Any) -> type[pydantic.BaseModel]:
     )
 
 
-def bound_schema(schema: Any, max_items: int = DEFAULT_MAX_ITEMS, max_string: int = DEFAULT_MAX_STRING) -> Any:
+def bound_schema(
+    schema: Any, max_items: int = DEFAULT_MAX_ITEMS, max_string: int = DEFAULT_MAX_STRING
+) -> Any:
     """Copy of a JSON schema where every array and string has an upper bound."""
     if isinstance(schema, list):
         return [bound_schema(item, max_items, max_string) for item in schema]
@@ -59,7 +61,10 @@ class BoundedJSONAdapter(JSONAdapter):
     """JSONAdapter whose response schema carries the signature's list and string bounds."""
 
     def _prepare_response_format(self, lm, lm_kwargs, signature):
-        if "response_format" in lm.supported_params and getattr(lm, "structured_output", None) == "json_object":
+        if (
+            "response_format" in lm.supported_params
+            and getattr(lm, "structured_output", None) == "json_object"
+        ):
             # llama.cpp's server: no OpenAI json_schema form, but it compiles a schema sent with json_object
             schema = response_model(signature).model_json_schema()
             lm_kwargs["response_format"] = {"type": "json_object", "schema": schema}
@@ -91,10 +96,18 @@ class ConstrainedJSONAdapter(BoundedJSONAdapter):
         context = "".join(f"[[ ## {name} ## ]]\n{inputs[name]}\n\n" for name in shared)
         system = context + textwrap.dedent(signature.instructions).strip()
         user = self.format_user_message_content(rest, inputs, main_request=True)
-        return [{"role": "system", "content": system}, *self.format_demos(rest, demos),
-                {"role": "user", "content": user}]
+        return [
+            {"role": "system", "content": system},
+            *self.format_demos(rest, demos),
+            {"role": "user", "content": user},
+        ]
 
     def user_message_output_requirements(self, signature) -> str:
-        return "Answer with " + "; ".join(
-            f"{name}: {info.json_schema_extra.get('desc') if info.json_schema_extra else name}"
-            for name, info in signature.output_fields.items()) + "."
+        return (
+            "Answer with "
+            + "; ".join(
+                f"{name}: {info.json_schema_extra.get('desc') if info.json_schema_extra else name}"
+                for name, info in signature.output_fields.items()
+            )
+            + "."
+        )

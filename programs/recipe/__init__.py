@@ -14,7 +14,17 @@ from personaqa.programs.recipe.program_io import load_program_state, save_progra
 from personaqa.programs.recipe.styling import PersonaStylist
 
 __all__ = [
-    "SyntheticEvalProgram", "ProgramSettings", "build_program", "InterestExtractor", "QuestionTypeSelector",
-    "QuestionWriter", "RelevanceJudge", "GeneralityJudge", "BatchedFilters", "PersonaStylist",
-    "MultiChunkQuestions", "load_program_state", "save_program_state",
+    "BatchedFilters",
+    "GeneralityJudge",
+    "InterestExtractor",
+    "MultiChunkQuestions",
+    "PersonaStylist",
+    "ProgramSettings",
+    "QuestionTypeSelector",
+    "QuestionWriter",
+    "RelevanceJudge",
+    "SyntheticEvalProgram",
+    "build_program",
+    "load_program_state",
+    "save_program_state",
 ]

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 
 from personaqa.programs.config import Category
 
-
 Categorisations = Mapping[str, Mapping[str, Category]]  # axis -> category name -> category
 
 

@@ -15,14 +15,17 @@ import re
 from typing import Annotated
 
 import dspy
-from pydantic import StringConstraints
-
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.checks.answers import content_words
 from personaqa.programs.recipe.checks.question_form import (
-    CLINGING, dropped_names, form_problem, title_names, unanchored,
+    CLINGING,
+    dropped_names,
+    form_problem,
+    title_names,
+    unanchored,
 )
 from personaqa.signatures import NameTheSubject
+from pydantic import StringConstraints
 
 KEEP = 0.75  # share of the question's content words the named question must keep
 
@@ -48,8 +51,10 @@ def naming_pattern(question: str, title: str) -> str | None:
     if not forms:
         return None
     head = len(question) + 20
-    return (rf'^([^"\\\n?]{{0,{head}}} )?({"|".join(forms)})'
-            rf'([^"\\\n?:()A-Za-z0-9][^"\\\n?:()]{{0,{len(question)}}})?[?]$')
+    return (
+        rf'^([^"\\\n?]{{0,{head}}} )?({"|".join(forms)})'
+        rf'([^"\\\n?:()A-Za-z0-9][^"\\\n?:()]{{0,{len(question)}}})?[?]$'
+    )
 
 
 def naming_problem(named: str, question: str, title: str) -> str | None:
@@ -70,7 +75,9 @@ def naming_problem(named: str, question: str, title: str) -> str | None:
     return None
 
 
-TITLE_RUN = 5  # words of the title in a row that a named question may not add ("AeroFlow 300 air purifier" may)
+TITLE_RUN = (
+    5  # words of the title in a row that a named question may not add ("AeroFlow 300 air purifier" may)
+)
 
 
 def _flat(text: str) -> str:
@@ -83,7 +90,7 @@ def copied_title(named: str, question: str, title: str) -> str | None:
     words = _flat(title.lstrip("# ")).split()
     have, had = f" {_flat(named)} ", f" {_flat(question)} "
     for start in range(len(words) - TITLE_RUN + 1):
-        run = " ".join(words[start:start + TITLE_RUN])
+        run = " ".join(words[start : start + TITLE_RUN])
         if f" {run} " in have and f" {run} " not in had:
             return run
     return None

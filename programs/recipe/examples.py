@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-
 from personaqa.programs.core.records import Persona
 from personaqa.programs.corpus.embedding import Embedder
 

@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dspy
-
 from personaqa.programs.core.records import Chunk, Verdict
 from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.calls import call_lm
 from personaqa.programs.recipe.text_views import numbered_passage
-from personaqa.signatures import ClassifyGenerality, ClassifyGeneralityBatch, JudgeRelevance, JudgeRelevanceBatch
+from personaqa.signatures import (
+    ClassifyGenerality,
+    ClassifyGeneralityBatch,
+    JudgeRelevance,
+    JudgeRelevanceBatch,
+)
 from personaqa.signatures.filters import MAX_BATCH
 
 
@@ -77,7 +81,7 @@ def numbered(questions: Sequence[str]) -> str:
 
 
 def batches(items: list, size: int = MAX_BATCH) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class BatchedFilters(dspy.Module):
@@ -90,8 +94,9 @@ class BatchedFilters(dspy.Module):
         self.generality = dspy.Predict(ClassifyGeneralityBatch)
 
     def judge_relevance(self, chunk: Chunk, questions: list[str]) -> dict[int, RelevanceVerdict]:
-        return _per_question("relevance", self.relevance, "verdicts", _relevance, questions,
-                             passage=numbered_passage(chunk))
+        return _per_question(
+            "relevance", self.relevance, "verdicts", _relevance, questions, passage=numbered_passage(chunk)
+        )
 
     def judge_generality(self, questions: list[str]) -> dict[int, Verdict]:
         return _per_question("generality", self.generality, "verdicts", _verdict, questions)
@@ -106,14 +111,20 @@ def _relevance(item) -> RelevanceVerdict:
     return RelevanceVerdict(Verdict(label=item.verdict, reason=answer), answer, list(item.sentences))
 
 
-def _per_question(stage: str, predictor: dspy.Predict, field: str, convert, questions: list[str],
-                  **inputs) -> dict:
+def _per_question(
+    stage: str, predictor: dspy.Predict, field: str, convert, questions: list[str], **inputs
+) -> dict:
     """Ask in batches of numbered questions; map each numbered answer back to its question's index."""
     out: dict = {}
     for offset, batch in _offsets(questions):
         result = call_lm(stage, predictor, questions=numbered(batch), **inputs)
-        out.update({offset + item.number - 1: convert(item)
-                    for item in getattr(result, field) if 1 <= item.number <= len(batch)})
+        out.update(
+            {
+                offset + item.number - 1: convert(item)
+                for item in getattr(result, field)
+                if 1 <= item.number <= len(batch)
+            }
+        )
     return out
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 import dspy
 import pydantic
-from pydantic import WithJsonSchema
-
 from personaqa.programs.core.records import Chunk, Persona
 from personaqa.programs.corpus.embedding import Embedder, semantic_dedup
 from personaqa.programs.corpus.segmentation import UNSPACED
@@ -23,10 +20,15 @@ from personaqa.programs.recipe.checks.question_form import without_source_refere
 from personaqa.programs.recipe.examples import ExampleVectors
 from personaqa.programs.recipe.phrases import sentence_phrases
 from personaqa.programs.recipe.text_views import (
-    example_lines, language_label, numbered_passage, passage_text, persona_text,
+    example_lines,
+    language_label,
+    numbered_passage,
+    passage_text,
+    persona_text,
 )
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
+from pydantic import WithJsonSchema
 
 
 def grounded(interest: str, passage: str) -> bool:
@@ -39,7 +41,7 @@ def grounded(interest: str, passage: str) -> bool:
     if any(len(w) >= 4 and w[:5] in text for w in words):
         return True
     unspaced = [w for w in words if UNSPACED.search(w)]
-    return any(w[i:i + 2] in text for w in unspaced for i in range(len(w) - 1))
+    return any(w[i : i + 2] in text for w in unspaced for i in range(len(w) - 1))
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,17 @@ def askable_sentences(text: str) -> list[int]:
         sentence = text[start:end].strip()
         if sentence.startswith("#"):  # a heading, or a heading the segmenter joined to the next sentence
             sentence = sentence.split("\n", 1)[1].strip() if "\n" in sentence else ""
-        long_enough = len(sentence) >= 8 if UNSPACED.search(sentence) else len(sentence.split()) >= MIN_SENTENCE_WORDS
+        long_enough = (
+            len(sentence) >= 8 if UNSPACED.search(sentence) else len(sentence.split()) >= MIN_SENTENCE_WORDS
+        )
         if long_enough:
             askable.append(number)
     return askable or list(range(1, len(spans) + 1))
 
 
-def offered_sentences(askable: Sequence[int], slot: tuple[int, int] | None, most: int,
-                      ranking: Sequence[int] | None = None) -> tuple[int, ...]:
+def offered_sentences(
+    askable: Sequence[int], slot: tuple[int, int] | None, most: int, ranking: Sequence[int] | None = None
+) -> tuple[int, ...]:
     """The sentence numbers a persona may pick from. With `slot` = (this persona's position, number of
     personas P), its share of the askable sentences: with `ranking` (the askable sentences, those nearest
     the persona's example questions first) its nearest ceil(n / P), else every P-th starting at its
@@ -100,9 +105,14 @@ def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:
     sentence (`sentence_phrases`): one alternative per offered sentence, a JSON-schema anyOf the grammar
     enforces."""
     alternatives = [
-        pydantic.create_model(f"PointOfInterest{n}", __doc__=PointOfInterest.__doc__,
-                              sentence=(Literal[n], ...), topic=(Literal[phrases], ...))  # type: ignore[valid-type]
-        for n, phrases in offered.items() if phrases
+        pydantic.create_model(
+            f"PointOfInterest{n}",
+            __doc__=PointOfInterest.__doc__,
+            sentence=(Literal[n], ...),
+            topic=(Literal[phrases], ...),
+        )  # type: ignore[valid-type]
+        for n, phrases in offered.items()
+        if phrases
     ]
     if not alternatives:
         return None
@@ -120,8 +130,13 @@ class InterestExtractor(dspy.Module):
     patrons" for a CISI abstract on citation counting), and the questions written from them were not
     answered by the chunk (7 of 15 judged CISI candidates failed the evidence check)."""
 
-    def __init__(self, embedder: Embedder, dedup_threshold: float = 0.85, max_interests: int = 3,
-                 examples: ExampleVectors | None = None):
+    def __init__(
+        self,
+        embedder: Embedder,
+        dedup_threshold: float = 0.85,
+        max_interests: int = 3,
+        examples: ExampleVectors | None = None,
+    ):
         """`examples`: the run's example-question vectors; a persona that gives examples is offered the
         sentences nearest them (`offered_sentences`)."""
         super().__init__()
@@ -140,7 +155,7 @@ class InterestExtractor(dspy.Module):
         own = set(offered_sentences(askable, slot, 0, ranking))  # the persona's share, before any top-up
         if not allowed:
             return []
-        sentences = {n: chunk.text[spans[n - 1][0]:spans[n - 1][1]] for n in allowed}
+        sentences = {n: chunk.text[spans[n - 1][0] : spans[n - 1][1]] for n in allowed}
         offered = {n: sentence_phrases(sentences[n]) for n in allowed}
         point = point_schema(offered)
         if point is None:
@@ -149,16 +164,26 @@ class InterestExtractor(dspy.Module):
         # at ~80 ms a token under the grammar (5 picks of which 3 were kept cost ~6 s a unit)
         picks = Annotated[list[point], pydantic.Field(min_length=0, max_length=self.max_interests + 1)]  # type: ignore[valid-type]
         signature = self.extract.signature.with_updated_fields("interests", type_=picks)
-        result = call_lm("interests", self.extract, persona=persona_text(persona), passage=numbered_passage(chunk),
-                         signature=signature)
+        result = call_lm(
+            "interests",
+            self.extract,
+            persona=persona_text(persona),
+            passage=numbered_passage(chunk),
+            signature=signature,
+        )
         pairs: list[tuple[int, str]] = []  # (sentence number, topic); one sentence may hold two topics
         for picked in result.interests:
             number, topic = int(picked.sentence), str(picked.topic)
-            if topic in offered.get(number, ()) and grounded(topic, sentences[number]) \
-                    and all(topic.lower() != t.lower() for _, t in pairs):
+            if (
+                topic in offered.get(number, ())
+                and grounded(topic, sentences[number])
+                and all(topic.lower() != t.lower() for _, t in pairs)
+            ):
                 pairs.append((number, topic))
         kept = [pairs[i] for i in semantic_dedup([t for _, t in pairs], self.embedder, self.dedup_threshold)]
-        kept = sorted(kept, key=lambda pair: pair[0] not in own)[: self.max_interests]  # stable: LM order within
+        kept = sorted(kept, key=lambda pair: pair[0] not in own)[
+            : self.max_interests
+        ]  # stable: LM order within
         return [Interest(topic, " ".join(sentences[n].split()), n) for n, topic in kept]
 
     def _ranking(self, persona: Persona, askable: list[int], sentences: list[str]) -> list[int] | None:
@@ -174,8 +199,14 @@ class InterestExtractor(dspy.Module):
 
 # Target proportions of the built-in types when sampled (DataMorgana-style categorisation, Filice et al.
 # 2025): types every passage supports first; a sentiment question needs an attitude the passage expresses.
-DEFAULT_TYPE_WEIGHTS = {"extractive": 3.0, "diagnostic": 2.0, "abstractive": 2.0, "comparative": 1.0,
-                        "aggregative": 1.0, "sentiment": 0.5}
+DEFAULT_TYPE_WEIGHTS = {
+    "extractive": 3.0,
+    "diagnostic": 2.0,
+    "abstractive": 2.0,
+    "comparative": 1.0,
+    "aggregative": 1.0,
+    "sentiment": 0.5,
+}
 
 
 def sample_types(types: Mapping[str, float], k: int, seed: str) -> list[str]:
@@ -195,15 +226,22 @@ class QuestionTypeSelector(dspy.Module):
     """The question types of one interest: sampled from target proportions (`selection="sampled"`, no LM
     call), or those the LM finds the chunk supports (`"lm"`, the recipe's own step)."""
 
-    def __init__(self, type_descriptions: dict[str, str], max_types: int = 2,
-                 selection: Literal["sampled", "lm"] = "sampled", weights: Mapping[str, float] | None = None):
+    def __init__(
+        self,
+        type_descriptions: dict[str, str],
+        max_types: int = 2,
+        selection: Literal["sampled", "lm"] = "sampled",
+        weights: Mapping[str, float] | None = None,
+    ):
         super().__init__()
         if not type_descriptions:
             raise ValueError("at least one question type is required")
         self.type_descriptions = dict(type_descriptions)
         self.selection = selection
         given = dict(weights or {})
-        self.weights = {name: given.get(name, DEFAULT_TYPE_WEIGHTS.get(name, 1.0)) for name in type_descriptions}
+        self.weights = {
+            name: given.get(name, DEFAULT_TYPE_WEIGHTS.get(name, 1.0)) for name in type_descriptions
+        }
         # The schema lists the configured types (constrained decoders obey it); parsing accepts any string,
         # so an endpoint without constrained decoding that adds an unknown type loses only that type.
         allowed = Annotated[str, WithJsonSchema({"type": "string", "enum": list(self.type_descriptions)})]
@@ -216,9 +254,16 @@ class QuestionTypeSelector(dspy.Module):
 
     def forward(self, chunk: Chunk, interest: str, persona: str = "") -> list[str]:
         if self.selection == "sampled":
-            return sample_types(self.weights, self.max_types, "\x1f".join([chunk.chunk_id, persona, interest.lower()]))
-        result = call_lm("question_types", self.select, passage=passage_text(chunk), interest=interest,
-                         type_definitions=self.definitions())
+            return sample_types(
+                self.weights, self.max_types, "\x1f".join([chunk.chunk_id, persona, interest.lower()])
+            )
+        result = call_lm(
+            "question_types",
+            self.select,
+            passage=passage_text(chunk),
+            interest=interest,
+            type_definitions=self.definitions(),
+        )
         chosen = [t for t in dict.fromkeys(result.question_types) if t in self.type_descriptions]
         return chosen[: self.max_types]
 
@@ -242,8 +287,16 @@ class QuestionWriter(dspy.Module):
         self.write = dspy.Predict(GenerateQuestion)
         self.type_descriptions = dict(type_descriptions)
 
-    def forward(self, chunk: Chunk, persona: Persona, interest: str, question_type: str,
-                own_words: bool = False, sentence: str = "", asked_as: Sequence[str] = ()) -> WrittenQuestion:
+    def forward(
+        self,
+        chunk: Chunk,
+        persona: Persona,
+        interest: str,
+        question_type: str,
+        own_words: bool = False,
+        sentence: str = "",
+        asked_as: Sequence[str] = (),
+    ) -> WrittenQuestion:
         """The question about `interest` (a topic), answered mostly by `sentence` of the chunk (empty: the
         whole chunk); `own_words` asks for the persona's words instead of the passage's (wording.py);
         `asked_as`: further instructions, e.g. those of the question's categories (categories.py)."""
@@ -251,9 +304,16 @@ class QuestionWriter(dspy.Module):
         description = "; ".join(part for part in parts if part)
         # the numbered passage, as the interests and relevance calls see it: their prompts start alike, and
         # llama.cpp reuses the evaluated prefix a prompt shares with the previous one
-        result = call_lm("generation", self.write, persona=persona_text(persona), passage=numbered_passage(chunk),
-                         examples=example_lines(persona), interest=interest,
-                         sentence=sentence or "(any sentence of the passage)",
-                         question_type=f"{question_type}: {description}", language=language_label(chunk.text))
+        result = call_lm(
+            "generation",
+            self.write,
+            persona=persona_text(persona),
+            passage=numbered_passage(chunk),
+            examples=example_lines(persona),
+            interest=interest,
+            sentence=sentence or "(any sentence of the passage)",
+            question_type=f"{question_type}: {description}",
+            language=language_label(chunk.text),
+        )
         question = without_source_reference(re.sub(r"([?？])\1+", r"\1", " ".join(result.question.split())))
         return WrittenQuestion(question, " ".join(str(result.answer).split()))

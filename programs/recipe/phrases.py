@@ -8,10 +8,9 @@ from personaqa.programs.recipe.checks.question_form import QUESTION_MARKS
 MAX_TOPIC_WORDS = 4
 MAX_PHRASES = 150  # per sentence: the grammar stays small
 # A topic neither starts nor ends with one of these: "the reset reminder", not "the deal will" (English only).
-EDGE_WORDS = frozenset("a an the of in on at to for from by with and or but is are was were be been will would "
-                       "can could should may must has have had do does did it its this that these those as than "
-                       "which who whom whose when where what how if not no so such their there they into onto about "
-                       "over after before between per each all any some also only very called".split())
+EDGE_WORDS = frozenset(
+    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "should", "may", "must", "has", "have", "had", "do", "does", "did", "it", "its", "this", "that", "these", "those", "as", "than", "which", "who", "whom", "whose", "when", "where", "what", "how", "if", "not", "no", "so", "such", "their", "there", "they", "into", "onto", "about", "over", "after", "before", "between", "per", "each", "all", "any", "some", "also", "only", "very", "called"]
+)
 _PUNCTUATION = ",;:.!\"'()" + "".join(QUESTION_MARKS)
 
 
@@ -36,11 +35,12 @@ def sentence_phrases(sentence: str) -> tuple[str, ...]:
     phrases: dict[str, None] = {}
     for size in range(1, MAX_TOPIC_WORDS + 1):
         for start in range(len(tokens) - size + 1):
-            run = tokens[start:start + size]
+            run = tokens[start : start + size]
             if run[0].lower() in EDGE_WORDS or run[-1].lower() in EDGE_WORDS:
                 continue
-            if (start > 0 and _name_word(tokens[start - 1]) and _name_word(run[0])) or \
-                    (start + size < len(tokens) and _name_word(run[-1]) and _name_word(tokens[start + size])):
+            if (start > 0 and _name_word(tokens[start - 1]) and _name_word(run[0])) or (
+                start + size < len(tokens) and _name_word(run[-1]) and _name_word(tokens[start + size])
+            ):
                 continue  # cuts a name: "Harbor Analytics and Vessel" of "... and Vessel Systems"
             phrase = joiner.join(run)
             if '"' not in phrase and "\\" not in phrase:

@@ -7,9 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import dspy
-
 from personaqa.programs.core.errors import InputError
-
 
 BASELINE = "baseline"
 
@@ -33,8 +31,10 @@ def check_program_path(path: Path) -> None:
     if path.suffix.lower() in (".pkl", ".pickle"):
         raise InputError(f"--program {path}: only JSON program state is loaded (pickles are refused)")
     if path.suffix.lower() != ".json":
-        raise InputError(f"--program {path}: give a .json program state from `personaqa compile`, or `baseline` "
-                         "for the prompts as written")
+        raise InputError(
+            f"--program {path}: give a .json program state from `personaqa compile`, or `baseline` "
+            "for the prompts as written"
+        )
     if not path.is_file():
         raise InputError(f"--program {path}: file not found")
 
@@ -49,10 +49,12 @@ def load_program_state(program: dspy.Module, path: Path) -> None:
     predictors = dict(program.named_predictors())
     try:
         for name, entry in state.items():  # merged over the program's own state: a predictor not in the file
-            if name in predictors:         # keeps its prompts as written in signatures/
+            if name in predictors:  # keeps its prompts as written in signatures/
                 predictors[name].load_state(entry)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"--program {path}: does not match this program ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"--program {path}: does not match this program ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 # What `dump_state` writes per predictor. DSPy's Predict.load_state sets *every* other key as an attribute:
@@ -64,24 +66,30 @@ PREDICTOR_KEYS = frozenset({"signature", "demos", "traces", "train", "lm"})
 def check_program_state(program: dspy.Module, state: object, path: Path) -> None:
     """Refuse program state that holds more than instructions and demos for this program's predictors."""
     if not isinstance(state, dict):
-        raise InputError(f"--program {path}: does not match this program "
-                         "(expected a JSON object of predictors)")
+        raise InputError(
+            f"--program {path}: does not match this program (expected a JSON object of predictors)"
+        )
     names = {name for name, _ in program.named_parameters()}
     unknown = sorted(set(state) - names - {"metadata"})
     if unknown:
-        raise InputError(f"--program {path}: does not match this program (unknown predictor(s): "
-                         f"{', '.join(unknown[:5])})")
+        raise InputError(
+            f"--program {path}: does not match this program (unknown predictor(s): {', '.join(unknown[:5])})"
+        )
     for name in sorted(names & set(state)):
         entry = state[name]
         if not isinstance(entry, dict):
             raise InputError(f"--program {path}: does not match this program ('{name}' is not an object)")
         extra = sorted(set(entry) - PREDICTOR_KEYS)
         if extra:
-            raise InputError(f"--program {path}: '{name}' holds {', '.join(map(repr, extra))}; compiled "
-                             "programs hold only instructions and demos")
+            raise InputError(
+                f"--program {path}: '{name}' holds {', '.join(map(repr, extra))}; compiled "
+                "programs hold only instructions and demos"
+            )
         if entry.get("lm") is not None:
-            raise InputError(f"--program {path}: '{name}' sets its own LM; compiled programs hold only "
-                             "instructions and demos (the LM comes from --lm / --config)")
+            raise InputError(
+                f"--program {path}: '{name}' sets its own LM; compiled programs hold only "
+                "instructions and demos (the LM comes from --lm / --config)"
+            )
         if not isinstance(entry.get("demos", []), list):
             raise InputError(f"--program {path}: does not match this program ('{name}.demos' is not a list)")
 
@@ -97,8 +105,11 @@ def prompt_ready_demos(program: dspy.Module) -> None:
         outputs = set(predictor.signature.output_fields)
         kept = []
         for demo in predictor.demos:
-            values = {k: (persona_text(v) if isinstance(v, Persona) else v)
-                      for k, v in dict(demo.items() if hasattr(demo, "items") else demo).items() if k in fields}
+            values = {
+                k: (persona_text(v) if isinstance(v, Persona) else v)
+                for k, v in dict(demo.items() if hasattr(demo, "items") else demo).items()
+                if k in fields
+            }
             if outputs & set(values):
                 kept.append(dspy.Example(**values))
         predictor.demos = kept
@@ -114,9 +125,13 @@ def changed_state(program: dspy.Module, baseline: dspy.Module | None = None) -> 
     if baseline is None:
         return state
     before = dict(baseline.named_predictors())
-    return {name: state[name] for name, predictor in program.named_predictors()
-            if predictor.demos or name not in before
-            or predictor.signature.instructions != before[name].signature.instructions}
+    return {
+        name: state[name]
+        for name, predictor in program.named_predictors()
+        if predictor.demos
+        or name not in before
+        or predictor.signature.instructions != before[name].signature.instructions
+    }
 
 
 def save_program_state(program: dspy.Module, path: Path, baseline: dspy.Module | None = None) -> None:

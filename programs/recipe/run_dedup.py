@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-
 from personaqa.programs.core.records import QuestionRecord, Rejection
 from personaqa.programs.corpus.embedding import Embedder
 
@@ -57,4 +56,6 @@ def run_duplicates(records: Iterable[QuestionRecord], embedder: Embedder, thresh
 def duplicate_rejection(record: QuestionRecord, original_id: str) -> Rejection:
     """The `dedup` rejection of a kept question that repeats an earlier one of the run."""
     fields = record.model_dump(include=set(Rejection.model_fields) - {"stage", "reason"})
-    return Rejection(**fields, stage="dedup", reason=f"near-duplicate of {original_id} (another unit of the run)")
+    return Rejection(
+        **fields, stage="dedup", reason=f"near-duplicate of {original_id} (another unit of the run)"
+    )

@@ -15,7 +15,9 @@ from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.recipe.examples import ExampleVectors
 
 
-def stake(chunk: Chunk, persona: Persona, embedder: Embedder, examples: ExampleVectors | None = None) -> float | None:
+def stake(
+    chunk: Chunk, persona: Persona, embedder: Embedder, examples: ExampleVectors | None = None
+) -> float | None:
     """How much the chunk concerns the persona, in [-1, 1]: the cosine of the chunk's text with the
     centroid of the persona's example questions (MiniLM vectors are unit length; the centroid is
     renormalised). None for a persona without examples: its description says mostly how it writes (the

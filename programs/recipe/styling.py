@@ -20,7 +20,6 @@ import re
 import threading
 
 import dspy
-
 from personaqa.programs.core.records import Persona
 from personaqa.programs.corpus.embedding import Embedder
 from personaqa.programs.lm.calls import call_lm
@@ -37,7 +36,7 @@ _LOWERCASE = re.compile(r"\blower[- ]?case\b", re.IGNORECASE)
 # model's questions as they were, apart from their letter case.
 RULES = {
     "keywords only": "a search-box query of the words a person would type, keeping the words that say what "
-                     "is asked (how often, when, how much, why) and every name and number",
+    "is asked (how often, when, how much, why) and every name and number",
     "short and quick": "at most 12 words, dropping every word that is not needed",
     "full sentences": "one complete question in other words",
     "long and detailed": "one complete, precise question that says exactly what is wanted",
@@ -109,8 +108,15 @@ class PersonaStylist(dspy.Module):
         Raises StageFailure if the LM's answer is unusable."""
         if self.rewrites(persona):
             language = language or language_label(question, fallback="the language of the question")
-            result = call_lm("style", self.rewrite, question=question, persona=persona_text(persona),
-                             examples=example_lines(persona), style=self.writing_style(persona), language=language)
+            result = call_lm(
+                "style",
+                self.rewrite,
+                question=question,
+                persona=persona_text(persona),
+                examples=example_lines(persona),
+                style=self.writing_style(persona),
+                language=language,
+            )
             styled = " ".join(result.styled_question.split())
         else:
             styled = question
@@ -119,8 +125,15 @@ class PersonaStylist(dspy.Module):
         return styled.lower() if _LOWERCASE.search(persona.description) else styled
 
 
-def style_problem(styled: str, question: str, answer: str, persona: Persona, embedder: Embedder,
-                  threshold: float, examples: ExampleVectors | None = None) -> str | None:
+def style_problem(
+    styled: str,
+    question: str,
+    answer: str,
+    persona: Persona,
+    embedder: Embedder,
+    threshold: float,
+    examples: ExampleVectors | None = None,
+) -> str | None:
     """Why a rewrite cannot stand for `question`, or None: it drops a name or number of the question
     (`question_form.names`, letter case aside), gives away the intended `answer` the question did not,
     or repeats one of the persona's example questions (cosine of MiniLM vectors >= `threshold`, the
@@ -132,8 +145,9 @@ def style_problem(styled: str, question: str, answer: str, persona: Persona, emb
     return example_repeat(styled, persona, embedder, threshold, examples)
 
 
-def example_repeat(text: str, persona: Persona, embedder: Embedder, threshold: float,
-                   examples: ExampleVectors | None = None) -> str | None:
+def example_repeat(
+    text: str, persona: Persona, embedder: Embedder, threshold: float, examples: ExampleVectors | None = None
+) -> str | None:
     """Why `text` is one of the persona's example questions over again (MiniLM cosine >= `threshold`), or
     None. Shown example questions, the 1.5B model returned one of them verbatim for an unrelated passage
     (2 of 6 in a probe). `examples`: the run's cache of example vectors (default: encoded afresh)."""

@@ -17,8 +17,10 @@ from personaqa.programs.corpus.segmentation import stems
 Wording = Literal["passage", "own"]
 
 # Appended to the question type the writer gets (an input, so compiled prompts stay valid).
-OWN_WORDS = ("worded the way this person would say it, with everyday synonyms instead of the passage's "
-             "own phrases (keep names and numbers)")
+OWN_WORDS = (
+    "worded the way this person would say it, with everyday synonyms instead of the passage's "
+    "own phrases (keep names and numbers)"
+)
 
 
 def lexical_overlap(question: str, passage: str) -> float:
@@ -29,7 +31,7 @@ def lexical_overlap(question: str, passage: str) -> float:
 
 
 def sample_wording(own_share: float, seed: str) -> Wording:
-    """"own" with probability `own_share`, else "passage"; the same for the same seed (resume)."""
+    """ "own" with probability `own_share`, else "passage"; the same for the same seed (resume)."""
     if own_share <= 0:
         return "passage"
     draw = random.Random(hashlib.sha256(("wording\x1f" + seed).encode()).digest()).random()

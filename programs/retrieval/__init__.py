@@ -7,6 +7,14 @@ from personaqa.programs.retrieval.panel import Panel, build_panel
 from personaqa.programs.retrieval.retrievers import BUILT_IN, Hit, Retriever, build_retriever
 
 __all__ = [
-    "load_beir", "BeirCollection", "CorpusDoc", "Query", "build_retriever", "Retriever", "Hit", "BUILT_IN",
-    "build_panel", "Panel",
+    "BUILT_IN",
+    "BeirCollection",
+    "CorpusDoc",
+    "Hit",
+    "Panel",
+    "Query",
+    "Retriever",
+    "build_panel",
+    "build_retriever",
+    "load_beir",
 ]

@@ -79,20 +79,28 @@ def load_beir(root: str | Path, split: str = "test") -> BeirCollection:
 
 
 def read_corpus(path: Path) -> dict[str, CorpusDoc]:
-    return _read_by_id(path, "documents", lambda doc_id, record, line_no: CorpusDoc(
-        id=doc_id,
-        title=_text_field(record, "title", path, line_no, required=False),
-        text=_text_field(record, "text", path, line_no, required=True),
-        metadata=_metadata(record, exclude={"_id", "title", "text"}),
-    ))
+    return _read_by_id(
+        path,
+        "documents",
+        lambda doc_id, record, line_no: CorpusDoc(
+            id=doc_id,
+            title=_text_field(record, "title", path, line_no, required=False),
+            text=_text_field(record, "text", path, line_no, required=True),
+            metadata=_metadata(record, exclude={"_id", "title", "text"}),
+        ),
+    )
 
 
 def read_queries(path: Path) -> dict[str, Query]:
-    return _read_by_id(path, "queries", lambda query_id, record, line_no: Query(
-        id=query_id,
-        text=_text_field(record, "text", path, line_no, required=True),
-        metadata=_metadata(record, exclude={"_id", "text"}),
-    ))
+    return _read_by_id(
+        path,
+        "queries",
+        lambda query_id, record, line_no: Query(
+            id=query_id,
+            text=_text_field(record, "text", path, line_no, required=True),
+            metadata=_metadata(record, exclude={"_id", "text"}),
+        ),
+    )
 
 
 def _read_by_id(path: Path, what: str, build: Callable[[str, dict[str, Any], int], T]) -> dict[str, T]:
@@ -129,8 +137,10 @@ def read_qrels(
         judged = qrels.setdefault(query_id, {})
         earlier = judged.get(doc_id)
         if earlier is not None and earlier != score:
-            conflicts.append(f"{path}:{line_no}: field 'score': query-id {query_id!r}, corpus-id {doc_id!r} "
-                             f"is judged {score} here and {earlier} on line {first_line[query_id, doc_id]}")
+            conflicts.append(
+                f"{path}:{line_no}: field 'score': query-id {query_id!r}, corpus-id {doc_id!r} "
+                f"is judged {score} here and {earlier} on line {first_line[query_id, doc_id]}"
+            )
         first_line.setdefault((query_id, doc_id), line_no)
         judged[doc_id] = score if earlier is None else max(earlier, score)
     if not qrels:
@@ -148,8 +158,10 @@ def _check_relevant(path: Path, qrels: dict[str, dict[str, int]], conflicts: lis
         raise InputError(f"{path}: field 'score': no judgement is relevant (score > 0); nothing to score")
     if unjudged:
         shown = ", ".join(repr(qid) for qid in unjudged[:5]) + (" ..." if len(unjudged) > 5 else "")
-        warn_once(f"{path}: {len(unjudged)} quer{'y' if len(unjudged) == 1 else 'ies'} with no relevant "
-                  f"document (every score 0 or less) not scored: {shown}")
+        warn_once(
+            f"{path}: {len(unjudged)} quer{'y' if len(unjudged) == 1 else 'ies'} with no relevant "
+            f"document (every score 0 or less) not scored: {shown}"
+        )
 
 
 def _qrels_path(root: Path, split: str) -> Path:

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.ranking import Corpus, Hit, doc_texts, lexical_texts, top_k, warn_unmatched
 
@@ -39,7 +38,11 @@ class BM25Retriever:
         """The terms this retriever matches in each text, in order: lower-cased words of 2+ characters,
         bm25s' short English stop word list removed, stemmed for `bm25-stem`."""
         return self._bm25s.tokenize(
-            lexical_texts(texts), stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False,
+            lexical_texts(texts),
+            stopwords="en",
+            stemmer=self._stemmer,
+            return_ids=False,
+            show_progress=False,
         )
 
     def scores(self, query: str) -> np.ndarray:

@@ -27,7 +27,13 @@ from pathlib import Path
 from personaqa.programs.core.errors import InputError, PersonaqaError
 from personaqa.programs.corpus.documents import warn_once
 from personaqa.programs.retrieval.beir import CORPUS_FILE, CorpusDoc, Query
-from personaqa.programs.retrieval.retrievers import BUILT_IN, CheckedRetriever, Hit, Retriever, build_retriever
+from personaqa.programs.retrieval.retrievers import (
+    BUILT_IN,
+    CheckedRetriever,
+    Hit,
+    Retriever,
+    build_retriever,
+)
 
 TITLE_ONLY = ("bm25-title", "dense-title")
 SHOWN_IDS = 5
@@ -111,8 +117,10 @@ def build_panel(
         panel.retrievers[spec] = retriever
         panel.timing[spec] = {"index_s": round(time.perf_counter() - started, 3)}
     if not panel.retrievers:
-        raise InputError(f"{corpus_path}: none of the retrievers {', '.join(specs)} can index this corpus "
-                         "(see the warnings above)")
+        raise InputError(
+            f"{corpus_path}: none of the retrievers {', '.join(specs)} can index this corpus "
+            "(see the warnings above)"
+        )
     return panel
 
 
@@ -147,16 +155,20 @@ def _check_searchable(corpus: Mapping[str, CorpusDoc], corpus_path: Path) -> Non
     if len(empty) == len(corpus):
         raise InputError(f"{corpus_path}: fields 'title' and 'text': no document has a word to index")
     if empty:
-        warn_once(f"{corpus_path}: fields 'title' and 'text': {len(empty)} document(s) with no word to index "
-                  f"(_id {_ids(empty)}); no retriever can find them")
+        warn_once(
+            f"{corpus_path}: fields 'title' and 'text': {len(empty)} document(s) with no word to index "
+            f"(_id {_ids(empty)}); no retriever can find them"
+        )
 
 
 def warn_unsearchable_queries(queries: list[Query], queries_path: Path) -> None:
     """One warning for judged queries no retriever gets a hit for (they score 0)."""
     empty = [q.id for q in queries if not has_token(q.text)]
     if empty:
-        warn_once(f"{queries_path}: field 'text': {len(empty)} judged query(ies) with no word to search for "
-                  f"(_id {_ids(empty)}) get no hits and score 0")
+        warn_once(
+            f"{queries_path}: field 'text': {len(empty)} judged query(ies) with no word to search for "
+            f"(_id {_ids(empty)}) get no hits and score 0"
+        )
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.ranking import Corpus, Hit, Retriever
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.documents import warn_once
 from personaqa.programs.corpus.segmentation import spaced

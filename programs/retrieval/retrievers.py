@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING
 
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.retrieval.dense import DenseRetriever, load_encoder
-from personaqa.programs.retrieval.lexical import BM25Retriever, OverlapRetriever, TfidfRetriever, overlap_terms
+from personaqa.programs.retrieval.lexical import (
+    BM25Retriever,
+    OverlapRetriever,
+    TfidfRetriever,
+    overlap_terms,
+)
 from personaqa.programs.retrieval.plugins import CheckedRetriever, load_plugin
 from personaqa.programs.retrieval.ranking import Corpus, Hit, Retriever, top_k
 
@@ -45,9 +50,22 @@ RRF_K = 60
 FUSION_DEPTH = 100
 
 __all__ = [
-    "BUILT_IN", "Hit", "Corpus", "Retriever", "build_retriever", "check_spec", "top_k", "load_encoder",
-    "BM25Retriever", "TfidfRetriever", "OverlapRetriever", "overlap_terms", "DenseRetriever", "FusionRetriever",
-    "CheckedRetriever", "load_plugin",
+    "BUILT_IN",
+    "BM25Retriever",
+    "CheckedRetriever",
+    "Corpus",
+    "DenseRetriever",
+    "FusionRetriever",
+    "Hit",
+    "OverlapRetriever",
+    "Retriever",
+    "TfidfRetriever",
+    "build_retriever",
+    "check_spec",
+    "load_encoder",
+    "load_plugin",
+    "overlap_terms",
+    "top_k",
 ]
 
 

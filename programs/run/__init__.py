@@ -11,6 +11,13 @@ from personaqa.programs.run.runner import run_generation
 from personaqa.programs.run.units import UnitRunner
 
 __all__ = [
-    "GenerationJob", "RunReport", "run_generation", "Executor", "LocalExecutor", "RayExecutor", "UnitRunner",
-    "check_out_dir", "check_services",
+    "Executor",
+    "GenerationJob",
+    "LocalExecutor",
+    "RayExecutor",
+    "RunReport",
+    "UnitRunner",
+    "check_out_dir",
+    "check_services",
+    "run_generation",
 ]

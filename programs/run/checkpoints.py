@@ -7,11 +7,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from personaqa.programs.core.jsonl import complete_lines
 from personaqa.programs.core.records import QuestionRecord, Rejection
 from personaqa.programs.lm.usage import Ledger
+from pydantic import BaseModel
 
 
 class UnitResult(BaseModel):

@@ -45,7 +45,14 @@ MEASURED: dict[str, MeasuredRun] = {
     "default": MeasuredRun(
         source="sample run of the default program on the embedded LM, 2026-12-03 (commit 010ef0b)",
         asked_units=14,
-        calls={"interests": 14, "generation": 39, "context": 22, "style": 3, "relevance": 36, "generality": 29},
+        calls={
+            "interests": 14,
+            "generation": 39,
+            "context": 22,
+            "style": 3,
+            "relevance": 36,
+            "generality": 29,
+        },
         input_tokens=60243,
         output_tokens=5528,
         kept=27,

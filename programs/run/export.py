@@ -12,14 +12,24 @@ from pathlib import Path
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, scratch_directory, write_jsonl
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
 
-BEIR_QUERY_FIELDS = ("persona", "question_type", "wording", "complexity", "interest", "chunk_id", "doc_id",
-                     "answer")
+BEIR_QUERY_FIELDS = (
+    "persona",
+    "question_type",
+    "wording",
+    "complexity",
+    "interest",
+    "chunk_id",
+    "doc_id",
+    "answer",
+)
 VERDICTS = ("relevance", "generality")
 RAGAS_FILE = "ragas.jsonl"
 MLFLOW_EVAL_FILE = "mlflow_eval.jsonl"
 
 
-def write_questions(out_dir: Path, records: Iterable[QuestionRecord], rejections: Iterable[Rejection]) -> None:
+def write_questions(
+    out_dir: Path, records: Iterable[QuestionRecord], rejections: Iterable[Rejection]
+) -> None:
     write_jsonl(out_dir / "questions.jsonl", (r.model_dump(mode="json") for r in records))
     write_jsonl(out_dir / "rejected.jsonl", (r.model_dump(mode="json") for r in rejections))
 
@@ -57,15 +67,25 @@ def write_dataset(out_dir: Path, records: Iterable[QuestionRecord]) -> None:
 def write_beir(out_dir: Path, chunks: Iterable[Chunk], records: Iterable[QuestionRecord]) -> None:
     """BEIR layout: chunks as the corpus, questions as queries, qrels graded 0-2 (`QuestionRecord.qrels`)."""
     with atomic_directory(out_dir / "beir") as staging:
-        write_jsonl(staging / "corpus.jsonl",
-                    ({"_id": c.chunk_id, "title": c.title, "text": c.text, "doc_id": c.doc_id} for c in chunks))
-        with atomic_write(staging / "queries.jsonl") as queries, atomic_write(staging / "qrels" / "test.tsv") as qrels:
+        write_jsonl(
+            staging / "corpus.jsonl",
+            ({"_id": c.chunk_id, "title": c.title, "text": c.text, "doc_id": c.doc_id} for c in chunks),
+        )
+        with (
+            atomic_write(staging / "queries.jsonl") as queries,
+            atomic_write(staging / "qrels" / "test.tsv") as qrels,
+        ):
             qrels.write("query-id\tcorpus-id\tscore\n")
             for r in records:
                 # category axes sit beside the fixed fields (config.RESERVED_AXIS_NAMES keeps them apart), so
                 # `evaluate` breaks scores down by each axis as it does by persona
-                row = {"_id": r.question_id, "text": r.question, **{k: getattr(r, k) for k in BEIR_QUERY_FIELDS},
-                       **r.categories, "evidence": [e.model_dump() for e in r.evidence]}
+                row = {
+                    "_id": r.question_id,
+                    "text": r.question,
+                    **{k: getattr(r, k) for k in BEIR_QUERY_FIELDS},
+                    **r.categories,
+                    "evidence": [e.model_dump() for e in r.evidence],
+                }
                 queries.write(json.dumps(row, ensure_ascii=False) + "\n")
                 # each chunk of a multi-chunk question and every copy (grade 2), then the pooled judgements
                 for chunk_id, grade in r.qrels().items():
@@ -80,11 +100,18 @@ def reference_contexts(record: QuestionRecord, chunk_texts: Mapping[str, str]) -
 def ragas_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
     """A RAGAS `SingleTurnSample` (user_input, reference, reference_contexts) with personaqa's labels beside it,
     the way RAGAS's own test sets carry persona_name and synthesizer_name."""
-    return {"user_input": record.question, "reference": record.answer,
-            "reference_contexts": reference_contexts(record, chunk_texts),
-            "question_id": record.question_id, "persona": record.persona, "question_type": record.question_type,
-            "complexity": record.complexity, "chunk_ids": record.chunk_ids,
-            "duplicate_chunk_ids": record.duplicate_chunk_ids, "categories": record.categories}
+    return {
+        "user_input": record.question,
+        "reference": record.answer,
+        "reference_contexts": reference_contexts(record, chunk_texts),
+        "question_id": record.question_id,
+        "persona": record.persona,
+        "question_type": record.question_type,
+        "complexity": record.complexity,
+        "chunk_ids": record.chunk_ids,
+        "duplicate_chunk_ids": record.duplicate_chunk_ids,
+        "categories": record.categories,
+    }
 
 
 def mlflow_eval_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
@@ -92,14 +119,22 @@ def mlflow_eval_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> d
     `expectations` (MLflow's reserved `expected_response` and `expected_retrieved_context` names), labels as tags.
     Copies of a chunk (`duplicate_chunk_ids`) are tags, not expected context: one copy retrieved is enough."""
     context = [{"doc_uri": c, "content": chunk_texts[c]} for c in record.chunk_ids]
-    return {"inputs": {"question": record.question},
-            "expectations": {"expected_response": record.answer, "expected_retrieved_context": context},
-            "tags": {"question_id": record.question_id, "persona": record.persona,
-                     "question_type": record.question_type, "complexity": record.complexity,
-                     "duplicate_chunk_ids": ",".join(record.duplicate_chunk_ids)}}
+    return {
+        "inputs": {"question": record.question},
+        "expectations": {"expected_response": record.answer, "expected_retrieved_context": context},
+        "tags": {
+            "question_id": record.question_id,
+            "persona": record.persona,
+            "question_type": record.question_type,
+            "complexity": record.complexity,
+            "duplicate_chunk_ids": ",".join(record.duplicate_chunk_ids),
+        },
+    }
 
 
-def write_rag_datasets(out_dir: Path, records: Iterable[QuestionRecord], chunk_texts: Mapping[str, str]) -> None:
+def write_rag_datasets(
+    out_dir: Path, records: Iterable[QuestionRecord], chunk_texts: Mapping[str, str]
+) -> None:
     """`ragas.jsonl` and `mlflow_eval.jsonl`; `chunk_texts` holds (at least) every chunk of the records."""
     with atomic_write(out_dir / RAGAS_FILE) as ragas, atomic_write(out_dir / MLFLOW_EVAL_FILE) as mlflow_eval:
         for record in records:

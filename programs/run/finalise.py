@@ -21,12 +21,22 @@ from personaqa.programs.recipe.build import build_program
 from personaqa.programs.recipe.run_dedup import duplicate_rejection, run_duplicates
 from personaqa.programs.run.checkpoints import CheckpointLog
 from personaqa.programs.run.export import (
-    MLFLOW_EVAL_FILE, RAGAS_FILE, write_beir, write_dataset, write_questions, write_rag_datasets,
+    MLFLOW_EVAL_FILE,
+    RAGAS_FILE,
+    write_beir,
+    write_dataset,
+    write_questions,
+    write_rag_datasets,
 )
 from personaqa.programs.run.job import WORK_DIR, GenerationJob, RunReport
 from personaqa.programs.run.plan import iter_chunks
 from personaqa.programs.run.pooled_judging import (
-    POOL_FILE, PoolJudge, PoolLog, PoolOutcome, PoolQuestion, judge_pools,
+    POOL_FILE,
+    PoolJudge,
+    PoolLog,
+    PoolOutcome,
+    PoolQuestion,
+    judge_pools,
 )
 from personaqa.programs.run.summary import RunTally
 from personaqa.programs.run.units import UnitRunner
@@ -48,51 +58,84 @@ def _chunk_copies(job: GenerationJob, corpus: Callable[[], Iterator[Chunk]]) -> 
     return copies
 
 
-def _pooled_judging(job: GenerationJob, records: Iterable[QuestionRecord], runner: UnitRunner | None,
-                    corpus: Iterable[Chunk]) -> PoolOutcome:
+def _pooled_judging(
+    job: GenerationJob, records: Iterable[QuestionRecord], runner: UnitRunner | None, corpus: Iterable[Chunk]
+) -> PoolOutcome:
     """Pooled judgements for the kept questions (run/pooled_judging.py), on this session's program and LM
     when units ran, else on ones built only if some judgement is still to be made."""
+
     def judge() -> PoolJudge:
         if runner:
             return PoolJudge.of_program(runner.program, lambda: runner.lm)
-        return PoolJudge.of_program(build_program(job.config, job.program_path), lambda: build_lm(job.config.lm))
+        return PoolJudge.of_program(
+            build_program(job.config, job.program_path), lambda: build_lm(job.config.lm)
+        )
 
-    return judge_pools(map(PoolQuestion.of, records), list(corpus), job.config.pool_depth,
-                       load_embedder(job.config.embedder), PoolLog(job.out_dir / WORK_DIR / POOL_FILE), judge,
-                       job.out_dir / "beir", job.workers, job.show_progress)
+    return judge_pools(
+        map(PoolQuestion.of, records),
+        list(corpus),
+        job.config.pool_depth,
+        load_embedder(job.config.embedder),
+        PoolLog(job.out_dir / WORK_DIR / POOL_FILE),
+        judge,
+        job.out_dir / "beir",
+        job.workers,
+        job.show_progress,
+    )
 
 
-def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
-             chunks: Iterable[Chunk] | None = None, runner: UnitRunner | None = None) -> None:
+def finalise(
+    job: GenerationJob,
+    report: RunReport,
+    checkpoints: CheckpointLog,
+    chunks: Iterable[Chunk] | None = None,
+    runner: UnitRunner | None = None,
+) -> None:
     """Stream the checkpointed units, in run order, into every output file; a question that repeats one
     of an earlier unit is moved to the rejections (`dedup`), every question is labelled with the copies
     of its chunks too (`duplicate_chunk_ids`) and, with `pool_depth`, with its pooled judgements.
     `chunks`: the run's chunks, streamed once per pass (default: read from `job.doc_paths`); `runner`: this
     session's program and LM, if units ran."""
+
     def corpus() -> Iterator[Chunk]:
         return iter_chunks(job) if chunks is None else iter(chunks)
 
-    repeats = run_duplicates((r for u in checkpoints.iter_ordered() for r in u.records),
-                             load_embedder(job.config.embedder), job.config.question_dedup_threshold)
+    repeats = run_duplicates(
+        (r for u in checkpoints.iter_ordered() for r in u.records),
+        load_embedder(job.config.embedder),
+        job.config.question_dedup_threshold,
+    )
     copies = _chunk_copies(job, corpus)
     tally = RunTally()
     total = Ledger()
     for unit in checkpoints.iter_ordered():
         tally.add(unit, repeats)
         total.merge(unit.usage)
-    labelled = lambda: (r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})  # noqa: E731
-                        for u in checkpoints.iter_ordered() for r in u.records
-                        if r.question_id not in repeats)
+    labelled = lambda: (
+        r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})
+        for u in checkpoints.iter_ordered()
+        for r in u.records
+        if r.question_id not in repeats
+    )
     pooling_started = time.monotonic()
-    pooled = _pooled_judging(job, labelled(), runner, corpus()) if job.config.pool_depth else PoolOutcome(0, {})
+    pooled = (
+        _pooled_judging(job, labelled(), runner, corpus()) if job.config.pool_depth else PoolOutcome(0, {})
+    )
     report.wall_seconds += time.monotonic() - pooling_started
     total.merge(pooled.usage)
     report.usage_this_session.merge(pooled.usage_this_session)
-    records = lambda: (r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})  # noqa: E731
-                       for r in labelled())
-    rejections = (rejection for u in checkpoints.iter_ordered() for rejection in [
-        *u.rejections, *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records
-                         if r.question_id in repeats)])
+    records = lambda: (
+        r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})
+        for r in labelled()
+    )
+    rejections = (
+        rejection
+        for u in checkpoints.iter_ordered()
+        for rejection in [
+            *u.rejections,
+            *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records if r.question_id in repeats),
+        ]
+    )
     write_questions(job.out_dir, records(), rejections)
     write_dataset(job.out_dir, records())
     write_beir(job.out_dir, corpus(), records())
@@ -101,59 +144,92 @@ def finalise(job: GenerationJob, report: RunReport, checkpoints: CheckpointLog,
     if job.config.pool_depth:
         report.counts["pooled"] = pooled.counts()
     kept = max(report.counts["kept"], 1)
-    write_json(job.out_dir / "run.json", {
-        "config": job.config.model_dump(mode="json"),
-        "lm": describe_lm(job.config.lm),
-        "lm_structured_output": report.structured_output,
-        "judge_lm": describe_lm(job.config.judge_lm) if job.config.judge_lm else None,
-        "program": str(job.program_path) if job.program_path else None,
-        "documents": [str(p) for p in job.doc_paths],
-        "personas": [p.name for p in job.personas],
-        "engine": job.engine,
-        "workers": job.workers,
-        "counts": report.counts,
-        "lm_usage": {s: u.model_dump() for s, u in total.stages.items()},
-        "lm_usage_total": total.total().model_dump(),
-        "lm_usage_this_session": session_usage(report.usage_this_session),
-        "lm_calls_per_kept_question": round(total.total().calls / kept, 2),
-        "tokens_per_kept_question": round((total.total().input_tokens + total.total().output_tokens) / kept, 1),
-        "wall_seconds_this_session": round(report.wall_seconds, 2),
-        "python": platform.python_version(),
-    })
+    write_json(
+        job.out_dir / "run.json",
+        {
+            "config": job.config.model_dump(mode="json"),
+            "lm": describe_lm(job.config.lm),
+            "lm_structured_output": report.structured_output,
+            "judge_lm": describe_lm(job.config.judge_lm) if job.config.judge_lm else None,
+            "program": str(job.program_path) if job.program_path else None,
+            "documents": [str(p) for p in job.doc_paths],
+            "personas": [p.name for p in job.personas],
+            "engine": job.engine,
+            "workers": job.workers,
+            "counts": report.counts,
+            "lm_usage": {s: u.model_dump() for s, u in total.stages.items()},
+            "lm_usage_total": total.total().model_dump(),
+            "lm_usage_this_session": session_usage(report.usage_this_session),
+            "lm_calls_per_kept_question": round(total.total().calls / kept, 2),
+            "tokens_per_kept_question": round(
+                (total.total().input_tokens + total.total().output_tokens) / kept, 1
+            ),
+            "wall_seconds_this_session": round(report.wall_seconds, 2),
+            "python": platform.python_version(),
+        },
+    )
     if job.show_progress:
         tally.print()
     if job.mlflow:
-        late = LateLog(f"the generate run (outputs in {job.out_dir} are complete)",
-                       "rerun the same command once the store is back to log it: finished units are "
-                       "not redone, so it makes no LM call")
+        late = LateLog(
+            f"the generate run (outputs in {job.out_dir} are complete)",
+            "rerun the same command once the store is back to log it: finished units are "
+            "not redone, so it makes no LM call",
+        )
         late(lambda: log_generate_run(job, report, records(), corpus))
 
 
-def log_generate_run(job: GenerationJob, report: RunReport, records: Iterable,
-                     corpus: Callable[[], Iterable[Chunk]] | None = None) -> None:
+def log_generate_run(
+    job: GenerationJob,
+    report: RunReport,
+    records: Iterable,
+    corpus: Callable[[], Iterable[Chunk]] | None = None,
+) -> None:
     """Every generate run is findable in MLflow with its inputs, counts, usage and outputs."""
     run_info = json.loads((job.out_dir / "run.json").read_text())
     with tracking_log.mlflow_run("generate", tags={"personaqa.command": "generate"}) as run:
-        tracking_log.log_params({"config": run_info["config"], "documents": run_info["documents"],
-                                 "personas": run_info["personas"], "program": run_info["program"],
-                                 "out_dir": str(job.out_dir.resolve()), "workers": job.workers})
+        tracking_log.log_params(
+            {
+                "config": run_info["config"],
+                "documents": run_info["documents"],
+                "personas": run_info["personas"],
+                "program": run_info["program"],
+                "out_dir": str(job.out_dir.resolve()),
+                "workers": job.workers,
+            }
+        )
         counts = {k: v for k, v in report.counts.items() if isinstance(v, int)}
         tracking_log.log_metrics(counts)
         tracking_log.log_metrics({f"{s}.calls": u["calls"] for s, u in run_info["lm_usage"].items()}, "lm.")
-        tracking_log.log_metrics({"wall_seconds": report.wall_seconds,
-                                  "calls_per_kept_question": run_info["lm_calls_per_kept_question"]})
+        tracking_log.log_metrics(
+            {
+                "wall_seconds": report.wall_seconds,
+                "calls_per_kept_question": run_info["lm_calls_per_kept_question"],
+            }
+        )
         for name in ("run.json", "questions.jsonl", "rejected.jsonl", RAGAS_FILE, MLFLOW_EVAL_FILE):
             tracking_log.log_file(job.out_dir / name)
-        rows = [{"question": r.question, "persona": r.persona, "question_type": r.question_type,
-                 "chunk_id": r.chunk_id} for r in records]
+        rows = [
+            {
+                "question": r.question,
+                "persona": r.persona,
+                "question_type": r.question_type,
+                "chunk_id": r.chunk_id,
+            }
+            for r in records
+        ]
         if rows:
             passages = {c.chunk_id: c.text for c in (iter_chunks(job) if corpus is None else corpus())}
             for row in rows:
                 row["passage"] = passages.get(row["chunk_id"], "")
         tracking_log.log_table("questions_table.json", rows)
-        tracking_log.log_evaluation_dataset(f"personaqa-{job.out_dir.resolve().name}-{run.info.run_id[:8]}",
-                                            job.out_dir / MLFLOW_EVAL_FILE)
+        tracking_log.log_evaluation_dataset(
+            f"personaqa-{job.out_dir.resolve().name}-{run.info.run_id[:8]}", job.out_dir / MLFLOW_EVAL_FILE
+        )
 
 
 def session_usage(ledger: Ledger) -> dict:
-    return {"stages": {s: u.model_dump() for s, u in ledger.stages.items()}, "total": ledger.total().model_dump()}
+    return {
+        "stages": {s: u.model_dump() for s, u in ledger.stages.items()},
+        "total": ledger.total().model_dump(),
+    }

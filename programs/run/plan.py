@@ -65,8 +65,9 @@ def fingerprint(job: GenerationJob, chunks: Iterable[Chunk] | None = None) -> tu
     # a run stopped by an endpoint fault may resume against a new URL or with a longer timeout.
     transport = {"api_base", "api_key_env", "timeout", "num_retries", "structured_output"}
     # Pooled judging comes after the units and is checkpointed apart: a finished run may be pooled later.
-    config = job.config.model_dump(mode="json",
-                                   exclude={"lm": transport, "judge_lm": transport, "pool_depth": True})
+    config = job.config.model_dump(
+        mode="json", exclude={"lm": transport, "judge_lm": transport, "pool_depth": True}
+    )
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(json.dumps([p.model_dump() for p in job.personas]).encode())
     if job.program_path is not None:
@@ -83,13 +84,20 @@ def fingerprint(job: GenerationJob, chunks: Iterable[Chunk] | None = None) -> tu
 
 def chunk_groups(chunks: list[Chunk], config: RunConfig) -> list[ChunkGroup]:
     """The overlap finder with the run's embedder and `complex_*` settings."""
-    return find_chunk_groups(chunks, load_embedder(config.embedder), config.complex_sentence_threshold,
-                             config.complex_jaccard_threshold, config.complex_group_size,
-                             config.complex_cross_document, max_jaccard=config.complex_max_jaccard)
+    return find_chunk_groups(
+        chunks,
+        load_embedder(config.embedder),
+        config.complex_sentence_threshold,
+        config.complex_jaccard_threshold,
+        config.complex_group_size,
+        config.complex_cross_document,
+        max_jaccard=config.complex_max_jaccard,
+    )
 
 
-def complex_units(job: GenerationJob, total_chunks: int,
-                  chunks: Iterable[Chunk] | None = None) -> list[tuple[ChunkGroup, Persona]]:
+def complex_units(
+    job: GenerationJob, total_chunks: int, chunks: Iterable[Chunk] | None = None
+) -> list[tuple[ChunkGroup, Persona]]:
     """(group, persona) units for multi-chunk questions: `complex_ratio` of all units, personas spread."""
     config = job.config
     if config.complex_ratio <= 0:
@@ -98,13 +106,18 @@ def complex_units(job: GenerationJob, total_chunks: int,
     groups = chunk_groups(list(iter_chunks(job) if chunks is None else chunks), config)
     wanted = min(wanted, len(groups) * len(job.personas))
     # the k-th round over the groups gives group g the persona g + k: distinct pairs, personas spread
-    return [(groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])
-            for i in range(wanted)]
+    return [
+        (groups[i % len(groups)], job.personas[(i % len(groups) + i // len(groups)) % len(job.personas)])
+        for i in range(wanted)
+    ]
 
 
-def pending_units(job: GenerationJob, done: Container[tuple[str, str]],
-                  groups: list[tuple[ChunkGroup, Persona]] = (),
-                  chunks: Iterable[Chunk] | None = None) -> Iterator[Unit]:
+def pending_units(
+    job: GenerationJob,
+    done: Container[tuple[str, str]],
+    groups: list[tuple[ChunkGroup, Persona]] = (),
+    chunks: Iterable[Chunk] | None = None,
+) -> Iterator[Unit]:
     """(order, chunk or group, persona) of every unit not finished yet, in run order: chunks, then groups."""
     order = 0
     for chunk in iter_chunks(job) if chunks is None else chunks:

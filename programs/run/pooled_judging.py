@@ -34,9 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dspy
-from pydantic import BaseModel
-from tqdm import tqdm
-
 from personaqa.programs.core.jsonl import complete_lines
 from personaqa.programs.core.records import Chunk, PooledJudgement, QuestionRecord
 from personaqa.programs.corpus.embedding import Embedder
@@ -49,6 +46,8 @@ from personaqa.programs.recipe.filters import RelevanceJudge, RelevanceVerdict
 from personaqa.programs.recipe.wording import lexical_overlap
 from personaqa.programs.retrieval.beir import CorpusDoc
 from personaqa.programs.retrieval.panel import build_panel
+from pydantic import BaseModel
+from tqdm import tqdm
 
 if TYPE_CHECKING:  # for the annotation of PoolJudge.of_program only
     from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
@@ -72,8 +71,9 @@ class PoolQuestion:
         return cls(record.question_id, record.question, frozenset(record.relevant_chunk_ids()))
 
 
-def pools(questions: Sequence[PoolQuestion], chunks: Sequence[Chunk], depth: int, embedder: Embedder,
-          beir_dir: Path) -> dict[str, dict[str, list[str]]]:
+def pools(
+    questions: Sequence[PoolQuestion], chunks: Sequence[Chunk], depth: int, embedder: Embedder, beir_dir: Path
+) -> dict[str, dict[str, list[str]]]:
     """question id → pooled chunk id → the retrievers that ranked it in their top `depth`, in pool order
     (rank by rank, BM25 before dense). The retrievers run under `evaluate`'s policy (programs/panel.py: one
     that cannot index the chunks is skipped with a warning naming `beir_dir`'s corpus)."""
@@ -104,8 +104,12 @@ MIN_QUESTION_OVERLAP = 0.3
 def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str], question: str) -> PooledJudgement:
     """The judge's verdict on `question` as a qrels grade (see the module docstring), with the sentences it cites."""
     grade = GRADES[judged.verdict.label]
-    common = {"chunk_id": chunk.chunk_id, "verdict": judged.verdict.label, "answer": judged.answer,
-              "retrievers": retrievers}
+    common = {
+        "chunk_id": chunk.chunk_id,
+        "verdict": judged.verdict.label,
+        "answer": judged.answer,
+        "retrievers": retrievers,
+    }
     problem = None
     if grade == 2:
         spans, problem = supporting(judged.answer, judged.sentences, chunk.chunk_id, chunk.text, question)
@@ -139,8 +143,13 @@ class PoolJudge:
             try:
                 judged = self.judge(chunk, question, stage=STAGE)
             except StageFailure as failure:  # LMUnavailableError goes on up: the run stops and resumes later
-                return PooledJudgement(chunk_id=chunk.chunk_id, grade=None, verdict="lm_error",
-                                       reason=failure.detail, retrievers=retrievers), ledger
+                return PooledJudgement(
+                    chunk_id=chunk.chunk_id,
+                    grade=None,
+                    verdict="lm_error",
+                    reason=failure.detail,
+                    retrievers=retrievers,
+                ), ledger
         return graded(judged, chunk, retrievers, question), ledger
 
 
@@ -187,16 +196,29 @@ class PoolOutcome:
         """For run.json: questions pooled, chunks judged, grades, and extra relevant chunks per question."""
         judged = [j for found in self.judgements.values() for j in found]
         relevant = sum(1 for j in judged if j.grade)
-        return {"depth": self.depth, "questions": len(self.judgements), "judged": len(judged),
-                "grade_2": sum(j.grade == 2 for j in judged), "grade_1": sum(j.grade == 1 for j in judged),
-                "grade_0": sum(j.grade == 0 for j in judged),
-                "unjudged": sum(j.grade is None for j in judged),
-                "extra_relevant_per_question": round(relevant / max(len(self.judgements), 1), 3)}
+        return {
+            "depth": self.depth,
+            "questions": len(self.judgements),
+            "judged": len(judged),
+            "grade_2": sum(j.grade == 2 for j in judged),
+            "grade_1": sum(j.grade == 1 for j in judged),
+            "grade_0": sum(j.grade == 0 for j in judged),
+            "unjudged": sum(j.grade is None for j in judged),
+            "extra_relevant_per_question": round(relevant / max(len(self.judgements), 1), 3),
+        }
 
 
-def judge_pools(questions: Iterable[PoolQuestion], chunks: Sequence[Chunk], depth: int, embedder: Embedder,
-                log: PoolLog, judge_factory: Callable[[], PoolJudge], beir_dir: Path, workers: int = 1,
-                show_progress: bool = False) -> PoolOutcome:
+def judge_pools(
+    questions: Iterable[PoolQuestion],
+    chunks: Sequence[Chunk],
+    depth: int,
+    embedder: Embedder,
+    log: PoolLog,
+    judge_factory: Callable[[], PoolJudge],
+    beir_dir: Path,
+    workers: int = 1,
+    show_progress: bool = False,
+) -> PoolOutcome:
     """Pool every question, judge what the log does not hold yet (`judge_factory` is called only then, so
     a finished run loads no LM), and collect the judgements. `workers` judge calls are in flight at once."""
     questions = list(questions)
@@ -207,13 +229,21 @@ def judge_pools(questions: Iterable[PoolQuestion], chunks: Sequence[Chunk], dept
     by_id = {c.chunk_id: c for c in chunks}
     order = {chunk_id: i for i, chunk_id in enumerate(by_id)}
     text = {q.question_id: q.text for q in questions}
-    pending = sorted(((qid, cid, names) for qid, pooled in found.items() for cid, names in pooled.items()
-                      if (qid, cid) not in done), key=lambda item: order[item[1]])
+    pending = sorted(
+        (
+            (qid, cid, names)
+            for qid, pooled in found.items()
+            for cid, names in pooled.items()
+            if (qid, cid) not in done
+        ),
+        key=lambda item: order[item[1]],
+    )
     session = Ledger()
     if pending:
         judge = judge_factory()
         lock = threading.Lock()
         with tqdm(total=len(pending), desc=f"{STAGE:>11}", unit="call", disable=not show_progress) as bar:
+
             def step(item: tuple[str, str, list[str]]) -> None:
                 qid, cid, names = item
                 judgement, usage = judge(text[qid], by_id[cid], names)
@@ -225,10 +255,14 @@ def judge_pools(questions: Iterable[PoolQuestion], chunks: Sequence[Chunk], dept
                 bar.update(1)
 
             for start in range(0, len(pending), 4 * workers):  # a failure stops the run within one batch
-                fan_out(step, pending[start:start + 4 * workers], workers)
+                fan_out(step, pending[start : start + 4 * workers], workers)
     usage = Ledger()
     for entry in done.values():
         usage.merge(entry.usage)
-    judgements = {qid: [done[qid, cid].judgement.model_copy(update={"retrievers": names})
-                        for cid, names in pooled.items()] for qid, pooled in found.items()}
+    judgements = {
+        qid: [
+            done[qid, cid].judgement.model_copy(update={"retrievers": names}) for cid, names in pooled.items()
+        ]
+        for qid, pooled in found.items()
+    }
     return PoolOutcome(depth, judgements, usage, session)

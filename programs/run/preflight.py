@@ -25,8 +25,9 @@ def check_out_dir(out_dir: Path, flag: str = "--out") -> None:
         raise InputError(f"{flag} {out_dir}: not writable")
 
 
-def check_services(*, mlflow: bool, out_dir: Path | None = None, ray: bool = False,
-                   ray_address: str | None = None) -> None:
+def check_services(
+    *, mlflow: bool, out_dir: Path | None = None, ray: bool = False, ray_address: str | None = None
+) -> None:
     """Output folder, Ray cluster (with `ray`) and tracking store (with `mlflow`), cheapest first."""
     if out_dir is not None:
         check_out_dir(out_dir)

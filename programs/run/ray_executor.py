@@ -36,7 +36,9 @@ class UnitWorker:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         units = []
         for order, chunk, persona in zip(batch["order"], batch["chunk"], batch["persona"]):
-            unit = self.runner(int(order), Chunk.model_validate_json(chunk), Persona.model_validate_json(persona))
+            unit = self.runner(
+                int(order), Chunk.model_validate_json(chunk), Persona.model_validate_json(persona)
+            )
             units.append(unit.model_dump_json())
         return {"unit": units}
 
@@ -61,17 +63,26 @@ def check_ray_address(address: str | None) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT).close()
     except OSError as exc:
-        raise ServiceError(f"--ray-address {address}: no Ray cluster answers there within "
-                           f"{RAY_CONNECT_TIMEOUT} s ({exc.strerror or exc}); start it (ray start --head) "
-                           "or leave out --ray-address to start a local Ray instance") from None
+        raise ServiceError(
+            f"--ray-address {address}: no Ray cluster answers there within "
+            f"{RAY_CONNECT_TIMEOUT} s ({exc.strerror or exc}); start it (ray start --head) "
+            "or leave out --ray-address to start a local Ray instance"
+        ) from None
 
 
 class RayExecutor:
     """Units as a Ray Data stream over `workers` actors (`ray_address`, else a local Ray instance); results are
     recorded by the driver as they stream back. Single-chunk units only: the planner runs chunk groups locally."""
 
-    def __init__(self, config: RunConfig, program_path: Path | None, workers: int, ray_address: str | None,
-                 cache_dir: Path, personas: int = 1):
+    def __init__(
+        self,
+        config: RunConfig,
+        program_path: Path | None,
+        workers: int,
+        ray_address: str | None,
+        cache_dir: Path,
+        personas: int = 1,
+    ):
         self.config = config
         self.personas = personas
         self.program_path = program_path
@@ -81,25 +92,41 @@ class RayExecutor:
 
     def run(self, units: Iterable[Unit], record: Record) -> None:
         ray = _import_ray()
-        items = [{"order": order, "chunk": chunk.model_dump_json(), "persona": persona.model_dump_json()}
-                 for order, chunk, persona in units]
+        items = [
+            {"order": order, "chunk": chunk.model_dump_json(), "persona": persona.model_dump_json()}
+            for order, chunk, persona in units
+        ]
         if not items:
             return
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=self.ray_address, include_dashboard=False, log_to_driver=False,
-                     ignore_reinit_error=True, logging_level=logging.ERROR,
-                     runtime_env={"env_vars": _forwarded_env()})
+            ray.init(
+                address=self.ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                ignore_reinit_error=True,
+                logging_level=logging.ERROR,
+                runtime_env={"env_vars": _forwarded_env()},
+            )
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         try:
-            dataset = ray.data.from_items(items, override_num_blocks=min(len(items), max(1, self.workers) * 4))
+            dataset = ray.data.from_items(
+                items, override_num_blocks=min(len(items), max(1, self.workers) * 4)
+            )
             results = dataset.map_batches(
-                UnitWorker, batch_size=1, concurrency=max(1, self.workers), num_cpus=1,
-                fn_constructor_kwargs={"config_json": self.config.model_dump_json(),
-                                       "program_path": str(self.program_path) if self.program_path else None,
-                                       "cache_dir": str(self.cache_dir), "personas": self.personas})
+                UnitWorker,
+                batch_size=1,
+                concurrency=max(1, self.workers),
+                num_cpus=1,
+                fn_constructor_kwargs={
+                    "config_json": self.config.model_dump_json(),
+                    "program_path": str(self.program_path) if self.program_path else None,
+                    "cache_dir": str(self.cache_dir),
+                    "personas": self.personas,
+                },
+            )
             for row in results.iter_rows():
                 record(UnitResult.model_validate_json(row["unit"]))
         except ray.exceptions.RayError as exc:
@@ -114,8 +141,13 @@ def _forwarded_env() -> dict[str, str]:
     """Offline settings the workers need too (API keys are inherited by local workers, never serialised)."""
     import os
 
-    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "LITELLM_LOCAL_MODEL_COST_MAP", "TOKENIZERS_PARALLELISM")
+    names = (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "LITELLM_LOCAL_MODEL_COST_MAP",
+        "TOKENIZERS_PARALLELISM",
+    )
     return {n: os.environ[n] for n in names if n in os.environ}
 
 
-__all__ = ["check_ray_address", "RayExecutor", "UnitWorker"]
+__all__ = ["RayExecutor", "UnitWorker", "check_ray_address"]

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dspy
-from tqdm import tqdm
-
 from personaqa.programs.core.atomic import write_json
 from personaqa.programs.core.errors import CallCapReached, InputError
 from personaqa.programs.core.stages import LM_STAGES
@@ -29,6 +27,7 @@ from personaqa.programs.run.plan import ChunkSpool, complex_units, fingerprint, 
 from personaqa.programs.run.preflight import check_out_dir, check_services
 from personaqa.programs.run.ray_executor import RayExecutor
 from personaqa.programs.run.units import Unit, UnitRunner
+from tqdm import tqdm
 
 
 def _check_previous_run(job: GenerationJob, fingerprint: str) -> None:
@@ -37,8 +36,10 @@ def _check_previous_run(job: GenerationJob, fingerprint: str) -> None:
     if job.overwrite or not marker.exists():
         return
     if json.loads(marker.read_text()).get("fingerprint") != fingerprint:
-        raise InputError(f"--out {job.out_dir}: holds a run with other inputs or settings; "
-                         "pass --overwrite or choose another --out")
+        raise InputError(
+            f"--out {job.out_dir}: holds a run with other inputs or settings; "
+            "pass --overwrite or choose another --out"
+        )
 
 
 def _prepare_work_dir(job: GenerationJob, fingerprint: str) -> Path:
@@ -55,9 +56,16 @@ def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
     names = ["units", *LM_STAGES]
     bars = {}
     for position, name in enumerate(names):
-        bars[name] = tqdm(total=total_units if name == "units" else None, initial=done if name == "units" else 0,
-                          desc=f"{name:>11}", unit="unit" if name == "units" else "call", position=position,
-                          leave=True, disable=not enabled, dynamic_ncols=True)
+        bars[name] = tqdm(
+            total=total_units if name == "units" else None,
+            initial=done if name == "units" else 0,
+            desc=f"{name:>11}",
+            unit="unit" if name == "units" else "call",
+            position=position,
+            leave=True,
+            disable=not enabled,
+            dynamic_ncols=True,
+        )
     return bars
 
 
@@ -88,8 +96,11 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
     checkpoints = CheckpointLog(job.out_dir / WORK_DIR / "units.jsonl")
     finished = {} if job.overwrite else checkpoints.index()
     # Built before anything is written, so a bad LM setting or unreachable endpoint leaves no output behind.
-    runner = (UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
-              if len(finished) < total_units and job.engine == "local" else None)
+    runner = (
+        UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
+        if len(finished) < total_units and job.engine == "local"
+        else None
+    )
     work = _prepare_work_dir(job, inputs_hash)
     dspy.configure_cache(enable_disk_cache=True, disk_cache_dir=str(work / "lm_cache"))
     done = set(checkpoints.index())
@@ -107,8 +118,14 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
 
     try:
         if job.engine == "ray":
-            ray = RayExecutor(job.config, job.program_path, job.workers, job.ray_address, work / "lm_cache",
-                              len(job.personas))
+            ray = RayExecutor(
+                job.config,
+                job.program_path,
+                job.workers,
+                job.ray_address,
+                work / "lm_cache",
+                len(job.personas),
+            )
             ray.run(pending_units(job, done, chunks=chunks), record)
             if any((g.group_id, p.name) not in done for g, p in groups):  # complex units run here, after Ray
                 runner = UnitRunner(job.config, job.program_path, job.workers, len(job.personas))
@@ -120,10 +137,16 @@ def _run(job: GenerationJob, chunks: ChunkSpool) -> RunReport:
             bar.close()
     if job.max_calls is not None and len(done) < total_units:
         calls = session.total().calls
-        raise CallCapReached(f"--max-calls {job.max_calls}: stopped after {calls} LM calls with {len(done)} "
-                             f"of {total_units} units done (checkpointed in {job.out_dir}); rerun the same "
-                             "command, with a higher or no --max-calls, to resume")
-    report = RunReport(job.out_dir, session, time.monotonic() - started,
-                       structured_output=getattr(runner.lm, "structured_output", None) if runner else None)
+        raise CallCapReached(
+            f"--max-calls {job.max_calls}: stopped after {calls} LM calls with {len(done)} "
+            f"of {total_units} units done (checkpointed in {job.out_dir}); rerun the same "
+            "command, with a higher or no --max-calls, to resume"
+        )
+    report = RunReport(
+        job.out_dir,
+        session,
+        time.monotonic() - started,
+        structured_output=getattr(runner.lm, "structured_output", None) if runner else None,
+    )
     finalise(job, report, checkpoints, chunks, runner)
     return report

@@ -7,12 +7,11 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from personaqa.programs.core import stages
 from personaqa.programs.core.jsonl import json_lines
 from personaqa.programs.run.checkpoints import UnitResult
+from rich.console import Console
+from rich.table import Table
 
 FUNNEL = tuple(stages.FUNNEL)  # column names, in order
 
@@ -38,9 +37,11 @@ class RunTally:
         self.passed: Counter[str] = Counter()  # units where the persona found nothing to ask about
         self.rejected_by_stage: Counter[str] = Counter()
         # key ("all", "persona", "question_type", or a category axis) -> group -> funnel column -> count
-        self.funnel: dict[str, dict[str, Counter[str]]] = {"all": defaultdict(Counter),
-                                                           "persona": defaultdict(Counter),
-                                                           "question_type": defaultdict(Counter)}
+        self.funnel: dict[str, dict[str, Counter[str]]] = {
+            "all": defaultdict(Counter),
+            "persona": defaultdict(Counter),
+            "question_type": defaultdict(Counter),
+        }
         self.axes: list[str] = []  # category axes, in the order first seen
 
     def add(self, unit: UnitResult, run_duplicates: Mapping[str, str] = {}) -> None:
@@ -52,7 +53,11 @@ class RunTally:
             self.chunk_ids.add(unit.chunk_id)
         self.persona_chunks[unit.persona] += 1
         self.interests[unit.persona] += len(unit.interests)
-        if not unit.group_chunk_ids and not unit.interests and not any(r.stage == "lm_error" for r in unit.rejections):
+        if (
+            not unit.group_chunk_ids
+            and not unit.interests
+            and not any(r.stage == "lm_error" for r in unit.rejections)
+        ):
             self.passed[unit.persona] += 1
         for record in unit.records:
             if record.question_id in run_duplicates:
@@ -72,8 +77,12 @@ class RunTally:
             if axis not in self.funnel:
                 self.funnel[axis] = defaultdict(Counter)
                 self.axes.append(axis)
-        groups = [("all", "all"), ("persona", item.persona), ("question_type", item.question_type),
-                  *item.categories.items()]
+        groups = [
+            ("all", "all"),
+            ("persona", item.persona),
+            ("question_type", item.question_type),
+            *item.categories.items(),
+        ]
         for key, group in groups:
             for column in columns:
                 self.funnel[key][group][column] += 1
@@ -84,20 +93,29 @@ class RunTally:
 
     def counts(self) -> dict:
         overall = self.groups("all").get("all", dict.fromkeys(FUNNEL, 0))
-        return {"chunks": len(self.chunk_ids), "chunk_groups": len(self.group_ids), "units": self.units,
-                "interests": sum(self.interests.values()),
-                "units_passed": sum(self.passed.values()),
-                "passed_per_persona": {name: self.passed[name] for name in sorted(self.persona_chunks)},
-                **overall, "rejected_by_stage": dict(self.rejected_by_stage),
-                "per_persona": self.groups("persona"), "per_question_type": self.groups("question_type"),
-                **({"per_category": {axis: self.groups(axis) for axis in self.axes}} if self.axes else {})}
+        return {
+            "chunks": len(self.chunk_ids),
+            "chunk_groups": len(self.group_ids),
+            "units": self.units,
+            "interests": sum(self.interests.values()),
+            "units_passed": sum(self.passed.values()),
+            "passed_per_persona": {name: self.passed[name] for name in sorted(self.persona_chunks)},
+            **overall,
+            "rejected_by_stage": dict(self.rejected_by_stage),
+            "per_persona": self.groups("persona"),
+            "per_question_type": self.groups("question_type"),
+            **({"per_category": {axis: self.groups(axis) for axis in self.axes}} if self.axes else {}),
+        }
 
     def print(self, console: Console | None = None) -> None:
         console = console or Console(stderr=True)
         if not console.is_terminal:
             console = Console(stderr=True, width=150)
-        titles = [("persona", "per persona"), ("question_type", "per question type"),
-                  *((axis, f"per category of '{axis}'") for axis in self.axes)]
+        titles = [
+            ("persona", "per persona"),
+            ("question_type", "per question type"),
+            *((axis, f"per category of '{axis}'") for axis in self.axes),
+        ]
         for key, title in titles:
             table = Table(title=f"personaqa: questions kept by each stage, {title}")
             table.add_column(key)
@@ -108,8 +126,11 @@ class RunTally:
             for column in FUNNEL:
                 table.add_column(column.replace("_", " "), justify="right")
             for group, counts in self.groups(key).items():
-                extra = [str(self.persona_chunks[group]), str(self.interests[group]), str(self.passed[group])] \
-                    if key == "persona" else []
+                extra = (
+                    [str(self.persona_chunks[group]), str(self.interests[group]), str(self.passed[group])]
+                    if key == "persona"
+                    else []
+                )
                 table.add_row(group, *extra, *(str(counts[c]) for c in FUNNEL))
             console.print(table)
 
@@ -124,5 +145,6 @@ def why_nothing_kept(rejected: Path, top: int = 3) -> str:
         example.setdefault(row["stage"], row["reason"][:120])
     if not stages:
         return "no candidate question was written (no interests found, or the LM failed before any question)"
-    return "rejected at " + ", ".join(f"{stage} {n} (e.g. \"{example[stage]}\")"
-                                       for stage, n in stages.most_common(top))
+    return "rejected at " + ", ".join(
+        f'{stage} {n} (e.g. "{example[stage]}")' for stage, n in stages.most_common(top)
+    )

@@ -3,11 +3,29 @@ logging params, metrics, artifacts and tables (`log`). Generate, compile, compar
 log through here."""
 
 from personaqa.programs.tracking.log import (
-    EXPERIMENT, LateLog, flatten, log_file, log_json, log_metrics, log_params, log_table, mlflow_run,
+    EXPERIMENT,
+    LateLog,
+    flatten,
+    log_file,
+    log_json,
+    log_metrics,
+    log_params,
+    log_table,
+    mlflow_run,
 )
 from personaqa.programs.tracking.store import check_store, experiment_id, tracking_uri
 
 __all__ = [
-    "tracking_uri", "experiment_id", "check_store", "EXPERIMENT", "LateLog", "mlflow_run", "flatten",
-    "log_params", "log_metrics", "log_json", "log_file", "log_table",
+    "EXPERIMENT",
+    "LateLog",
+    "check_store",
+    "experiment_id",
+    "flatten",
+    "log_file",
+    "log_json",
+    "log_metrics",
+    "log_params",
+    "log_table",
+    "mlflow_run",
+    "tracking_uri",
 ]

@@ -29,7 +29,9 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         elif any(h in key.lower() for h in _SECRET_HINTS) and not key.endswith("_env"):
             continue
         else:
-            out[name] = value if isinstance(value, (int, float, str, bool)) or value is None else json.dumps(value)
+            out[name] = (
+                value if isinstance(value, (int, float, str, bool)) or value is None else json.dumps(value)
+            )
     return out
 
 
@@ -49,14 +51,22 @@ class LateLog:
             log()
         except Exception as exc:  # noqa: BLE001 - any store failure: the outputs stay, the exit status is 0
             if not self.failed:
-                print(f"personaqa: warning: MLflow logging failed ({failure_cause(exc)}); {self.what} "
-                      f"not logged; {self.later}", file=sys.stderr)
+                print(
+                    f"personaqa: warning: MLflow logging failed ({failure_cause(exc)}); {self.what} "
+                    f"not logged; {self.later}",
+                    file=sys.stderr,
+                )
             self.failed = True
 
 
 @contextmanager
-def mlflow_run(run_name: str, enabled: bool = True, autolog: bool = False, tags: dict | None = None,
-               late: LateLog | None = None) -> Iterator[Any]:
+def mlflow_run(
+    run_name: str,
+    enabled: bool = True,
+    autolog: bool = False,
+    tags: dict | None = None,
+    late: LateLog | None = None,
+) -> Iterator[Any]:
     """An MLflow run in the experiment set by `use_experiment` (default personaqa; yields None when logging
     is off). With `late`, ending the run after the work goes through it: a store gone by then is a warning,
     not an error."""

@@ -25,8 +25,11 @@ from personaqa.programs.core.errors import ServiceError
 DEFAULT_DB = Path("mlruns") / "mlflow.db"
 SQLITE_PREFIX = "sqlite:///"
 PREFLIGHT_TIMEOUT = 10  # seconds for the one start-up request to a tracking server
-LOGGING_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                         "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+LOGGING_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
 
 
 def tracking_uri(create: bool = True) -> str:
@@ -71,8 +74,9 @@ def check_store() -> None:
         _check_can_create(uri)
         return
     try:
-        with _environment(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
-                          MLFLOW_HTTP_REQUEST_TIMEOUT=str(PREFLIGHT_TIMEOUT)):
+        with _environment(
+            MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT=str(PREFLIGHT_TIMEOUT)
+        ):
             mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
     except Exception as exc:  # noqa: BLE001 - any failure of the store is reported the same way
         raise store_error(uri, exc) from None
@@ -99,11 +103,15 @@ def _setting(uri: str) -> str:
 
 def _advice(uri: str, exc: Exception) -> str:
     if "MLFLOW_ALLOW_FILE_STORE" in str(exc):
-        return ("the installed MLflow refuses file stores; set MLFLOW_ALLOW_FILE_STORE=true, "
-                f"or use a SQLite store (MLFLOW_TRACKING_URI={SQLITE_PREFIX}{Path.cwd() / DEFAULT_DB})")
+        return (
+            "the installed MLflow refuses file stores; set MLFLOW_ALLOW_FILE_STORE=true, "
+            f"or use a SQLite store (MLFLOW_TRACKING_URI={SQLITE_PREFIX}{Path.cwd() / DEFAULT_DB})"
+        )
     if uri.startswith(("http://", "https://")):
-        return (f"tracking server: {failure_cause(exc, PREFLIGHT_TIMEOUT)}; start it or point "
-                "MLFLOW_TRACKING_URI at a running one")
+        return (
+            f"tracking server: {failure_cause(exc, PREFLIGHT_TIMEOUT)}; start it or point "
+            "MLFLOW_TRACKING_URI at a running one"
+        )
     return f"cannot use this tracking store ({failure_cause(exc)}); fix MLFLOW_TRACKING_URI"
 
 

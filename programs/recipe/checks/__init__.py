@@ -5,4 +5,4 @@ from personaqa.programs.recipe.checks.evidence import cited, numbered, unsupport
 from personaqa.programs.recipe.checks.persona_leak import leak_problem
 from personaqa.programs.recipe.checks.question_form import form_problem
 
-__all__ = ["form_problem", "leak_problem", "cited", "numbered", "unsupported"]
+__all__ = ["cited", "form_problem", "leak_problem", "numbered", "unsupported"]

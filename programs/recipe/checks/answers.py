@@ -23,23 +23,26 @@ from personaqa.programs.corpus.segmentation import words
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 OVERLAP = 0.5  # share of the shorter answer's content words the other must hold (see `same_answer`)
 
-_NUMBER_WORDS = frozenset("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                          "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
-                          "eighty ninety hundred thousand million billion half quarter twice once double triple "
-                          "single dozen several few".split())
-_TIME_WORDS = frozenset("january february march april may june july august september october november december "
-                        "monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday year "
-                        "years month months week weeks day days hour hours minute minutes second seconds daily "
-                        "weekly monthly yearly annually quarterly before after within until during by since "
-                        "when while once every each morning evening night noon midnight spring summer autumn "
-                        "winter deadline period phase end start beginning first immediately".split())
-_FREQUENCY_WORDS = frozenset("every each daily weekly monthly yearly annually always never often rarely "
-                             "sometimes usually once twice per".split())
+_NUMBER_WORDS = frozenset(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "half", "quarter", "twice", "once", "double", "triple", "single", "dozen", "several", "few"]
+)
+_TIME_WORDS = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow", "yesterday", "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute", "minutes", "second", "seconds", "daily", "weekly", "monthly", "yearly", "annually", "quarterly", "before", "after", "within", "until", "during", "by", "since", "when", "while", "once", "every", "each", "morning", "evening", "night", "noon", "midnight", "spring", "summer", "autumn", "winter", "deadline", "period", "phase", "end", "start", "beginning", "first", "immediately"]
+)
+_FREQUENCY_WORDS = frozenset(
+    ["every", "each", "daily", "weekly", "monthly", "yearly", "annually", "always", "never", "often", "rarely", "sometimes", "usually", "once", "twice", "per"]
+)
 # English questions that ask for a time or an amount, and what their answer must hold
-_ASKS_WHEN = re.compile(r"^\s*(?:when\b|(?:until|by|since)\s+when\b|(?:on|in)\s+what\s+(?:date|day|year|month)\b|"
-                        r"what\s+(?:date|day|year|month|time|deadline)\b)", re.IGNORECASE)
-_ASKS_AMOUNT = re.compile(r"\bhow\s+(?:many|much|long|often|far|big|large|old)\b|\bwhat\s+(?:percentage|"
-                          r"share|proportion|fraction|number|amount|price|cost)\b", re.IGNORECASE)
+_ASKS_WHEN = re.compile(
+    r"^\s*(?:when\b|(?:until|by|since)\s+when\b|(?:on|in)\s+what\s+(?:date|day|year|month)\b|"
+    r"what\s+(?:date|day|year|month|time|deadline)\b)",
+    re.IGNORECASE,
+)
+_ASKS_AMOUNT = re.compile(
+    r"\bhow\s+(?:many|much|long|often|far|big|large|old)\b|\bwhat\s+(?:percentage|"
+    r"share|proportion|fraction|number|amount|price|cost)\b",
+    re.IGNORECASE,
+)
 
 
 def content_words(text: str) -> set[str]:
@@ -61,21 +64,32 @@ def _scripts(text: str) -> set[str]:
 
 # A rate an amount is given in ("5 pounds is charged for each 15 minutes", "11 million euros a year"): an amount
 # without it is not the answer (a reader marked the late fee "5 pounds" wrong for dropping "for each 15 minutes").
-_UNITS = (r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|terms?|sessions?|persons?|people|"
-          r"child|children|adults?|visits?|trips?|journeys?|rides?|tickets?|users?|employees?|items?|units?|"
-          r"km|kg|kilometres?|kilograms?|litres?|liters?|metres?|meters?")
-_RATE_AFTER = re.compile(r"^(?:\s+[^\s.;:!?]+){0,3}?\s+(?:(?:for|in)\s+(?:each|every)|per|each|every|an?)\s+"
-                         r"(?:\d+(?:[.,]\d+)*\s+)?(?:" + _UNITS + r")\b", re.IGNORECASE)
+_UNITS = (
+    r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|terms?|sessions?|persons?|people|"
+    r"child|children|adults?|visits?|trips?|journeys?|rides?|tickets?|users?|employees?|items?|units?|"
+    r"km|kg|kilometres?|kilograms?|litres?|liters?|metres?|meters?"
+)
+_RATE_AFTER = re.compile(
+    r"^(?:\s+[^\s.;:!?]+){0,3}?\s+(?:(?:for|in)\s+(?:each|every)|per|each|every|an?)\s+"
+    r"(?:\d+(?:[.,]\d+)*\s+)?(?:" + _UNITS + r")\b",
+    re.IGNORECASE,
+)
 
 
 # What a sentence only wants, proposes or supposes ("It also wants a cap on maintenance fees for at least seven
 # years"), and the words by which a question says it is asking about such a thing. "How long will the cap on
 # maintenance fees last at HarborOne?" asked a demand as a fact (a reader marked it wrong in a sample run).
-_PROPOSED = re.compile(r"\b(?:asks?|asked|wants?|wanted|calls? for|called for|demands?|demanded|propos(?:es|ed|e)|"
-                       r"urges?|urged|requests?|requested|seeks?|sought|suggests?|suggested|recommends?|"
-                       r"recommended|plans? to|planned to|would|could|might)\b", re.IGNORECASE)
-_ASKS_PROPOSED = re.compile(r"\b(?:ask|want|call|demand|propos|urg|request|seek|sought|suggest|recommend|plan|"
-                            r"would|could|might|should|expect|hope|objection|object)\w*", re.IGNORECASE)
+_PROPOSED = re.compile(
+    r"\b(?:asks?|asked|wants?|wanted|calls? for|called for|demands?|demanded|propos(?:es|ed|e)|"
+    r"urges?|urged|requests?|requested|seeks?|sought|suggests?|suggested|recommends?|"
+    r"recommended|plans? to|planned to|would|could|might)\b",
+    re.IGNORECASE,
+)
+_ASKS_PROPOSED = re.compile(
+    r"\b(?:ask|want|call|demand|propos|urg|request|seek|sought|suggest|recommend|plan|"
+    r"would|could|might|should|expect|hope|objection|object)\w*",
+    re.IGNORECASE,
+)
 
 
 def asked_as_fact(question: str, sentence: str) -> str | None:
@@ -109,7 +123,7 @@ def whole_answer(answer: str, chunk_text: str) -> str:
         return answer
     end = start + len(said)
     rate = _RATE_AFTER.match(flat[end:])
-    return flat[start:end + rate.end()] if rate else answer
+    return flat[start : end + rate.end()] if rate else answer
 
 
 def copied_sentence(answer: str) -> bool:
@@ -120,25 +134,35 @@ def copied_sentence(answer: str) -> bool:
     return said.endswith((".", "。")) and len(said.split()) >= 6
 
 
-_AMOUNT_FILLER = _NUMBER_WORDS | _TIME_WORDS | frozenset(
-    "euro euros pound pounds dollar dollars cent cents pence percent per pm am a an the of on in at by about "
-    "around up to from and or some nearly almost over under least most than more less".split())
+_AMOUNT_FILLER = (
+    _NUMBER_WORDS
+    | _TIME_WORDS
+    | frozenset(
+        ["euro", "euros", "pound", "pounds", "dollar", "dollars", "cent", "cents", "pence", "percent", "per", "pm", "am", "a", "an", "the", "of", "on", "in", "at", "by", "about", "around", "up", "to", "from", "and", "or", "some", "nearly", "almost", "over", "under", "least", "most", "than", "more", "less"]
+    )
+)
 # What an English question asks for when a bare figure answers it: a time or amount (_ASKS_WHEN, _ASKS_AMOUNT),
 # a figure-like thing as what it asks about ("What is the break fee ...", "What percentage ..."), or a verb of
 # paying ("What will the new fare structure cost the city?"). A figure-like word elsewhere does not count:
 # "What will the council's change in bus fares affect?" asks for what is affected.
-_FIGURE_NOUNS = (r"cost|costs|price|prices|fee|fees|fine|fines|fare|fares|charge|charges|budget|salary|wage|rate|"
-                 r"rates|percentage|percent|share|total|number|amount|value|size|limit|threshold|sum|capacity|"
-                 r"deposit|stipend|allowance|penalty|discount|reduction|increase|rise|fall|drop|distance|"
-                 r"duration|age|score|count|figure|level|deadline|date|day|year|time|period|revenue|profit|income|"
-                 r"loss|savings|temperature|weight|speed|volume|frequency")
+_FIGURE_NOUNS = (
+    r"cost|costs|price|prices|fee|fees|fine|fines|fare|fares|charge|charges|budget|salary|wage|rate|"
+    r"rates|percentage|percent|share|total|number|amount|value|size|limit|threshold|sum|capacity|"
+    r"deposit|stipend|allowance|penalty|discount|reduction|increase|rise|fall|drop|distance|"
+    r"duration|age|score|count|figure|level|deadline|date|day|year|time|period|revenue|profit|income|"
+    r"loss|savings|temperature|weight|speed|volume|frequency"
+)
 _ASKS_FIGURE = re.compile(
     r"^\s*(?:what|which)\s+(?:(?:is|was|are|were|will\s+be|would\s+be)\s+(?:the\s+|a\s+|an\s+)?)?"
     r"(?:[\w'-]+\s+){0,3}?(?:" + _FIGURE_NOUNS + r")\b"
     r"|\b(?:cost|costs|pay|pays|paid|charge|charged|earn|earns|save|saves|spend|spends|raise|raises|worth|owed)\b",
-    re.IGNORECASE)
-_ENGLISH_QUESTION = re.compile(r"^\s*(?:what|which|who|whom|whose|where|why|how|when|is|are|was|were|does|do|did|"
-                               r"can|could|will|would|should|must|may)\b", re.IGNORECASE)
+    re.IGNORECASE,
+)
+_ENGLISH_QUESTION = re.compile(
+    r"^\s*(?:what|which|who|whom|whose|where|why|how|when|is|are|was|were|does|do|did|"
+    r"can|could|will|would|should|must|may)\b",
+    re.IGNORECASE,
+)
 
 
 def figure_only(answer: str) -> bool:
@@ -151,14 +175,19 @@ def figure_only(answer: str) -> bool:
 
 def heading_lines(chunk_text: str, title: str = "") -> set[str]:
     """The chunk's Markdown headings and its document title, normalised (lowercase, single spaces)."""
-    lines = {" ".join(line.lstrip("#").split()).lower() for line in chunk_text.splitlines()
-             if line.lstrip().startswith("#")}
+    lines = {
+        " ".join(line.lstrip("#").split()).lower()
+        for line in chunk_text.splitlines()
+        if line.lstrip().startswith("#")
+    }
     if title.strip():
         lines.add(" ".join(title.split()).lower())
     return lines - {""}
 
 
-def answer_problem(answer: str, question: str, chunk_text: str, title: str = "", cap: int | None = None) -> str | None:
+def answer_problem(
+    answer: str, question: str, chunk_text: str, title: str = "", cap: int | None = None
+) -> str | None:
     """Why `answer` is no answer to `question` from its chunk, or None:
     - it holds no letter or digit, or reaches the `cap` of its field (cut mid-phrase);
     - it is a heading of the chunk or the document's title;
@@ -183,8 +212,13 @@ def answer_problem(answer: str, question: str, chunk_text: str, title: str = "",
         return "gives no date or time for a 'when' question"
     if _ASKS_AMOUNT.search(question) and not (numbered or lowered & _FREQUENCY_WORDS):
         return "gives no number or amount for a 'how many / much' question"
-    if figure_only(said) and _ENGLISH_QUESTION.match(question) and not (
-            _ASKS_WHEN.search(question) or _ASKS_AMOUNT.search(question) or _ASKS_FIGURE.search(question)):
+    if (
+        figure_only(said)
+        and _ENGLISH_QUESTION.match(question)
+        and not (
+            _ASKS_WHEN.search(question) or _ASKS_AMOUNT.search(question) or _ASKS_FIGURE.search(question)
+        )
+    ):
         return "is a bare figure, and the question asks for no figure, amount or time"
     return None
 
@@ -207,6 +241,6 @@ def same_answer(intended: str, judged: str) -> bool:
     if not mine and _NUMBER.search(short):
         return True  # a bare figure: its numbers are in the other answer
     if not mine or not theirs:
-        first = lambda text: (words(text) or [""])[0].lower()  # noqa: E731
+        first = lambda text: (words(text) or [""])[0].lower()
         return first(intended) == first(judged)
     return len(mine & theirs) >= OVERLAP * len(mine)

@@ -18,7 +18,9 @@ import re
 from personaqa.programs.core.records import Evidence
 from personaqa.programs.corpus.segmentation import content_words, sentence_ends, stems
 
-SUPPORT = 0.6  # share of an answer's words (of 4+ characters, or any non-Latin word) the cited sentences must hold
+SUPPORT = (
+    0.6  # share of an answer's words (of 4+ characters, or any non-Latin word) the cited sentences must hold
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -38,7 +40,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def numbered(text: str) -> str:
     """`text` as one numbered sentence a line: "[1] The AeroFlow 300 has three fan speeds.\n[2] ..."."""
-    return "\n".join(f"[{i}] {' '.join(text[a:b].split())}" for i, (a, b) in enumerate(sentence_spans(text), 1))
+    return "\n".join(
+        f"[{i}] {' '.join(text[a:b].split())}" for i, (a, b) in enumerate(sentence_spans(text), 1)
+    )
 
 
 def cited(numbers: list[int], chunk_id: str, chunk_text: str) -> list[Evidence]:
@@ -46,8 +50,15 @@ def cited(numbers: list[int], chunk_id: str, chunk_text: str) -> list[Evidence]:
     once each; numbers out of range are ignored."""
     spans = sentence_spans(chunk_text)
     chosen = sorted({n for n in numbers if 1 <= n <= len(spans)})
-    return [Evidence(chunk_id=chunk_id, start=spans[n - 1][0], end=spans[n - 1][1],
-                     text=chunk_text[spans[n - 1][0]:spans[n - 1][1]]) for n in chosen]
+    return [
+        Evidence(
+            chunk_id=chunk_id,
+            start=spans[n - 1][0],
+            end=spans[n - 1][1],
+            text=chunk_text[spans[n - 1][0] : spans[n - 1][1]],
+        )
+        for n in chosen
+    ]
 
 
 def unsupported(answer: str, evidence: list[Evidence]) -> str | None:
@@ -85,12 +96,12 @@ def restates(answer: str, question: str) -> bool:
     asked = content_words(answer)
     if not asked or _YES_NO.match(answer):
         return False
-    return asked <= content_words(question) and \
-        set(_NUMBER.findall(answer)) <= set(_NUMBER.findall(question))
+    return asked <= content_words(question) and set(_NUMBER.findall(answer)) <= set(_NUMBER.findall(question))
 
 
-def supporting(answer: str, numbers: list[int], chunk_id: str, chunk_text: str,
-               question: str = "") -> tuple[list[Evidence], str | None]:
+def supporting(
+    answer: str, numbers: list[int], chunk_id: str, chunk_text: str, question: str = ""
+) -> tuple[list[Evidence], str | None]:
     """The evidence for `answer` to `question`: the cited sentences when they hold it, else the sentence of
     the chunk that holds the most of its content words, if it holds it (`unsupported` is None); with the
     reason the cited sentences fail when none does, or that the answer only repeats the question

@@ -19,7 +19,7 @@ def _words(text: str) -> list[str]:
 
 
 def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def leak_problem(text: str, persona: Persona, style: str = "") -> str | None:

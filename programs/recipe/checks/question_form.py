@@ -15,8 +15,15 @@ from personaqa.programs.corpus.segmentation import UNSPACED, words
 # A template slot: "{styled_question}", "[[ ## question ## ]]", "<product>", and slots in words a small model
 # writes itself ("What is the purpose of the [insert question here]?", SmolLM2 on the sample).
 _PLACEHOLDER = re.compile(r"\{[a-z_ ]+\}|\[\[ ## |<[a-z_ ]+>|\[[a-z][a-z_ ]*\]")
-_ECHO = ("asks for a", "the passage", "this passage", "the text above", "question type", "writing style",
-         "json object")  # the adapter asks for "a JSON object"; seen in styled rewrites on CISI
+_ECHO = (
+    "asks for a",
+    "the passage",
+    "this passage",
+    "the text above",
+    "question type",
+    "writing style",
+    "json object",
+)  # the adapter asks for "a JSON object"; seen in styled rewrites on CISI
 # The question marks of Unicode's scripts (the characters named "... QUESTION MARK" that end a question,
 # and the interrobangs); the Greek question mark U+037E looks like, and normalises to, ";".
 QUESTION_MARKS = frozenset("?¿\u037e՞؟፧᥅⁇⁈⁉‽⳺⳻⸮⹔꘏꛷︖﹖？\U00011143")
@@ -59,10 +66,16 @@ _TOPIC_FOLLOWS = r"\s+(?:about|regarding|concerning|on the (?:topic|subject) of)
 _SOURCE_REFERENCE = re.compile(
     r"(?:,\s*)?\s(?:being |that is |which is |as )?(?:(?:mentioned|described|discussed|stated|given|outlined|"
     r"presented|noted|referred to|provided|covered)\s+)?(?:(?:in|by|according to|from|within)\s+(?:the|this)\s+"
-    r"(?:passage|text)\b(?=\s*[,?!.]|\s*$|" + _TOPIC_FOLLOWS + r")|of\s+(?:the|this)\s+(?:passage|text)\b(?="
-    + _TOPIC_FOLLOWS + r"))", re.IGNORECASE)
-_LEADING_REFERENCE = re.compile(r"^(?:according to|based on|in|from) (?:the|this) (?:passage|text),?\s+",
-                                re.IGNORECASE)
+    r"(?:passage|text)\b(?=\s*[,?!.]|\s*$|"
+    + _TOPIC_FOLLOWS
+    + r")|of\s+(?:the|this)\s+(?:passage|text)\b(?="
+    + _TOPIC_FOLLOWS
+    + r"))",
+    re.IGNORECASE,
+)
+_LEADING_REFERENCE = re.compile(
+    r"^(?:according to|based on|in|from) (?:the|this) (?:passage|text),?\s+", re.IGNORECASE
+)
 
 
 def without_source_reference(text: str) -> str:
@@ -71,7 +84,7 @@ def without_source_reference(text: str) -> str:
     cut = _SOURCE_REFERENCE.sub("", text)
     lead = _LEADING_REFERENCE.match(cut)
     if lead:
-        rest = cut[lead.end():]
+        rest = cut[lead.end() :]
         cut = rest[:1].upper() + rest[1:]
     return cut.strip()
 
@@ -79,8 +92,11 @@ def without_source_reference(text: str) -> str:
 # "What is the name of the product being merged?": asks for a name and says of what only by a description
 # that needs the document ("the product being merged": which merger?). The 1.5B generality judge kept three
 # such questions of one sample run as "insightful"; NVIDIA's recipe drops them as missing context.
-_ASKS_A_NAME = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:names?|titles?)\s+of\s+"
-                          r"(?:the|this|that|these|those)\b", re.IGNORECASE)
+_ASKS_A_NAME = re.compile(
+    r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:names?|titles?)\s+of\s+"
+    r"(?:the|this|that|these|those)\b",
+    re.IGNORECASE,
+)
 
 
 def unnamed_subject(text: str) -> str | None:
@@ -102,7 +118,8 @@ _SOURCE_DEIXIS = re.compile(
     r"\b(?:this|the present|the current|the above|the following|the aforementioned|our|these)\s+"
     r"(?:paper|papers|study|studies|article|articles|document|documents|report|work|section|chapter|manual|"
     r"abstract|survey|experiment|experiments|investigation|research|author|authors|passage|text|excerpt)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def source_deixis(text: str) -> str | None:
@@ -112,7 +129,9 @@ def source_deixis(text: str) -> str | None:
     return f"missing_context: says '{found.group(0)}' instead of naming it" if found else None
 
 
-_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_MONTHS = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+)
 
 
 def title_names(title: str) -> set[str]:
@@ -160,7 +179,9 @@ def dropped_names(question: str, rewrite: str) -> list[str]:
     """The names of `question` (`names`) that `rewrite` no longer holds, letter case and clinging
     punctuation aside, in order."""
     kept = {word.lower().strip(CLINGING) for word in rewrite.split()}
-    return [name.strip(CLINGING) for name in names(question.split()) if name.lower().strip(CLINGING) not in kept]
+    return [
+        name.strip(CLINGING) for name in names(question.split()) if name.lower().strip(CLINGING) not in kept
+    ]
 
 
 def names(tokens: list[str]) -> list[str]:
@@ -197,5 +218,7 @@ def inverted_roles(question: str, chunk_text: str) -> str | None:
         actor, verb = " ".join(found.group(1).split()), found.group(2)
         bare = re.sub(r"^the\s+", "", actor, flags=re.IGNORECASE)
         if re.search(rf"\b{re.escape(bare)}\s+{re.escape(verb)}\b", chunk_text, re.IGNORECASE):
-            return f"inverts who did what: asks whether {actor} was {verb}, where the chunk says {bare} {verb}"
+            return (
+                f"inverts who did what: asks whether {actor} was {verb}, where the chunk says {bare} {verb}"
+            )
     return None
