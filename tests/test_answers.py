@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fakes import BagOfWordsEmbedder, ScriptedEngine, build_program, run_program
 from personaqa.programs.core.records import Chunk, Persona
-from personaqa.programs.recipe.checks.answers import answer_problem, same_answer
+from personaqa.programs.recipe.checks.answers import answer_problem, kept_answer, same_answer
 from personaqa.programs.recipe.checks.question_form import source_deixis
 
 CHUNK = Chunk(
@@ -266,3 +266,40 @@ def test_on_minilm_the_busy_parent_passes_on_a_merger_and_the_lawyer_does_not(em
         < threshold
         <= stake(merger, personas["competition_lawyer"], embedder)
     )
+
+
+POLICY = (
+    "Requests for fully remote work are decided by the department head and reviewed every twelve months. "
+    "Both companies must report to the authority every six months until 2028. The monthly pass goes up "
+    "from 58 to 64 euros."
+)
+
+
+@pytest.mark.parametrize(
+    "intended, judged, kept",
+    [
+        # a fragment cut across two clauses gives way to the judge's answer inside it (three sample runs)
+        (
+            "The department head and reviewed every twelve months",
+            "every twelve months",
+            "every twelve months",
+        ),
+        # ... but not when the judge's lacks a number of the intended one
+        (
+            "report to the authority every six months until 2028",
+            "report to the authority every six months.",
+            "report to the authority every six months until 2028",
+        ),
+        # a copied sentence gives way to the judge's shorter answer
+        ("The monthly pass goes up from 58 to 64 euros.", "64 euros", "64 euros"),
+        # nothing but a preposition around the judge's answer: the intended stands
+        ("by the department head", "the department head", "by the department head"),
+        # the judge's answer is not a part of the intended one: the intended stands
+        ("every twelve months", "once a year", "every twelve months"),
+        # the judge's answer cut at its cap is never kept
+        ("The department head and reviewed every twelve months", "every twelve months", None),
+    ],
+)
+def test_the_kept_answer_is_the_judges_only_where_it_is_the_core_of_the_intended_one(intended, judged, kept):
+    cap = 120 if kept is not None else len(judged) + 5
+    assert kept_answer(intended, judged, POLICY, cap) == (kept if kept is not None else intended)

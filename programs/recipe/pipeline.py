@@ -18,7 +18,7 @@ from personaqa.programs.recipe.categories import Category, draw_categories, inst
 from personaqa.programs.recipe.checks.answers import (
     answer_problem,
     asked_as_fact,
-    copied_sentence,
+    kept_answer,
     same_answer,
     whole_answer,
 )
@@ -427,15 +427,10 @@ class SyntheticEvalProgram(dspy.Module):
             return False
         numbers = [candidate.sentence] if candidate.sentence else judged.sentences
         own, _ = supporting(candidate.intended_answer, numbers, chunk.chunk_id, chunk.text)
-        candidate.answer, candidate.evidence = candidate.intended_answer, own or spans
-        if copied_sentence(candidate.intended_answer) and len(judged.answer) < min(
-            len(candidate.intended_answer), MAX_JUDGED_ANSWER - 10
-        ):
-            # the two agree, the writer copied its whole sentence as the answer and the judge's is the shorter
-            # and whole ("The monthly pass goes up from 58 to 64 euros." for "64 euros"); a short intended
-            # answer stays: the judge's "5 pounds" dropped "is charged for each 15 minutes"; the judge's keeps
-            # the rate its chunk gives it ("three days" -> "three days per week")
-            candidate.answer = whole_answer(judged.answer, chunk.text)
+        candidate.answer = kept_answer(
+            candidate.intended_answer, judged.answer, chunk.text, MAX_JUDGED_ANSWER
+        )
+        candidate.evidence = own or spans
         return True
 
     def _style(

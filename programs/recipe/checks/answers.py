@@ -24,13 +24,145 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 OVERLAP = 0.5  # share of the shorter answer's content words the other must hold (see `same_answer`)
 
 _NUMBER_WORDS = frozenset(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "half", "quarter", "twice", "once", "double", "triple", "single", "dozen", "several", "few"]
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "half",
+        "quarter",
+        "twice",
+        "once",
+        "double",
+        "triple",
+        "single",
+        "dozen",
+        "several",
+        "few",
+    ]
 )
 _TIME_WORDS = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow", "yesterday", "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute", "minutes", "second", "seconds", "daily", "weekly", "monthly", "yearly", "annually", "quarterly", "before", "after", "within", "until", "during", "by", "since", "when", "while", "once", "every", "each", "morning", "evening", "night", "noon", "midnight", "spring", "summer", "autumn", "winter", "deadline", "period", "phase", "end", "start", "beginning", "first", "immediately"]
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "year",
+        "years",
+        "month",
+        "months",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "second",
+        "seconds",
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+        "annually",
+        "quarterly",
+        "before",
+        "after",
+        "within",
+        "until",
+        "during",
+        "by",
+        "since",
+        "when",
+        "while",
+        "once",
+        "every",
+        "each",
+        "morning",
+        "evening",
+        "night",
+        "noon",
+        "midnight",
+        "spring",
+        "summer",
+        "autumn",
+        "winter",
+        "deadline",
+        "period",
+        "phase",
+        "end",
+        "start",
+        "beginning",
+        "first",
+        "immediately",
+    ]
 )
 _FREQUENCY_WORDS = frozenset(
-    ["every", "each", "daily", "weekly", "monthly", "yearly", "annually", "always", "never", "often", "rarely", "sometimes", "usually", "once", "twice", "per"]
+    [
+        "every",
+        "each",
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+        "annually",
+        "always",
+        "never",
+        "often",
+        "rarely",
+        "sometimes",
+        "usually",
+        "once",
+        "twice",
+        "per",
+    ]
 )
 # English questions that ask for a time or an amount, and what their answer must hold
 _ASKS_WHEN = re.compile(
@@ -134,11 +266,79 @@ def copied_sentence(answer: str) -> bool:
     return said.endswith((".", "。")) and len(said.split()) >= 6
 
 
+def kept_answer(intended: str, judged: str, chunk_text: str, judged_cap: int) -> str:
+    """The answer a round-trip-checked question keeps, given that the writer's `intended` answer and the
+    blind judge's `judged` one agree (`same_answer`):
+    - the judge's, with its rate (`whole_answer`), when the writer copied its whole sentence
+      (`copied_sentence`) and the judge's is shorter and not cut at its `judged_cap` ("The monthly pass goes
+      up from 58 to 64 euros." -> "64 euros");
+    - the judge's, with its rate, when it is a part of the intended answer found as it is in the chunk and
+      carrying every number of it: the two agree on the core, and the writer's extra words are where a cut-out
+      fragment goes wrong ("The department head and reviewed every twelve months" -> "every twelve months",
+      three sample runs in a row); "... every six months until 2028" stays, the judge's lacks 2028, and so does
+      "on 12 March 2026", whose other words say nothing;
+    - else the intended answer."""
+    core = " ".join(judged.split()).rstrip(".。 ")
+    if not core or len(judged) >= judged_cap - 10:
+        return intended
+    if copied_sentence(intended) and len(judged) < len(intended):
+        return whole_answer(judged, chunk_text)
+    flat_intended = " ".join(intended.split()).lower()
+    if (
+        len(core) < len(flat_intended.rstrip(".。 "))
+        and core.lower() in flat_intended
+        and core.lower() in " ".join(chunk_text.split()).lower()
+        and set(_NUMBER.findall(intended)) <= set(_NUMBER.findall(core))
+        and content_words(flat_intended.replace(core.lower(), " ", 1))
+    ):
+        return whole_answer(core, chunk_text)
+    return intended
+
+
 _AMOUNT_FILLER = (
     _NUMBER_WORDS
     | _TIME_WORDS
     | frozenset(
-        ["euro", "euros", "pound", "pounds", "dollar", "dollars", "cent", "cents", "pence", "percent", "per", "pm", "am", "a", "an", "the", "of", "on", "in", "at", "by", "about", "around", "up", "to", "from", "and", "or", "some", "nearly", "almost", "over", "under", "least", "most", "than", "more", "less"]
+        [
+            "euro",
+            "euros",
+            "pound",
+            "pounds",
+            "dollar",
+            "dollars",
+            "cent",
+            "cents",
+            "pence",
+            "percent",
+            "per",
+            "pm",
+            "am",
+            "a",
+            "an",
+            "the",
+            "of",
+            "on",
+            "in",
+            "at",
+            "by",
+            "about",
+            "around",
+            "up",
+            "to",
+            "from",
+            "and",
+            "or",
+            "some",
+            "nearly",
+            "almost",
+            "over",
+            "under",
+            "least",
+            "most",
+            "than",
+            "more",
+            "less",
+        ]
     )
 )
 # What an English question asks for when a bare figure answers it: a time or amount (_ASKS_WHEN, _ASKS_AMOUNT),
