@@ -90,7 +90,11 @@ def stray_files(out: Path, known: bool = False) -> list[str]:
             if rel.name.endswith(".tmp"):
                 stray.append(str(rel))
             continue
-        if rel.name.endswith(".tmp") or (path.is_dir() and rel.name.startswith(".")) or path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known:
+        if (
+            rel.name.endswith(".tmp")
+            or (path.is_dir() and rel.name.startswith("."))
+            or (path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known)
+        ):
             stray.append(str(rel))
     return sorted(stray)
 

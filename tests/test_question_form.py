@@ -155,5 +155,9 @@ def test_a_question_asking_for_the_name_of_something_it_does_not_name_lacks_cont
 def test_names_are_the_words_after_the_first_with_a_capital_or_a_digit():
     from personaqa.programs.recipe.checks.question_form import names
 
-    assert names(["What", "does", "the", "AeroFlow", "300", "filter,", "per", "HEPA", "rules?"]) == ["AeroFlow", "300", "HEPA"]
+    assert names(["What", "does", "the", "AeroFlow", "300", "filter,", "per", "HEPA", "rules?"]) == [
+        "AeroFlow",
+        "300",
+        "HEPA",
+    ]
     assert names(["Which", "fan", "speeds", "are", "there?"]) == []
