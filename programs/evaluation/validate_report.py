@@ -418,7 +418,9 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         tags={"personaqa.command": "validate"},
     ) as active:
         mlflow.log_params({k: ("" if v is None else str(v))[:6000] for k, v in flatten(params).items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and v == v})
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if v is not None and not math.isnan(float(v))}
+        )
         for path in artifacts:
             if path.exists():
                 mlflow.log_artifact(str(path))

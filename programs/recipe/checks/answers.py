@@ -376,7 +376,7 @@ def answer_problem(
         return "is the document's heading"
     foreign = _scripts(said) - _scripts(chunk_text)
     if foreign:
-        return f"is written in a script the chunk does not use ({sorted(foreign)[0]})"
+        return f"is written in a script the chunk does not use ({min(foreign)})"
     lowered = {w.lower() for w in words(said)}
     numbered = has_number(said)
     if _ASKS_WHEN.search(question) and not (numbered or lowered & _TIME_WORDS):
