@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -68,7 +69,7 @@ class FakeServer:
         self.latency, self.log_path = latency, log_path
         self.counter = multiprocessing.Value("i", 0)
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         queue = multiprocessing.Queue()
         self.process = multiprocessing.Process(
             target=serve_fake, args=(queue, self.latency, self.log_path, self.counter), daemon=True

@@ -85,17 +85,17 @@ def table(path: Path) -> list[dict]:
 
 
 def compile_job(tmp_path: Path, **changes) -> CompileJob:
-    fields = dict(
-        config=config(),
-        trainset=TRAIN,
-        devset=DEV,
-        optimizer="bootstrap",
-        out=tmp_path / "writer.json",
-        target="writer",
-        limit_train=3,
-        limit_dev=3,
-        mlflow=True,
-    )
+    fields = {
+        "config": config(),
+        "trainset": TRAIN,
+        "devset": DEV,
+        "optimizer": "bootstrap",
+        "out": tmp_path / "writer.json",
+        "target": "writer",
+        "limit_train": 3,
+        "limit_dev": 3,
+        "mlflow": True,
+    }
     fields.update(changes)
     return CompileJob(**fields)
 
