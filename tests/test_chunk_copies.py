@@ -1,4 +1,4 @@
-"""Chunks that are copies: found by the identical / near-identical rule, labelled in the qrels, warned about."""
+"""Chunks that are copies: found by the identical/near-identical rule, labelled in the qrels, warned about."""
 
 from __future__ import annotations
 

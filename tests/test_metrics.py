@@ -1,4 +1,4 @@
-"""Metrics: weighted composite, per-example scores and feedback, the DSPy/GEPA metric, intervals, agreement."""
+"""Metrics: weighted composite, per-example scores and feedback, DSPy/GEPA metric, intervals, agreement."""
 
 from __future__ import annotations
 

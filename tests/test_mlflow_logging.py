@@ -232,7 +232,7 @@ def test_compare_writes_outputs_and_nested_runs(tmp_path: Path, engine, client) 
 
 
 def test_compare_child_runs_are_in_the_personaqa_experiment(tmp_path: Path, engine, client) -> None:
-    """Regression: child runs once went to MLflow's Default experiment (no experiment_id on the nested run)."""
+    """Regression: child runs went to MLflow's Default experiment (no experiment_id on the nested run)."""
     _, _, _, runs = _compare(tmp_path, client)
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     personaqa = client.get_experiment_by_name("personaqa").experiment_id

@@ -487,7 +487,7 @@ def write_lawyer(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def overlapping_docs(tmp_path) -> Path:
-    """Two documents that state two facts alike and one fact each of their own, and one that shares nothing."""
+    """Two documents stating two facts alike and one fact each of their own, and one that shares nothing."""
     folder = tmp_path / "overlap"
     folder.mkdir()
     (folder / "merger.md").write_text(

@@ -272,7 +272,7 @@ class QuestionTypeSelector(dspy.Module):
 
 @dataclass(frozen=True)
 class WrittenQuestion:
-    """A question as the writer wrote it and the answer it was written for (chosen first, from its sentence)."""
+    """A question as written and the answer it was written for (chosen first, from its sentence)."""
 
     question: str
     answer: str
