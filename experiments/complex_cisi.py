@@ -113,8 +113,9 @@ def main() -> None:
             stages[r["stage"]] = stages.get(r["stage"], 0) + 1
         print(f"   {kind}-chunk questions: {kept} kept, {len(lost)} rejected {stages}")
     print(
-        f"   {counts['chunks']} chunks, {counts.get('chunk_groups', 0)} chunk groups, {counts['units']} units, "
-        f"{run['lm_usage_total']['calls']} LM calls in all; this session {time.monotonic() - tick:.0f}s"
+        f"   {counts['chunks']} chunks, {counts.get('chunk_groups', 0)} chunk groups, "
+        f"{counts['units']} units, {run['lm_usage_total']['calls']} LM calls in all; "
+        f"this session {time.monotonic() - tick:.0f}s"
     )
 
     chunk_doc = {
@@ -150,7 +151,8 @@ def score(collection, rows: list[dict], chunk_doc: dict[str, str]) -> None:
     for spec in RETRIEVERS:
         for kind, scores in sorted(report.scores_of(spec).breakdowns["complexity"].items()):
             print(
-                f"{spec:>10} {kind:>10} {sizes[kind]:>9} {scores['recall@10']:>9.3f} {scores['ndcg@10']:>8.3f}"
+                f"{spec:>10} {kind:>10} {sizes[kind]:>9} "
+                f"{scores['recall@10']:>9.3f} {scores['ndcg@10']:>8.3f}"
             )
     for r in rows:
         if r["complexity"] == "multi":

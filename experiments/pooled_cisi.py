@@ -153,7 +153,8 @@ def describe_pools(rows: list[dict], pooled: dict) -> None:
     print(
         f"   extra relevant abstracts per question: mean {sum(relevant) / len(rows):.2f} "
         f"(grade 2 only: {sum(fully) / len(rows):.2f}); questions with at least one: "
-        f"{sum(1 for n in relevant if n)} of {len(rows)}; distribution {dict(sorted(Counter(relevant).items()))}"
+        f"{sum(1 for n in relevant if n)} of {len(rows)}; "
+        f"distribution {dict(sorted(Counter(relevant).items()))}"
     )
     by_source = Counter("+".join(j["retrievers"]) for r in rows for j in r["pooled"] if j["grade"])
     judged_by = Counter("+".join(j["retrievers"]) for r in rows for j in r["pooled"])

@@ -19,8 +19,8 @@ STYLE = "one complete question; plain and neutral; the field's technical terms"
     [
         (
             (
-                "What is the main effect of indexing depth on recall? The graduate student writes questions in a "
-                "textbook style"
+                "What is the main effect of indexing depth on recall? The graduate student writes questions "
+                "in a textbook style"
             ),
             "names the persona",
         ),

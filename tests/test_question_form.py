@@ -104,8 +104,8 @@ def test_several_questions_or_a_paragraph_are_not_one_question():
         ("What changed in the passage of the 2026 act?", "What changed in the passage of the 2026 act?"),
         (
             (
-                "What is the main argument presented in the passage about citation analyses as indicators of journal "
-                "selection?"
+                "What is the main argument presented in the passage about citation analyses as indicators "
+                "of journal selection?"
             ),
             "What is the main argument about citation analyses as indicators of journal selection?",
         ),

@@ -220,8 +220,9 @@ def test_a_query_sharing_no_term_with_the_corpus_is_warned_about(spec: str, caps
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         (
-            f"personaqa: warning: {spec}: 1 of 2 queries share no term with any document, so it scores them 0 "
-            "(first: 'Which allowance covers remote work?'); are the queries in the language of the corpus?"
+            f"personaqa: warning: {spec}: 1 of 2 queries share no term with any document, so it scores "
+            "them 0 (first: 'Which allowance covers remote work?'); are the queries in the language of the "
+            "corpus?"
         )
     ]
 

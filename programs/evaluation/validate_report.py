@@ -183,14 +183,15 @@ def print_pooled(pooled: dict[str, Any], metric: str, console: Console) -> None:
     for line in (
         (
             f"pooled judging: {counts['judged']} documents judged for {counts['questions']} questions: "
-            f"{counts['grade_2']} fully, {counts['grade_1']} partially, {counts['grade_0']} not, {counts['unjudged']} "
-            f"unusable; relevant documents per question {pooled['relevant_per_question_mean']:.2f} (source included)"
+            f"{counts['grade_2']} fully, {counts['grade_1']} partially, {counts['grade_0']} not, "
+            f"{counts['unjudged']} unusable; relevant documents per question "
+            f"{pooled['relevant_per_question_mean']:.2f} (source included)"
         ),
         f"ranking with pooled qrels: {' > '.join(pooled['ranking'])}",
         (
-            f"Kendall tau with pooled qrels: {_fmt(pooled['kendall_tau']['value'])}, {boot['confidence']:.0%} CI "
-            f"{_interval(boot['kendall_tau'])}; Spearman rho {_fmt(pooled['spearman_rho']['value'])}, "
-            f"{_interval(boot['spearman_rho'])}"
+            f"Kendall tau with pooled qrels: {_fmt(pooled['kendall_tau']['value'])}, "
+            f"{boot['confidence']:.0%} CI {_interval(boot['kendall_tau'])}; "
+            f"Spearman rho {_fmt(pooled['spearman_rho']['value'])}, {_interval(boot['spearman_rho'])}"
         ),
     ):
         console.print(line, soft_wrap=True, highlight=False)
@@ -250,8 +251,9 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
             f"{ci} {_interval(boot['spearman_rho'])}"
         ),
         (
-            f"  (percentile bootstrap: {boot['n_resamples']} resamples of the {result['n_synthetic_questions']} "
-            f"synthetic questions with replacement, {boot['n_defined']} defined, seed {boot['seed']})"
+            f"  (percentile bootstrap: {boot['n_resamples']} resamples of the "
+            f"{result['n_synthetic_questions']} synthetic questions with replacement, "
+            f"{boot['n_defined']} defined, seed {boot['seed']})"
         ),
         (
             f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
