@@ -10,7 +10,7 @@
    retrieval; Recall@10 over all relevant abstracts is printed for single- and multi-chunk questions.
 
 Usage: python experiments/complex_cisi.py [--groups 6] [--extra-docs 6] [--out out/complex_cisi] [generate args]
-"""
+"""  # noqa: E501 - --help prints this docstring as it is
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@
 
 Usage: python experiments/pooled_cisi.py [--docs 30] [--pool-depth 10] [--personas-count 1]
        [--out out/pooled_cisi] [generate args, e.g. --lm embedded:smollm2-135m]
-"""
+"""  # noqa: E501 - --help prints this docstring as it is
 
 from __future__ import annotations
 
