@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -68,7 +69,7 @@ class FakeServer:
         self.latency, self.log_path = latency, log_path
         self.counter = multiprocessing.Value("i", 0)
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         queue = multiprocessing.Queue()
         self.process = multiprocessing.Process(
             target=serve_fake, args=(queue, self.latency, self.log_path, self.counter), daemon=True
@@ -127,8 +128,8 @@ def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "")
 def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
     print(f"\n== 1. fake endpoint, {latency:.2f}s latency per call (ideal speed-up = workers)")
     print(
-        f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} {'start-up s':>10} "
-        f"{'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}"
+        f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} "
+        f"{'start-up s':>10} {'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}"
     )
     base_rate = None
     with FakeServer(latency) as server:
@@ -228,8 +229,8 @@ def verdicts(out: Path) -> dict[str, str]:
 def section_batched(tmp: Path) -> None:
     print("\n== 3. per-question vs batched filters, embedded SmolLM2, the sample (4 chunks), 3 personas")
     print(
-        f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} {'tokens/kept':>11} "
-        f"{'wall s':>7}"
+        f"{'mode':>12} {'filter calls':>12} {'filter tokens':>13} {'kept':>5} {'calls/kept':>10} "
+        f"{'tokens/kept':>11} {'wall s':>7}"
     )
     results = {}
     for mode, batched in (("per-question", "false"), ("batched", "true")):
@@ -317,9 +318,9 @@ def section_resume(tmp: Path) -> None:
     in_flight = sum(1 for line in second if line == first[-1] and line not in earlier)
     repeated = sum(1 for line in second if line in earlier)
     print(
-        f"killed after {done} finished units and {len(first)} answered requests; the rerun sent {len(second)} "
-        f"requests: {repeated} repeats of work the killed run had finished, {in_flight} repeat of the call in "
-        f"flight at the kill (the start-up probe excluded: {len(probe)} per run)"
+        f"killed after {done} finished units and {len(first)} answered requests; the rerun sent "
+        f"{len(second)} requests: {repeated} repeats of work the killed run had finished, {in_flight} repeat "
+        f"of the call in flight at the kill (the start-up probe excluded: {len(probe)} per run)"
     )
 
 

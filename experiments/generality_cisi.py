@@ -73,8 +73,8 @@ def main() -> None:
         total = ledger.total()
         kept = sum(label == GeneralityJudge.passing for label in labels[name])
         print(
-            f"{name:<10} {kept:>5} {kept / len(texts):>6.0%} {total.input_tokens / max(total.calls, 1):>16.0f} "
-            f"{seconds / len(texts):>7.1f}"
+            f"{name:<10} {kept:>5} {kept / len(texts):>6.0%} "
+            f"{total.input_tokens / max(total.calls, 1):>16.0f} {seconds / len(texts):>7.1f}"
         )
     same = sum(b == c for b, c in zip(labels["baseline"], labels["compiled"]))
     print(f"same label: {same}/{len(texts)}")

@@ -64,12 +64,12 @@ def decode(llama_class: type, path: str, max_tokens: int) -> tuple[list[str], in
     )
     texts, tokens, seconds, checks, passes = [], 0, 0.0, 0, 0
     for messages in prompts():
-        args = dict(
-            messages=messages,
-            temperature=0.0,
-            seed=0,
-            response_format={"type": "json_object", "schema": SCHEMA},
-        )
+        args = {
+            "messages": messages,
+            "temperature": 0.0,
+            "seed": 0,
+            "response_format": {"type": "json_object", "schema": SCHEMA},
+        }
         llama.create_chat_completion(max_tokens=1, **args)  # evaluates the prompt: the timed call reuses it
         start = time.perf_counter()
         reply = llama.create_chat_completion(max_tokens=max_tokens, **args)

@@ -5,6 +5,7 @@ candidates, generality sees good vs too_general/missing_context, fidelity sees t
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from personaqa.optimize.judges import JudgePanel
@@ -33,7 +34,7 @@ def _agreement(judge: str, human: list[bool], predicted: list[bool]) -> Agreemen
 
     # kappa is undefined when both raters use a single label; report 0 (no agreement beyond chance).
     kappa = float(cohen_kappa_score(human, predicted)) if len(set(human) | set(predicted)) > 1 else 0.0
-    if kappa != kappa:  # NaN when one rater is constant
+    if math.isnan(kappa):  # when one rater is constant
         kappa = 0.0
     return Agreement(judge, n, accuracy, kappa, sum(human) / n, sum(predicted) / n)
 

@@ -67,7 +67,40 @@ _EXPORTS = {
     "personaqa.programs.run.runner": ["run_generation"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_MODULE_OF)
+# The names of _EXPORTS, spelled out so linters and type checkers see the re-exports (tests check they agree).
+__all__ = [
+    "BoundedJSONAdapter",
+    "Chunk",
+    "Document",
+    "EvaluateJob",
+    "Evidence",
+    "GenerationJob",
+    "InputError",
+    "LMConfig",
+    "Persona",
+    "PersonaqaError",
+    "ProgramSettings",
+    "QuestionRecord",
+    "Rejection",
+    "RunConfig",
+    "RunReport",
+    "SyntheticEvalProgram",
+    "ValidateJob",
+    "build_lm",
+    "build_program",
+    "build_retriever",
+    "evaluate_runs",
+    "iter_documents",
+    "load_beir",
+    "load_config",
+    "load_embedder",
+    "load_personas",
+    "load_program_state",
+    "run_evaluation",
+    "run_generation",
+    "run_validation",
+    "save_program_state",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -152,8 +152,8 @@ class RunConfig(BaseModel):
     )
     question_type_selection: Literal["sampled", "lm"] = Field(
         default="sampled",
-        description="sampled: each interest's types drawn from question_type_weights (no LM "
-        "call; the mix is what you set); lm: the LM picks the types the chunk supports (one call per interest)",
+        description="sampled: each interest's types drawn from question_type_weights (no LM call; the mix "
+        "is what you set); lm: the LM picks the types the chunk supports (one call per interest)",
     )
     question_type_weights: dict[str, float] = Field(
         default_factory=dict,
@@ -165,8 +165,8 @@ class RunConfig(BaseModel):
     )
     categorisations: dict[str, dict[str, Category]] = Field(
         default_factory=dict,
-        description="axes a set varies along, each category with a target weight and "
-        "an instruction for the question writer, e.g. {premise: {with_premise: {weight: 1, instruction: ...}, "
+        description="axes a set varies along, each category with a target weight and an instruction for "
+        "the question writer, e.g. {premise: {with_premise: {weight: 1, instruction: ...}, "
         "no_premise: {weight: 1}}}; every record carries its categories (recipe/categories.py)",
     )
     complex_ratio: float = Field(

@@ -33,7 +33,7 @@ class ClassifyGenerality(dspy.Signature):
     information about a named subject, something a person would really look up. "pedantic_or_general": trivia, such as asking for
     the name of the thing the question already describes, or general knowledge anyone could
     answer without the documents. "missing_context": mentions something a reader cannot identify
-    without the source document (it, the company, this section)."""
+    without the source document (it, the company, this section)."""  # noqa: E501 - the LM's instructions
 
     question: str = dspy.InputField()
     reason: ShortReason = dspy.OutputField(desc="a few words")
@@ -73,7 +73,7 @@ class ClassifyGeneralityBatch(dspy.Signature):
     specific information about a named subject, something a person would really look up. "pedantic_or_general": trivia, such as asking for
     the name of the thing the question already describes, or general knowledge anyone could
     answer without the documents. "missing_context": mentions something a reader cannot identify
-    without the source document (it, the company, this section)."""
+    without the source document (it, the company, this section)."""  # noqa: E501 - the LM's instructions
 
     questions: str = dspy.InputField(desc="numbered list, one question per line")
     verdicts: list[GeneralityItem] = dspy.OutputField(max_length=MAX_BATCH)

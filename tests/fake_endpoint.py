@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from fakes import answering_sentence, numbered_sentences
 
@@ -229,7 +229,7 @@ class FakeEndpoint:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def __enter__(self) -> FakeEndpoint:
+    def __enter__(self) -> Self:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 def refused_url() -> str:
@@ -20,7 +20,7 @@ def refused_url() -> str:
 class HangingServer:
     """Accepts TCP connections (the kernel's backlog) but never answers: a server stuck mid-request."""
 
-    def __enter__(self) -> HangingServer:
+    def __enter__(self) -> Self:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(16)
@@ -41,7 +41,7 @@ class VanishingServer:
     def __init__(self) -> None:
         self.requests: list[str] = []
 
-    def __enter__(self) -> VanishingServer:
+    def __enter__(self) -> Self:
         server = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -98,7 +98,31 @@ def numbered_sentences(passage: str) -> dict[int, str]:
 
 
 _COMMON = frozenset(
-    ["the", "and", "for", "are", "was", "were", "what", "which", "when", "how", "does", "did", "has", "have", "with", "this", "that", "from", "many", "much", "its", "their", "there"]
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "what",
+        "which",
+        "when",
+        "how",
+        "does",
+        "did",
+        "has",
+        "have",
+        "with",
+        "this",
+        "that",
+        "from",
+        "many",
+        "much",
+        "its",
+        "their",
+        "there",
+    ]
 )
 
 

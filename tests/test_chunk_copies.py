@@ -1,4 +1,4 @@
-"""Chunks that are copies: found by the identical / near-identical rule, labelled in the qrels, warned about."""
+"""Chunks that are copies: found by the identical/near-identical rule, labelled in the qrels, warned about."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import test_runner
 from fakes import BagOfWordsEmbedder
 from personaqa.programs.core.records import Chunk, QuestionRecord
 from personaqa.programs.corpus import documents
@@ -14,12 +15,9 @@ from personaqa.programs.evaluation.scoring import evaluate_runs
 from personaqa.programs.recipe.checks.evidence import Evidence
 from personaqa.programs.retrieval.beir import load_beir
 from personaqa.programs.run.runner import run_generation
-from test_runner import (  # noqa: F401  (the `engines` fixture is imported below)
-    PERSONAS,
-    engines,
-    make_job,
-    new_engine,
-)
+from test_runner import make_job, new_engine
+
+engines = test_runner.engines  # the fixture, as in test_dry_run
 
 SHARED = (
     "Every employee receives twenty-eight days of paid leave each year. Unused leave of up to five days "

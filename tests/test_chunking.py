@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,7 +39,7 @@ def test_sentence_spans_cover_text_contiguously():
     text = 'One. "Two!" Three?\n\nFour (five.) six'
     spans = sentence_spans(text)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] == b[0] for a, b in pairwise(spans))
     # Unicode's sentence rules (ICU) do not end a sentence before a lowercase word: "(five.) six" is one
     assert [text[s:e].strip() for s, e in spans] == ["One.", '"Two!"', "Three?", "Four (five.) six"]
 
@@ -85,7 +87,7 @@ def test_chinese_chunks_end_at_full_stops_and_overlap_like_english():
     check_invariants(document, chunks, 1200)
     assert [(c.start, len(c.text)) for c in chunks] == [(0, 1192), (1004, 1175), (1991, 799)]
     assert all(c.text.endswith("。") and c.text.startswith("第") for c in chunks)
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         shared = document.text[second.start : first.start + len(first.text)]
         assert 0 < len(shared) <= 200 and shared.endswith("。")
 
@@ -107,7 +109,7 @@ def test_chunks_keep_whole_sentences_when_they_fit():
 def test_overlap_repeats_text_between_neighbours():
     document = doc(sentences(30))  # 40-char sentences + one space
     chunks = list(chunk_document(document, size=200, overlap=90))
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         first_end = first.start + len(first.text)
         assert second.start < first_end, "next chunk starts inside the previous one"
         shared = document.text[second.start : first_end]
@@ -118,7 +120,7 @@ def test_overlap_repeats_text_between_neighbours():
 def test_no_overlap_means_no_repeated_text():
     document = doc(sentences(30))
     chunks = list(chunk_document(document, size=200, overlap=0))
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         assert second.start >= first.start + len(first.text)
     assert sum(len(c.text) for c in chunks) <= len(document.text)
 
@@ -137,7 +139,7 @@ def test_overlap_makes_more_chunks_than_none():
 )
 def test_every_chunk_adds_text_beyond_the_previous_one(text, size, overlap):
     chunks = list(chunk_document(doc(text), size=size, overlap=overlap))
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         assert second.start + len(second.text) > first.start + len(first.text), (first, second)
 
 

@@ -47,18 +47,18 @@ def config(judge: bool = False) -> RunConfig:
 
 
 def job(tmp_path: Path, stage: str, optimizer: str, **changes) -> CompileJob:
-    fields = dict(
-        config=config(),
-        trainset=TRAIN,
-        devset=DEV,
-        optimizer=optimizer,
-        out=tmp_path / "compiled.json",
-        target=stage,
-        budget=Budget(max_bootstrapped_demos=2, max_labeled_demos=2),
-        limit_train=4,
-        limit_dev=3,
-        mlflow=False,
-    )
+    fields = {
+        "config": config(),
+        "trainset": TRAIN,
+        "devset": DEV,
+        "optimizer": optimizer,
+        "out": tmp_path / "compiled.json",
+        "target": stage,
+        "budget": Budget(max_bootstrapped_demos=2, max_labeled_demos=2),
+        "limit_train": 4,
+        "limit_dev": 3,
+        "mlflow": False,
+    }
     fields.update(changes)
     return CompileJob(**fields)
 

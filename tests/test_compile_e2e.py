@@ -1,4 +1,5 @@
-"""`personaqa compile` end to end on the real embedded SmolLM2 model (the smallest, for speed) and MiniLM embedder (no fakes).
+"""`personaqa compile` end to end on the real embedded SmolLM2 model (the smallest, for speed) and MiniLM
+embedder (no fakes).
 
 About 18 LM calls (baseline, bootstrap and compiled evaluation of 2 dev examples: writer + 2 judges each),
 each with a 300-950 token prompt; the LM response cache is fresh so the model really runs."""

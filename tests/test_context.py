@@ -1,5 +1,6 @@
-"""The context stage: a question naming nothing of its document is given the name by the LM under a response
-pattern, or rejected; and the answer checks that keep a figure whole and a figure for a figure (scripted LM)."""
+"""The context stage: a question naming nothing of its document is given the name by the LM under a
+response pattern, or rejected; and the answer checks that keep a figure whole and a figure for a figure
+(scripted LM)."""
 
 from __future__ import annotations
 

@@ -90,7 +90,11 @@ def stray_files(out: Path, known: bool = False) -> list[str]:
             if rel.name.endswith(".tmp"):
                 stray.append(str(rel))
             continue
-        if rel.name.endswith(".tmp") or (path.is_dir() and rel.name.startswith(".")) or path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known:
+        if (
+            rel.name.endswith(".tmp")
+            or (path.is_dir() and rel.name.startswith("."))
+            or (path.is_dir() and len(rel.parts) == 1 and rel.name.startswith("tmp") and known)
+        ):
             stray.append(str(rel))
     return sorted(stray)
 
@@ -194,16 +198,16 @@ def test_generate_overwrite_killed_leaves_previous_or_new_version_of_each_file(t
             process = setup.start(out, "--overwrite")
             units_file = out / ".personaqa" / "units.jsonl"
             # --overwrite recreates units.jsonl: count only lines of the new run (3 units)
-            new_units = lambda: (
+            new_units = lambda units_file=units_file, started=started: (
                 units_file.exists() and units_file.stat().st_mtime >= started and units_lines(out)
             )
             if phase == "units":  # while the new run's units are being made: the old files must be intact
                 k, jitter = rng.randint(1, new_calls - 2), rng.uniform(0, 0.2)
                 start = endpoint.calls
-                ready = lambda: endpoint.calls - start >= k
+                ready = lambda start=start, k=k: endpoint.calls - start >= k
             else:  # while the new run's files are being exported over the old ones
                 jitter = rng.uniform(0, 0.6)
-                ready = lambda: (new_units() or 0) >= 3
+                ready = lambda new_units=new_units: (new_units() or 0) >= 3
             events.append((phase, round(jitter, 2), kill_at(process, ready, jitter)))
             check_complete_outputs(out)
             now = snapshot(out)
@@ -262,12 +266,14 @@ def test_compile_killed_at_random_points_keeps_the_program_file_whole(tmp_path):
             env["DSPY_CACHEDIR"] = str(tmp_path / f"dspy-cache-{attempt}")
             with (tmp_path / "child.log").open("ab") as log:
                 process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=log)
-            ready = lambda: endpoint.calls - start >= k  # noqa: B023 - used before the next iteration
+            ready = lambda start=start, k=k: endpoint.calls - start >= k
             events.append((k, round(jitter, 2), kill_at(process, ready, jitter)))
             state = json.loads(program_file.read_bytes())  # whole JSON, whichever version
             assert "writer.write" in state
             seen.append(program_file.read_bytes())
-        result = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            argv, check=False, env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+        )
     print("\nkill events:", events)
     assert result.returncode == 0, result.stderr[-2000:]
     new = program_file.read_bytes()
@@ -317,6 +323,7 @@ elif where == "swap":
 def _kill_child(out: Path, where: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _KILL_CHILD, str(out), where],
+        check=False,
         env=subprocess_env(),
         cwd=REPO,
         capture_output=True,

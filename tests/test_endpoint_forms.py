@@ -35,7 +35,7 @@ def test_probe_picks_the_strongest_form_the_endpoint_takes_and_calls_parse(form,
     if expected == "none":
         assert fmt == {}
     else:
-        # the bounded schema travels in either form: json_schema's envelope, or llama.cpp's json_object + schema
+        # the bounded schema travels either way: json_schema's envelope, or llama.cpp's json_object + schema
         schema = fmt["json_schema"]["schema"] if expected == "json_schema" else fmt["schema"]
         assert fmt["type"] == expected
         assert schema["properties"]["question"]["maxLength"] == 300

@@ -4,6 +4,7 @@ so a stage's calls reuse the prefix they share even when other stages' calls com
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 from personaqa.programs.lm import grammar_first
@@ -13,7 +14,7 @@ from personaqa.programs.lm.llama_engine import LlamaCppEngine
 class FakeLlama:
     """Records the prompts each context saw; answers with a fixed JSON reply."""
 
-    made: list[FakeLlama] = []
+    made: ClassVar[list[FakeLlama]] = []  # every instance, shared by the class
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs

@@ -1,4 +1,4 @@
-"""Metrics: weighted composite, per-example scores and feedback, the DSPy/GEPA metric, intervals, agreement."""
+"""Metrics: weighted composite, per-example scores and feedback, DSPy/GEPA metric, intervals, agreement."""
 
 from __future__ import annotations
 
@@ -105,7 +105,10 @@ def test_feedback_lists_exactly_the_failed_aspects_with_reasons() -> None:
     ]
     result = _score(engine, produced)
     assert result.feedback.splitlines() == [
-        "'How long is the X widget warranty?': relevance failed (no): the passage says nothing about a warranty",
+        (
+            "'How long is the X widget warranty?': relevance failed (no): the passage says nothing about "
+            "a warranty"
+        ),
         "'price?': persona_fidelity failed (unfaithful): drops the product name",
     ]
     # question 1: relevance 0, generality 1 → 0.5; question 2: 1, 1, 0 → 2/3

@@ -85,17 +85,17 @@ def table(path: Path) -> list[dict]:
 
 
 def compile_job(tmp_path: Path, **changes) -> CompileJob:
-    fields = dict(
-        config=config(),
-        trainset=TRAIN,
-        devset=DEV,
-        optimizer="bootstrap",
-        out=tmp_path / "writer.json",
-        target="writer",
-        limit_train=3,
-        limit_dev=3,
-        mlflow=True,
-    )
+    fields = {
+        "config": config(),
+        "trainset": TRAIN,
+        "devset": DEV,
+        "optimizer": "bootstrap",
+        "out": tmp_path / "writer.json",
+        "target": "writer",
+        "limit_train": 3,
+        "limit_dev": 3,
+        "mlflow": True,
+    }
     fields.update(changes)
     return CompileJob(**fields)
 
@@ -232,7 +232,7 @@ def test_compare_writes_outputs_and_nested_runs(tmp_path: Path, engine, client) 
 
 
 def test_compare_child_runs_are_in_the_personaqa_experiment(tmp_path: Path, engine, client) -> None:
-    """Regression: child runs once went to MLflow's Default experiment (no experiment_id on the nested run)."""
+    """Regression: child runs went to MLflow's Default experiment (no experiment_id on the nested run)."""
     _, _, _, runs = _compare(tmp_path, client)
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     personaqa = client.get_experiment_by_name("personaqa").experiment_id

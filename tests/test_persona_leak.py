@@ -18,8 +18,10 @@ STYLE = "one complete question; plain and neutral; the field's technical terms"
     "text, problem",
     [
         (
-            "What is the main effect of indexing depth on recall? The graduate student writes questions in a "
-            "textbook style",
+            (
+                "What is the main effect of indexing depth on recall? The graduate student writes questions "
+                "in a textbook style"
+            ),
             "names the persona",
         ),
         ("As a student, what recall does indexing depth give?", "says who is asking ('a student')"),

@@ -486,7 +486,7 @@ def test_usage_ledger_matches_engine_calls_per_stage(bow):
     expected = engine.calls_by_stage()
     assert {stage: usage.calls for stage, usage in ledger.stages.items() if usage.calls} == dict(expected)
     assert expected["style"] == engine.calls["writing_style"] + engine.calls["styled_question"]
-    for stage, usage in ledger.stages.items():
+    for usage in ledger.stages.values():
         assert usage.input_tokens == 13 * usage.calls
         assert usage.output_tokens == 4 * usage.calls
     assert ledger.total().calls == engine.total_calls

@@ -52,6 +52,7 @@ def test_script_runs_unpooled_then_pooled_and_prints_both_scores(tmp_path):
                 "--program",
                 "baseline",
             ],
+            check=False,
             capture_output=True,
             text=True,
             timeout=600,

@@ -103,8 +103,10 @@ def test_several_questions_or_a_paragraph_are_not_one_question():
         ),  # left to form_problem
         ("What changed in the passage of the 2026 act?", "What changed in the passage of the 2026 act?"),
         (
-            "What is the main argument presented in the passage about citation analyses as indicators of journal "
-            "selection?",
+            (
+                "What is the main argument presented in the passage about citation analyses as indicators "
+                "of journal selection?"
+            ),
             "What is the main argument about citation analyses as indicators of journal selection?",
         ),
         (
@@ -155,5 +157,9 @@ def test_a_question_asking_for_the_name_of_something_it_does_not_name_lacks_cont
 def test_names_are_the_words_after_the_first_with_a_capital_or_a_digit():
     from personaqa.programs.recipe.checks.question_form import names
 
-    assert names(["What", "does", "the", "AeroFlow", "300", "filter,", "per", "HEPA", "rules?"]) == ["AeroFlow", "300", "HEPA"]
+    assert names(["What", "does", "the", "AeroFlow", "300", "filter,", "per", "HEPA", "rules?"]) == [
+        "AeroFlow",
+        "300",
+        "HEPA",
+    ]
     assert names(["Which", "fan", "speeds", "are", "there?"]) == []

@@ -1,5 +1,5 @@
-"""A generate run killed with SIGKILL mid-way resumes: no finished LM work repeated, nothing lost or duplicated,
-and the final files equal those of an uninterrupted run."""
+"""A generate run killed with SIGKILL mid-way resumes: no finished LM work repeated, nothing lost or
+duplicated, and the final files equal those of an uninterrupted run."""
 
 from __future__ import annotations
 

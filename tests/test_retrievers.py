@@ -219,8 +219,11 @@ def test_a_query_sharing_no_term_with_the_corpus_is_warned_about(spec: str, caps
     build_retriever(spec, CHINESE)(["Which allowance covers remote work?", "远程办公补贴"], 3)
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
-        f"personaqa: warning: {spec}: 1 of 2 queries share no term with any document, so it scores them 0 "
-        "(first: 'Which allowance covers remote work?'); are the queries in the language of the corpus?"
+        (
+            f"personaqa: warning: {spec}: 1 of 2 queries share no term with any document, so it scores "
+            "them 0 (first: 'Which allowance covers remote work?'); are the queries in the language of the "
+            "corpus?"
+        )
     ]
 
 

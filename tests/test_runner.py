@@ -70,8 +70,8 @@ def docs(tmp_path) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "merger.md").write_text(
-        "# Harbor merger\n\nThe break fee is 40 million euros. The review deadline is 30 June 2026. The market "
-        "share of the merged ports and their weather policy are in annex B.\n",
+        "# Harbor merger\n\nThe break fee is 40 million euros. The review deadline is 30 June 2026. The "
+        "market share of the merged ports and their weather policy are in annex B.\n",
         encoding="utf-8",
     )
     (folder / "policy.txt").write_text(
@@ -487,7 +487,7 @@ def write_lawyer(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def overlapping_docs(tmp_path) -> Path:
-    """Two documents that state two facts alike and one fact each of their own, and one that shares nothing."""
+    """Two documents stating two facts alike and one fact each of their own, and one that shares nothing."""
     folder = tmp_path / "overlap"
     folder.mkdir()
     (folder / "merger.md").write_text(

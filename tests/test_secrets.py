@@ -75,7 +75,7 @@ def run_logged(argv: list, tmp_path: Path) -> subprocess.CompletedProcess:
         DSPY_CACHEDIR=str(tmp_path / "dspy-cache"), LITELLM_LOG="INFO", MLFLOW_LOGGING_LEVEL="INFO"
     )
     result = subprocess.run(
-        cli_command(*argv), env=env, cwd=REPO, capture_output=True, text=True, timeout=170
+        cli_command(*argv), check=False, env=env, cwd=REPO, capture_output=True, text=True, timeout=170
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result

@@ -1,4 +1,4 @@
-"""`personaqa validate`: the rank-agreement arithmetic by hand, and the command end to end on a fake endpoint."""
+"""`personaqa validate`: rank-agreement arithmetic by hand, and the command end to end on a fake endpoint."""
 
 from __future__ import annotations
 

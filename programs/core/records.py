@@ -107,8 +107,8 @@ SOURCE_GRADE = 2  # the qrels grade of the chunk(s) a question was written from,
 
 class PooledJudgement(BaseModel):
     """The relevance judge's verdict on a chunk that a retriever ranked in its top K for a question (pooled
-    judging, programs/run/pooled_judging.py). `grade` is the qrels score: 2 answers fully, 1 partially, 0 not or
-    its quoted evidence is not in the chunk; None when the judge's answer could not be used (`verdict` is
+    judging, programs/run/pooled_judging.py). `grade` is the qrels score: 2 answers fully, 1 partially, 0 not
+    or its quoted evidence is not in the chunk; None when the judge's answer could not be used (`verdict` is
     `lm_error`, `reason` says why), so the chunk stays unjudged."""
 
     chunk_id: str

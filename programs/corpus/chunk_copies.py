@@ -1,8 +1,8 @@
-"""Chunks that are copies of each other: the same paragraph in two files, a handbook copied into a new year's version.
+"""Chunks that are copies: the same paragraph in two files, a handbook copied into a new year's version.
 
 A question labelled with one copy only caps every retriever: ranking the other copy first counts as a miss.
 At export every question is also labelled with the copies of its chunk(s) that answer it as well
-(`QuestionRecord.duplicate_chunk_ids`, one more qrels line each), and the run warns how many chunks have copies.
+(`QuestionRecord.duplicate_chunk_ids`, one more qrels line each); the run warns how many chunks have copies.
 
 The rule, measurable without an LM:
 - identical: the same text after NFKC, lower-casing and collapsing whitespace (`normalised`);
@@ -45,8 +45,8 @@ class ChunkCopies:
         return len(self.identical.keys() | self.near.keys())
 
     def copies_for(self, record: QuestionRecord) -> list[str]:
-        """The chunks, other than the record's own, that answer it too: identical copies of each of its chunks,
-        and near-identical ones holding every evidence span the judge quoted from that chunk."""
+        """The chunks, other than the record's own, that answer it too: identical copies of each of its
+        chunks, and near-identical ones holding every evidence span the judge quoted from that chunk."""
         found: list[str] = []
         for chunk_id in record.chunk_ids:
             found += self.identical.get(chunk_id, [])

@@ -54,7 +54,7 @@ def load_embedder(name: str = DEFAULT_EMBEDDER) -> SentenceTransformerEmbedder:
 
 
 def semantic_dedup(texts: Sequence[str], embedder: Embedder, threshold: float) -> list[int]:
-    """Indices of the texts to keep: each is kept unless it is within `threshold` cosine of an earlier kept one."""
+    """Indices of the texts to keep: each one unless within `threshold` cosine of an earlier kept one."""
     if not texts:
         return []
     vectors = embedder.encode(texts)

@@ -63,9 +63,9 @@ def language_problem(question: str, chunk_text: str) -> str | None:
 
 def unrecognised_language(sentence: str, chunk_text: str) -> str | None:
     """Why a full-sentence rewrite cannot be trusted to be in its chunk's language: the chunk's language is
-    detected and the sentence's is not (seen: a 1.5B rewrite drifting from English into Norwegian mid-question,
-    "As for as sensor lightråser, hva betyr det ..."). None otherwise. Not for keyword queries, whose few
-    words a detector rarely recognises."""
+    detected and the sentence's is not (seen: a 1.5B rewrite drifting from English into Norwegian
+    mid-question, "As for as sensor lightråser, hva betyr det ..."). None otherwise. Not for keyword queries,
+    whose few words a detector rarely recognises."""
     if detect_language(sentence) is None and detect_language(chunk_text) is not None:
         return (
             f"is in no recognisable language (its chunk is in {language_name(detect_language(chunk_text))})"

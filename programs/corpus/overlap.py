@@ -34,7 +34,7 @@ def sentences(chunk: Chunk, min_chars: int = 20) -> list[str]:
 def semantic_jaccard(
     a: np.ndarray, b: np.ndarray, texts_a: list[str], texts_b: list[str], threshold: float
 ) -> float:
-    """Jaccard over sentences matched by embedding similarity; verbatim repeats (chunk overlap) don't count."""
+    """Jaccard over sentences matched by embedding similarity; verbatim repeats (chunk overlap) excluded."""
     similarity = a @ b.T
     for i, text in enumerate(texts_a):
         for j, other in enumerate(texts_b):

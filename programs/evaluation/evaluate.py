@@ -34,8 +34,9 @@ PER_QUERY_FILE = "per_query.jsonl"
 
 @dataclass
 class EvaluateJob:
-    """What `personaqa evaluate` is asked: the BEIR folder, the retriever specs (built-in names, `module:factory`
-    plug-ins or comma lists of them) and the cut-offs, where to write, how to break down and test."""
+    """What `personaqa evaluate` is asked: the BEIR folder, the retriever specs (built-in names,
+    `module:factory` plug-ins or comma lists of them) and the cut-offs, where to write, how to break
+    down and test."""
 
     dataset: Path
     retrievers: list[str] = field(default_factory=lambda: [DEFAULT_RETRIEVERS])
@@ -156,7 +157,7 @@ def _check_by(fields: list[str] | None, metadata: dict[str, dict[str, str]]) -> 
 def retrieve_all(
     collection: BeirCollection, specs: list[str], depth: int, embedder: str | None
 ) -> tuple[dict[str, dict[str, list[Hit]]], dict[str, dict[str, float]]]:
-    """Each retriever's top `depth` per judged query, plus build/search seconds (policy: `programs.retrieval.panel`)."""
+    """Each retriever's top `depth` per judged query, build/search seconds (`programs.retrieval.panel`)."""
     queries = collection.judged_queries()
     panel = build_panel(specs, collection.corpus, collection.root, embedder)
     warn_unsearchable_queries(queries, collection.root / QUERIES_FILE)

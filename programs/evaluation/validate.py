@@ -108,7 +108,7 @@ def parse_metric(text: str) -> tuple[str, int]:
 
 
 def check_job(job: ValidateJob) -> tuple[list[str], str, list[str]]:
-    """The retriever specs, the ranking metric and every reported metric; a setting out of range is an InputError."""
+    """The retriever specs, the ranking metric and every metric reported; a bad setting is an InputError."""
     if job.sample_docs < 1:
         raise InputError(f"--sample-docs must be at least 1, got {job.sample_docs}")
     if job.splits < 1:
@@ -138,9 +138,9 @@ def cutoffs(job: ValidateJob) -> list[int]:
 
 
 def run_validation(job: ValidateJob) -> dict[str, Any]:
-    """Score the panel with the human queries, generate a synthetic set from sampled documents, score the panel
-    with it, and compare the rankings; prints the tables, writes the outputs, logs an MLflow run. Returns the
-    result (what validate.json holds)."""
+    """Score the panel with the human queries, generate a synthetic set from sampled documents, score the
+    panel with it, and compare the rankings; prints the tables, writes the outputs, logs an MLflow run.
+    Returns the result (what validate.json holds)."""
     started = time.monotonic()
     specs, metric, metrics = check_job(job)
     config = job.config or RunConfig(chunk_size=DEFAULT_CHUNK_SIZE)

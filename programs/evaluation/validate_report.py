@@ -181,13 +181,18 @@ def print_pooled(pooled: dict[str, Any], metric: str, console: Console) -> None:
         )
     console.print(table)
     for line in (
-        f"pooled judging: {counts['judged']} documents judged for {counts['questions']} questions: "
-        f"{counts['grade_2']} fully, {counts['grade_1']} partially, {counts['grade_0']} not, {counts['unjudged']} "
-        f"unusable; relevant documents per question {pooled['relevant_per_question_mean']:.2f} (source included)",
+        (
+            f"pooled judging: {counts['judged']} documents judged for {counts['questions']} questions: "
+            f"{counts['grade_2']} fully, {counts['grade_1']} partially, {counts['grade_0']} not, "
+            f"{counts['unjudged']} unusable; relevant documents per question "
+            f"{pooled['relevant_per_question_mean']:.2f} (source included)"
+        ),
         f"ranking with pooled qrels: {' > '.join(pooled['ranking'])}",
-        f"Kendall tau with pooled qrels: {_fmt(pooled['kendall_tau']['value'])}, {boot['confidence']:.0%} CI "
-        f"{_interval(boot['kendall_tau'])}; Spearman rho {_fmt(pooled['spearman_rho']['value'])}, "
-        f"{_interval(boot['spearman_rho'])}",
+        (
+            f"Kendall tau with pooled qrels: {_fmt(pooled['kendall_tau']['value'])}, "
+            f"{boot['confidence']:.0%} CI {_interval(boot['kendall_tau'])}; "
+            f"Spearman rho {_fmt(pooled['spearman_rho']['value'])}, {_interval(boot['spearman_rho'])}"
+        ),
     ):
         console.print(line, soft_wrap=True, highlight=False)
 
@@ -237,16 +242,25 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
     lines = [
         f"human ranking:     {' > '.join(result['human_ranking'])}",
         f"synthetic ranking: {' > '.join(result['synthetic_ranking'])}",
-        f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])}), "
-        f"{ci} {_interval(boot['kendall_tau'])}",
-        f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])}), "
-        f"{ci} {_interval(boot['spearman_rho'])}",
-        f"  (percentile bootstrap: {boot['n_resamples']} resamples of the {result['n_synthetic_questions']} "
-        f"synthetic questions with replacement, {boot['n_defined']} defined, seed {boot['seed']})",
-        f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
-        f"{half['half_size']} queries, {half['n_defined']} defined, seed {half['seed']}): median "
-        f"{_fmt(half['median'])}, 5-95 % range {_fmt(half['p5'])} .. {_fmt(half['p95'])}, "
-        f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}",
+        (
+            f"Kendall tau (human vs synthetic, {label}): {_fmt(tau['value'])} (p={_p(tau['p_value'])}), "
+            f"{ci} {_interval(boot['kendall_tau'])}"
+        ),
+        (
+            f"Spearman rho (human vs synthetic, {label}): {_fmt(rho['value'])} (p={_p(rho['p_value'])}), "
+            f"{ci} {_interval(boot['spearman_rho'])}"
+        ),
+        (
+            f"  (percentile bootstrap: {boot['n_resamples']} resamples of the "
+            f"{result['n_synthetic_questions']} synthetic questions with replacement, "
+            f"{boot['n_defined']} defined, seed {boot['seed']})"
+        ),
+        (
+            f"human split-half Kendall tau ({half['n_splits']} random splits, {half['half_size']} vs "
+            f"{half['half_size']} queries, {half['n_defined']} defined, seed {half['seed']}): median "
+            f"{_fmt(half['median'])}, 5-95 % range {_fmt(half['p5'])} .. {_fmt(half['p95'])}, "
+            f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}"
+        ),
     ]
     for m in others:
         c = result["correlations_by_metric"][m]
@@ -418,7 +432,9 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         tags={"personaqa.command": "validate"},
     ) as active:
         mlflow.log_params({k: ("" if v is None else str(v))[:6000] for k, v in flatten(params).items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and v == v})
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if v is not None and not math.isnan(float(v))}
+        )
         for path in artifacts:
             if path.exists():
                 mlflow.log_artifact(str(path))

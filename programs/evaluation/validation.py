@@ -181,7 +181,7 @@ def _check_pair(a: Sequence[float], b: Sequence[float]) -> None:
 
 
 def _constant(values: Sequence[float]) -> bool:
-    return len(set(float(v) for v in values)) <= 1
+    return len({float(v) for v in values}) <= 1
 
 
 # ---------------------------------------------------------------- split-half baseline

@@ -199,7 +199,7 @@ def probe_structured_output(lm: EndpointLM, name: str, key_env: str | None = Non
             raise LMUnavailableError(
                 f"--lm {name}: endpoint unreachable or refused ({type(exc).__name__}: {_first_line(exc)})"
             ) from None
-        except Exception as exc:  # this form was refused or unparsable: try the next one
+        except Exception as exc:  # noqa: BLE001 - this form was refused or unparsable: try the next one
             last = exc
     if isinstance(last, _SETTING_ERRORS):
         # Even the plain request (no response_format) was refused before any answer: the model string or

@@ -98,7 +98,7 @@ def embedded_model(lm: str) -> EmbeddedModel | None:
 
 
 def cache_dir() -> Path:
-    """Where assembled models live: `$PERSONAQA_CACHE`, `$XDG_CACHE_HOME/personaqa` or `~/.cache/personaqa`."""
+    """Where assembled models go: `$PERSONAQA_CACHE`, `$XDG_CACHE_HOME/personaqa` or `~/.cache/personaqa`."""
     if os.environ.get("PERSONAQA_CACHE"):
         return Path(os.environ["PERSONAQA_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

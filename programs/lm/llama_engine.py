@@ -110,7 +110,7 @@ class LlamaCppEngine:
             kwargs["stop"] = list(config.stop)
         fmt = config.response_format
         if fmt is not None:
-            # llama.cpp takes the schema as {"type": "json_object", "schema": ...} and compiles it to a grammar.
+            # llama.cpp takes the schema as {"type": "json_object", "schema": ...}, compiled to a grammar.
             schema = bound_schema(fmt.get("schema")) if fmt.get("type") == "json_schema" else None
             kwargs["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
         family = messages[0]["content"][: self.FAMILY_CHARS] if messages else ""

@@ -41,8 +41,8 @@ def name_forms(title: str) -> list[str]:
 
 def naming_pattern(question: str, title: str) -> str | None:
     """A response pattern for the named question: about as long as `question`, one of the title's names
-    (`name_forms`) as a whole word, then no colon or bracket (not the title's subtitle, "... after-school club:
-    a guide for parents", nor its year), one question mark at the end; None
+    (`name_forms`) as a whole word, then no colon or bracket (not the title's subtitle, "... after-school
+    club: a guide for parents", nor its year), one question mark at the end; None
     when the title holds no name. No straight double quote or backslash (see
     `types.ASKED_QUESTION_PATTERN`); no `\\b` and no groups with `?:` (llama.cpp's pattern grammar has
     neither): a name starts the text or follows a space, and no letter or digit follows it ("Analytics",

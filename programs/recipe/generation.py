@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import dspy
 import pydantic
@@ -116,7 +118,7 @@ def point_schema(offered: Mapping[int, tuple[str, ...]]) -> Any:
     ]
     if not alternatives:
         return None
-    return alternatives[0] if len(alternatives) == 1 else Union[tuple(alternatives)]  # type: ignore[return-value]
+    return functools.reduce(operator.or_, alternatives)  # A | B | ...: the one model itself if alone
 
 
 class InterestExtractor(dspy.Module):
@@ -255,7 +257,7 @@ class QuestionTypeSelector(dspy.Module):
     def forward(self, chunk: Chunk, interest: str, persona: str = "") -> list[str]:
         if self.selection == "sampled":
             return sample_types(
-                self.weights, self.max_types, "\x1f".join([chunk.chunk_id, persona, interest.lower()])
+                self.weights, self.max_types, f"{chunk.chunk_id}\x1f{persona}\x1f{interest.lower()}"
             )
         result = call_lm(
             "question_types",
@@ -270,7 +272,7 @@ class QuestionTypeSelector(dspy.Module):
 
 @dataclass(frozen=True)
 class WrittenQuestion:
-    """A question as the writer wrote it and the answer it was written for (chosen first, from its sentence)."""
+    """A question as written and the answer it was written for (chosen first, from its sentence)."""
 
     question: str
     answer: str

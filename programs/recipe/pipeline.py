@@ -58,7 +58,7 @@ from personaqa.signatures.types import MAX_INTENDED_ANSWER, MAX_JUDGED_ANSWER
 
 def question_id(chunk: Chunk, persona: Persona, interest: str, question_type: str) -> str:
     """Stable id of a candidate: the same inputs always give the same id (resume, dedup, joins)."""
-    key = "\x1f".join([chunk.chunk_id, persona.name, interest.lower(), question_type])
+    key = f"{chunk.chunk_id}\x1f{persona.name}\x1f{interest.lower()}\x1f{question_type}"
     return "q-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
 

@@ -14,8 +14,8 @@ BASELINE = "baseline"
 
 def default_program() -> Path:
     """The compiled program `generate` and `validate` run unless told otherwise: the generality filter's
-    demos chosen from the labelled sample set for the default embedded LM (`experiments/build_default_program.sh`
-    rebuilds it; its record is `compiled/default.log`)."""
+    demos chosen from the labelled sample set for the default embedded LM
+    (`experiments/build_default_program.sh` rebuilds it; its record is `compiled/default.log`)."""
     return Path(str(files("personaqa.programs") / "compiled" / "default.json"))
 
 

@@ -5,8 +5,8 @@ for a persona gives none. Asked that in the interests call ("does the passage co
 1.5B default model said "no" for all 12 units of the sample; asked alone, "yes" for all 12, and with a
 three-level scale "a lot" for 11 of 12 (probe, 2026-12-03). The embedder separates them: the cosine of the
 chunk with the centroid of the persona's example questions (`python experiments/persona_stake.py` prints
-the matrix on the sample). A persona without examples is asked about every chunk. Below `threshold` the persona passes: no LM call
-is spent on the unit."""
+the matrix on the sample). A persona without examples is asked about every chunk. Below `threshold` the
+persona passes: no LM call is spent on the unit."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ class CheckpointLog:
         self._lock = threading.Lock()
 
     def load(self) -> dict[tuple[str, str], UnitResult]:
-        """Every finished unit, in memory (small runs and tests; large runs use `index` and `iter_ordered`)."""
+        """Every finished unit in memory (small runs and tests; large runs use `index` and `iter_ordered`)."""
         return {unit.key: unit for unit in self.iter_ordered()}
 
     def index(self) -> dict[tuple[str, str], tuple[int, int]]:

@@ -98,8 +98,8 @@ def reference_contexts(record: QuestionRecord, chunk_texts: Mapping[str, str]) -
 
 
 def ragas_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
-    """A RAGAS `SingleTurnSample` (user_input, reference, reference_contexts) with personaqa's labels beside it,
-    the way RAGAS's own test sets carry persona_name and synthesizer_name."""
+    """A RAGAS `SingleTurnSample` (user_input, reference, reference_contexts) with personaqa's labels beside
+    it, the way RAGAS's own test sets carry persona_name and synthesizer_name."""
     return {
         "user_input": record.question,
         "reference": record.answer,
@@ -116,8 +116,9 @@ def ragas_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
 
 def mlflow_eval_row(record: QuestionRecord, chunk_texts: Mapping[str, str]) -> dict:
     """An `mlflow.genai.evaluate` record: the question as `inputs`, the answer and the chunks to retrieve as
-    `expectations` (MLflow's reserved `expected_response` and `expected_retrieved_context` names), labels as tags.
-    Copies of a chunk (`duplicate_chunk_ids`) are tags, not expected context: one copy retrieved is enough."""
+    `expectations` (MLflow's reserved `expected_response` and `expected_retrieved_context` names), labels
+    as tags. Copies of a chunk (`duplicate_chunk_ids`) are tags, not expected context: one copy retrieved
+    is enough."""
     context = [{"doc_uri": c, "content": chunk_texts[c]} for c in record.chunk_ids]
     return {
         "inputs": {"question": record.question},

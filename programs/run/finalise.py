@@ -125,8 +125,7 @@ def finalise(
     total.merge(pooled.usage)
     report.usage_this_session.merge(pooled.usage_this_session)
     records = lambda: (
-        r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])})
-        for r in labelled()
+        r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])}) for r in labelled()
     )
     rejections = (
         rejection

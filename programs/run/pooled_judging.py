@@ -5,7 +5,8 @@ too, and a retriever that ranks that chunk first is then scored as wrong. With `
 question searches the run's chunks with BM25 and with dense retrieval (the run's embedder); the union of
 both top-K lists (the pool: how TREC chooses what to judge), less the question's own chunks and their
 copies, is judged by the run's relevance judge (compiled state included; the judge LM if one is set), one
-LM call per pooled chunk, its cited sentences checked as for kept questions (programs/recipe/checks/evidence.py):
+LM call per pooled chunk, its cited sentences checked as for kept questions
+(programs/recipe/checks/evidence.py):
 
     grade 2  "fully", and the cited sentences, or else one sentence of the chunk, hold the answer
              (`evidence.supporting`, the check kept questions pass)
@@ -102,7 +103,7 @@ MIN_QUESTION_OVERLAP = 0.3
 
 
 def graded(judged: RelevanceVerdict, chunk: Chunk, retrievers: list[str], question: str) -> PooledJudgement:
-    """The judge's verdict on `question` as a qrels grade (see the module docstring), with the sentences it cites."""
+    """The judge's verdict on `question` as a qrels grade (module docstring), with the sentences it cites."""
     grade = GRADES[judged.verdict.label]
     common = {
         "chunk_id": chunk.chunk_id,
@@ -134,7 +135,7 @@ class PoolJudge:
 
     @classmethod
     def of_program(cls, program: SyntheticEvalProgram, task_lm: Callable[[], dspy.LM]) -> PoolJudge:
-        """`program`'s relevance judge on its judge LM if it has one, else on `task_lm()` (built only then)."""
+        """`program`'s relevance judge on its judge LM if it has one, else on `task_lm()` (built then)."""
         return cls(program.relevance, program.judge_lm or task_lm())
 
     def __call__(self, question: str, chunk: Chunk, retrievers: list[str]) -> tuple[PooledJudgement, Ledger]:

@@ -1,4 +1,4 @@
-"""`--engine ray`: the Ray executor, (chunk, persona) units as a Ray Data stream, one program and LM per worker.
+"""`--engine ray`: the Ray executor, (chunk, persona) units as a Ray Data stream, a program and LM per worker.
 
 Each worker actor builds its own program and LM from the run's configuration (its own embedded
 model, or its own endpoint client); the driver checkpoints results as they stream back, so the
@@ -71,8 +71,9 @@ def check_ray_address(address: str | None) -> None:
 
 
 class RayExecutor:
-    """Units as a Ray Data stream over `workers` actors (`ray_address`, else a local Ray instance); results are
-    recorded by the driver as they stream back. Single-chunk units only: the planner runs chunk groups locally."""
+    """Units as a Ray Data stream over `workers` actors (`ray_address`, else a local Ray instance);
+    results are recorded by the driver as they stream back. Single-chunk units only: the planner runs
+    chunk groups locally."""
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -122,7 +123,9 @@ def log_params(params: dict[str, Any]) -> None:
 def log_metrics(metrics: dict[str, float], prefix: str = "") -> None:
     import mlflow
 
-    mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items() if v == v and v is not None})
+    mlflow.log_metrics(
+        {f"{prefix}{k}": float(v) for k, v in metrics.items() if v is not None and not math.isnan(float(v))}
+    )
 
 
 def log_json(name: str, data: Any) -> None:

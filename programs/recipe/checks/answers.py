@@ -185,7 +185,7 @@ def content_words(text: str) -> set[str]:
 
 
 def _scripts(text: str) -> set[str]:
-    """The scripts of `text`'s letters, by the first word of their Unicode names (LATIN, CJK, HIRAGANA ...)."""
+    """The scripts of `text`'s letters: the first word of their Unicode names (LATIN, CJK, HIRAGANA ...)."""
     out = set()
     for ch in text:
         if ch.isalpha():
@@ -194,8 +194,9 @@ def _scripts(text: str) -> set[str]:
     return out
 
 
-# A rate an amount is given in ("5 pounds is charged for each 15 minutes", "11 million euros a year"): an amount
-# without it is not the answer (a reader marked the late fee "5 pounds" wrong for dropping "for each 15 minutes").
+# A rate an amount is given in ("5 pounds is charged for each 15 minutes", "11 million euros a year"): an
+# amount without it is not the answer (a reader marked the late fee "5 pounds" wrong for dropping
+# "for each 15 minutes").
 _UNITS = (
     r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|terms?|sessions?|persons?|people|"
     r"child|children|adults?|visits?|trips?|journeys?|rides?|tickets?|users?|employees?|items?|units?|"
@@ -208,9 +209,10 @@ _RATE_AFTER = re.compile(
 )
 
 
-# What a sentence only wants, proposes or supposes ("It also wants a cap on maintenance fees for at least seven
-# years"), and the words by which a question says it is asking about such a thing. "How long will the cap on
-# maintenance fees last at HarborOne?" asked a demand as a fact (a reader marked it wrong in a sample run).
+# What a sentence only wants, proposes or supposes ("It also wants a cap on maintenance fees for at least
+# seven years"), and the words by which a question says it is asking about such a thing.
+# "How long will the cap on maintenance fees last at HarborOne?" asked a demand as a fact (a reader marked
+# it wrong in a sample run).
 _PROPOSED = re.compile(
     r"\b(?:asks?|asked|wants?|wanted|calls? for|called for|demands?|demanded|propos(?:es|ed|e)|"
     r"urges?|urged|requests?|requested|seeks?|sought|suggests?|suggested|recommends?|"
@@ -341,10 +343,11 @@ _AMOUNT_FILLER = (
         ]
     )
 )
-# What an English question asks for when a bare figure answers it: a time or amount (_ASKS_WHEN, _ASKS_AMOUNT),
-# a figure-like thing as what it asks about ("What is the break fee ...", "What percentage ..."), or a verb of
-# paying ("What will the new fare structure cost the city?"). A figure-like word elsewhere does not count:
-# "What will the council's change in bus fares affect?" asks for what is affected.
+# What an English question asks for when a bare figure answers it: a time or amount (_ASKS_WHEN,
+# _ASKS_AMOUNT), a figure-like thing as what it asks about ("What is the break fee ...",
+# "What percentage ..."), or a verb of paying ("What will the new fare structure cost the city?").
+# A figure-like word elsewhere does not count: "What will the council's change in bus fares affect?" asks
+# for what is affected.
 _FIGURE_NOUNS = (
     r"cost|costs|price|prices|fee|fees|fine|fines|fare|fares|charge|charges|budget|salary|wage|rate|"
     r"rates|percentage|percent|share|total|number|amount|value|size|limit|threshold|sum|capacity|"
@@ -405,7 +408,7 @@ def answer_problem(
         return "is the document's heading"
     foreign = _scripts(said) - _scripts(chunk_text)
     if foreign:
-        return f"is written in a script the chunk does not use ({sorted(foreign)[0]})"
+        return f"is written in a script the chunk does not use ({min(foreign)})"
     lowered = {w.lower() for w in words(said)}
     numbered = has_number(said)
     if _ASKS_WHEN.search(question) and not (numbered or lowered & _TIME_WORDS):

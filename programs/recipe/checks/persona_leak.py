@@ -36,8 +36,8 @@ def leak_problem(text: str, persona: Persona, style: str = "") -> str | None:
             return f"says who is asking ('a {word}')"
     shared = _runs(words, SHARED_RUN) & _runs(_words(persona.description), SHARED_RUN)
     if shared:
-        return f"repeats the persona description ('{' '.join(sorted(shared)[0])}')"
+        return f"repeats the persona description ('{' '.join(min(shared))}')"
     shared = _runs(words, SHARED_RUN) & _runs(_words(style), SHARED_RUN)
     if shared:
-        return f"repeats the style instruction ('{' '.join(sorted(shared)[0])}')"
+        return f"repeats the style instruction ('{' '.join(min(shared))}')"
     return None

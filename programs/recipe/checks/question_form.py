@@ -65,8 +65,8 @@ def form_problem(text: str, min_words: int = 4, rewrite: bool = False) -> str | 
 _TOPIC_FOLLOWS = r"\s+(?:about|regarding|concerning|on the (?:topic|subject) of)\s"
 _SOURCE_REFERENCE = re.compile(
     r"(?:,\s*)?\s(?:being |that is |which is |as )?(?:(?:mentioned|described|discussed|stated|given|outlined|"
-    r"presented|noted|referred to|provided|covered)\s+)?(?:(?:in|by|according to|from|within)\s+(?:the|this)\s+"
-    r"(?:passage|text)\b(?=\s*[,?!.]|\s*$|"
+    r"presented|noted|referred to|provided|covered)\s+)?(?:(?:in|by|according to|from|within)\s+"
+    r"(?:the|this)\s+(?:passage|text)\b(?=\s*[,?!.]|\s*$|"
     + _TOPIC_FOLLOWS
     + r")|of\s+(?:the|this)\s+(?:passage|text)\b(?="
     + _TOPIC_FOLLOWS
@@ -130,7 +130,20 @@ def source_deixis(text: str) -> str | None:
 
 
 _MONTHS = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 
 
