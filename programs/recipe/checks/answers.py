@@ -277,8 +277,8 @@ def kept_answer(intended: str, judged: str, chunk_text: str, judged_cap: int) ->
     - the judge's, with its rate, when it is a part of the intended answer found as it is in the chunk and
       carrying every number of it: the two agree on the core, and the writer's extra words are where a cut-out
       fragment goes wrong ("The department head and reviewed every twelve months" -> "every twelve months",
-      three sample runs in a row); "... every six months until 2028" stays, the judge's lacks 2028, and so does
-      "on 12 March 2026", whose other words say nothing;
+      three sample runs in a row); "... every six months until 2028" stays, the judge's lacks 2028, and
+      so does "on 12 March 2026", whose other words say nothing;
     - else the intended answer."""
     core = " ".join(judged.split()).rstrip(".。 ")
     if not core or len(judged) >= judged_cap - 10:
