@@ -314,6 +314,7 @@ def test_validate_end_to_end_with_fake_endpoint(
     assert code == 0
     stdout = capsys.readouterr().out
     assert "Kendall tau" in stdout and "split-half" in stdout and "5-95 % range" in stdout
+    assert "single-qrel ceiling (20 draws of one relevant document per human query" in stdout
     assert "95% CI" in stdout and "300 resamples of the" in stdout and "seed 0" in stdout
     assert "Diagnosis: human queries vs synthetic questions" in stdout and "synthetic - human" in stdout
 
@@ -327,6 +328,11 @@ def test_validate_end_to_end_with_fake_endpoint(
     half = result["split_half"]
     assert half["n_splits"] == 200 and half["half_size"] == 3 and half["n_defined"] > 0
     assert -1.0 <= half["p5"] <= half["q1"] <= half["median"] <= half["q3"] <= half["p95"] <= 1.0
+    ceiling = result["single_qrel_ceiling"]  # q1 and q2 have two relevant documents each, the rest one
+    assert ceiling["draws"] == 20 and ceiling["relevant_per_query"] == pytest.approx(8 / 6, abs=0.01)
+    assert (
+        ceiling["metric"] == "ndcg@10" and -1.0 <= ceiling["p5"] <= ceiling["median"] <= ceiling["p95"] <= 1.0
+    )
     boot = result["bootstrap"]
     assert boot["n_resamples"] == 300 and boot["seed"] == 0 and boot["n_defined"] > 0
     assert boot["metric"] == "ndcg@10" and boot["confidence"] == 0.95

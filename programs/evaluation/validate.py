@@ -26,6 +26,7 @@ from personaqa.programs.config import RunConfig
 from personaqa.programs.core.atomic import write_jsonl
 from personaqa.programs.core.errors import InputError, NothingKeptError
 from personaqa.programs.corpus.personas import load_personas
+from personaqa.programs.evaluation.ceiling import single_qrel_ceiling
 from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, default_out, parse_specs
 from personaqa.programs.evaluation.render import Format, console_for, print_json
@@ -167,6 +168,9 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     human_runs = panel.search({q.id: q.text for q in human}, depth, "human_search_s")
     human_scores = per_query_values({q.id: collection.qrels[q.id] for q in human}, human_runs, metrics)
     split_half = split_half_baseline(score_matrix(human_scores[metric])[2], job.splits, job.seed)
+    ceiling = single_qrel_ceiling(
+        {q.id: collection.qrels[q.id] for q in human}, human_runs, metric, seed=job.seed
+    )
 
     sampled, from_relevant = _sample(job, collection, console)
     sample_path = out / SAMPLE_FILE
@@ -215,6 +219,7 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
         split_half=split_half,
     )
     result["retrievers_skipped"] = panel.skipped
+    result["single_qrel_ceiling"] = {**ceiling.as_json(), "metric": metric}
     if pooled is not None:
         result["pooled"] = pooled_result(
             job,

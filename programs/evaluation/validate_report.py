@@ -262,6 +262,13 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
             f"IQR {_fmt(half['q1'])} .. {_fmt(half['q3'])}"
         ),
     ]
+    if ceiling := result.get("single_qrel_ceiling"):
+        lines.append(
+            f"single-qrel ceiling ({ceiling['draws']} draws of one relevant document per human query, "
+            f"{ceiling['relevant_per_query']} relevant each in full): Kendall tau median "
+            f"{_fmt(ceiling['median'])}, 5-95 % range {_fmt(ceiling['p5'])} .. {_fmt(ceiling['p95'])}; a set "
+            "with one relevant passage per question cannot be expected to agree better"
+        )
     for m in others:
         c = result["correlations_by_metric"][m]
         lines.append(
@@ -402,6 +409,7 @@ def log_mlflow(job: Any, result: dict[str, Any], artifacts: list[Path], out: Pat
         "split_half_q3_tau": result["split_half"]["q3"],
         "split_half_p5_tau": result["split_half"]["p5"],
         "split_half_p95_tau": result["split_half"]["p95"],
+        "single_qrel_ceiling_median_tau": result.get("single_qrel_ceiling", {}).get("median"),
         "kendall_tau_ci_low": result["bootstrap"]["kendall_tau"][0],
         "kendall_tau_ci_high": result["bootstrap"]["kendall_tau"][1],
         "spearman_rho_ci_low": result["bootstrap"]["spearman_rho"][0],
