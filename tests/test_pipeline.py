@@ -115,11 +115,12 @@ def test_question_types_are_restricted_deduplicated_and_capped(bow):
     # the schema offers only the configured types
     enum = engine.schema("question_types")["properties"]["question_types"]["items"]["enum"]
     assert enum == ["extractive", "comparative", "howto"]
-    assert [r.question_type for r in out.records] == ["howto", "comparative"]
+    # "The break fee is 40 million euros." compares nothing: comparative goes (type_fit), extractive follows
+    assert [r.question_type for r in out.records] == ["howto", "extractive"]
     # the writer is told the type and its (custom) description
     assert [t.inputs["question_type"] for t in engine.texts("question")] == [
         "howto: asks for steps",
-        "comparative: asks how things differ",
+        "extractive: asks for a fact",
     ]
 
 
@@ -476,7 +477,7 @@ def test_usage_ledger_matches_engine_calls_per_stage(bow):
     engine.fail(
         "generality",
         "invalid_json",
-        when=lambda t: "market share" in t.inputs["question"] and "compa" in t.inputs["question"],
+        when=lambda t: "market share" in t.inputs["question"] and "abstr" in t.inputs["question"],
     )
     program = build_program(bow, max_types_per_interest=2)
     with lm_context(make_lm(engine)):

@@ -28,6 +28,7 @@ from personaqa.programs.recipe.text_views import (
     passage_text,
     persona_text,
 )
+from personaqa.programs.recipe.type_fit import fitting_types
 from personaqa.programs.recipe.wording import OWN_WORDS
 from personaqa.signatures import ExtractInterests, GenerateQuestion, PointOfInterest, SelectQuestionTypes
 from pydantic import WithJsonSchema
@@ -254,10 +255,15 @@ class QuestionTypeSelector(dspy.Module):
     def definitions(self) -> str:
         return "\n".join(f"- {name}: {desc}" for name, desc in self.type_descriptions.items())
 
-    def forward(self, chunk: Chunk, interest: str, persona: str = "") -> list[str]:
+    def forward(self, chunk: Chunk, interest: str, persona: str = "", sentence: str = "") -> list[str]:
+        """Up to `max_types` type names for the interest, each one its `sentence` can answer
+        (`type_fit.fitting_types`; every type without a sentence). Raises StageFailure (LM selection)."""
         if self.selection == "sampled":
+            fitting = set(fitting_types(self.weights, sentence))
             return sample_types(
-                self.weights, self.max_types, f"{chunk.chunk_id}\x1f{persona}\x1f{interest.lower()}"
+                {name: w for name, w in self.weights.items() if name in fitting},
+                self.max_types,
+                f"{chunk.chunk_id}\x1f{persona}\x1f{interest.lower()}",
             )
         result = call_lm(
             "question_types",
@@ -267,7 +273,7 @@ class QuestionTypeSelector(dspy.Module):
             type_definitions=self.definitions(),
         )
         chosen = [t for t in dict.fromkeys(result.question_types) if t in self.type_descriptions]
-        return chosen[: self.max_types]
+        return fitting_types(chosen, sentence)[: self.max_types]
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ class SyntheticEvalProgram(dspy.Module):
         """The questions of one interest: its question types, then one question per type."""
         interest = point.topic
         try:
-            question_types = self.types(chunk, interest, persona.name)
+            question_types = self.types(chunk, interest, persona.name, point.sentence)
         except StageFailure as failure:
             rejections.append(self._reject_unit(chunk, persona, failure, interest=interest))
             return []
