@@ -12,7 +12,7 @@ from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.corpus.personas import load_personas
 
 COMMANDS = ("generate", "evaluate", "validate", "compile", "compare", "init")
-SCREEN_LINES = 55  # one terminal screen at 80 columns
+SCREEN_LINES = 45  # one terminal screen at 80 columns
 
 
 def help_text(capsys, monkeypatch, *argv: str, columns: int = 80) -> str:

@@ -106,15 +106,13 @@ def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
     lm = LMConfig()
     group = parser.add_argument_group("settings and LMs")
     group.add_argument("--config", metavar="YAML", help="settings file (`personaqa init` writes one)")
-    group.add_argument(
-        "--lm", metavar="MODEL", help=f"embedded[:NAME], gguf:PATH or a LiteLLM model (default: {lm.model})"
-    )
+    group.add_argument("--lm", metavar="MODEL", help=f"{lm.model}[:NAME] (default), gguf:PATH, LiteLLM model")
     group.add_argument("--api-base", metavar="URL", help="--lm's endpoint (OpenAI-compatible server)")
     group.add_argument("--api-key-env", metavar="VAR", help="environment variable holding --lm's API key")
     group.add_argument(
         "--judge-lm",
         metavar="MODEL",
-        help="LM for the judges (default: --lm); --judge-api-base, --judge-api-key-env as for --lm",
+        help="judges' LM (default: --lm); --judge-api-base/-key-env",
     )
     group.add_argument("--judge-api-base", help=argparse.SUPPRESS)
     group.add_argument("--judge-api-key-env", help=argparse.SUPPRESS)
@@ -146,7 +144,7 @@ def add_format_argument(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         default="table",
         metavar="FMT",
-        help="table (80 columns), markdown or json (stdout)",
+        help="table (80 columns), markdown or json",
     )
 
 
