@@ -24,6 +24,7 @@ import contextlib
 import datetime
 import functools
 import io
+import os
 import re
 import shlex
 import subprocess
@@ -39,13 +40,14 @@ def marker_pattern(name: str) -> re.Pattern[str]:
 
 
 def commit() -> str:
-    """The checkout's short commit, with '+changes' when the tree has uncommitted edits."""
+    """The checkout's short commit, with '+changes' when its code has uncommitted edits (edited markdown, such
+    as the file being written, does not count)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -58,12 +60,19 @@ def commit() -> str:
 
 def stamp(command: str, settings: dict[str, object] | None = None, today: datetime.date | None = None) -> str:
     """The section's first line: date, commit, command and settings."""
-    shown = ", ".join(f"{key} {value}" for key, value in (settings or {}).items())
+    shown = ", ".join(f"{key} {shown_value(value)}" for key, value in (settings or {}).items())
     return (
         f"Written {today or datetime.date.today()} by `{command}` (checkout at commit {commit()})"
         + (f"; settings: {shown}" if shown else "")
         + ".\n"
     )
+
+
+def shown_value(value: object) -> str:
+    """A setting as it would be typed: lists space-separated, paths inside the checkout relative to it."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(shown_value(item) for item in value)
+    return str(value).replace(f"{ROOT}{os.sep}", "")
 
 
 def replace_section(
