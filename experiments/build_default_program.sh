@@ -7,7 +7,8 @@
 # `STYLE_DEMOS=4 bash ...` compiles it first as before.
 # The compile prints dev-set scores before/after with 95% CIs and each judge's agreement with the human dev
 # labels (accuracy, Cohen's kappa; AGREEMENT=0 skips it) and is logged to MLflow; the console output is kept
-# in programs/compiled/default.log, below a line with the command, date and commit.
+# in programs/compiled/default.log, below a line with the command, date and commit. WRITE=FILE also writes that
+# output into FILE's <!-- build_default_program --> section (experiments/_sections.py).
 # Usage: bash experiments/build_default_program.sh [compile args]   (about 20 min on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +33,7 @@ agreement=()
 } 2>&1 | tee "$tmp/default.log"
 mv "$tmp/default.json" "$out"
 mv "$tmp/default.log" programs/compiled/default.log
+if [ -n "${WRITE:-}" ]; then
+  "${SECTIONS_PYTHON:-.venv/bin/python}" experiments/_sections.py build_default_program "$WRITE" \
+    --command "$(head -1 programs/compiled/default.log | sed 's/^# //')" < programs/compiled/default.log
+fi

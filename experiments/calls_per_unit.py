@@ -5,19 +5,18 @@
 
 Prints the `MeasuredRun` entry to paste into estimate.py, and with --write replaces the section between
 `<!-- calls_per_unit -->` and `<!-- /calls_per_unit -->` of that file with the figures, the run's
-settings and today's date. An asked unit is one the persona stake gate let through (units - units_passed).
+settings, the date and the command (experiments/_sections.py). An asked unit is one the persona stake
+gate let through (units - units_passed).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-SECTION = re.compile(r"(<!-- calls_per_unit -->\n).*?(<!-- /calls_per_unit -->)", re.DOTALL)
+from _sections import add_write_argument, command_line, replace_section
 
 
 def per_unit(run: dict[str, Any]) -> dict[str, Any]:
@@ -39,14 +38,21 @@ def per_unit(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_settings(run: dict[str, Any]) -> dict[str, object]:
+    """The measured run's settings that the figures depend on."""
+    return {
+        "program": Path(str(run.get("program"))).name,
+        "LM": run.get("lm"),
+        "persona_stake_threshold": run["config"].get("persona_stake_threshold"),
+        "run wall seconds": round(run.get("wall_seconds_this_session") or 0),
+    }
+
+
 def section(run: dict[str, Any], figures: dict[str, Any], run_dir: Path) -> str:
     asked = figures["asked_units"]
     stages = ", ".join(f"{stage} {ratio:.2f}" for stage, ratio in figures["per_unit"].items())
     return (
-        f"From `{run_dir}/run.json` (written {datetime.date.today()} by "
-        "`python experiments/calls_per_unit.py`;"
-        f" program {Path(str(run.get('program'))).name}, LM {run.get('lm')}, "
-        f"persona_stake_threshold {run['config'].get('persona_stake_threshold')}): {figures['units']} units, "
+        f"From `{run_dir}/run.json`: {figures['units']} units, "
         f"{asked} asked; per asked unit: {stages} LM calls "
         f"({sum(figures['calls'].values()) / asked:.2f} in all); {figures['input_tokens'] / asked:.0f} input "
         f"and {figures['output_tokens'] / asked:.0f} output tokens; {figures['kept'] / asked:.2f} questions "
@@ -57,7 +63,7 @@ def section(run: dict[str, Any], figures: dict[str, Any], run_dir: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--write", type=Path, help="markdown file whose calls_per_unit section to replace")
+    add_write_argument(parser, "calls_per_unit")
     args = parser.parse_args()
     run = json.loads((args.run_dir / "run.json").read_text(encoding="utf-8"))
     figures = per_unit(run)
@@ -67,13 +73,13 @@ def main() -> None:
         f"output_tokens={figures['output_tokens']}, kept={figures['kept']}),"
     )
     if args.write:
-        text = args.write.read_text(encoding="utf-8")
-        if not SECTION.search(text):
-            raise SystemExit(f"{args.write}: no <!-- calls_per_unit --> section to replace")
-        args.write.write_text(
-            SECTION.sub(lambda m: m[1] + section(run, figures, args.run_dir) + m[2], text), encoding="utf-8"
+        replace_section(
+            args.write,
+            "calls_per_unit",
+            section(run, figures, args.run_dir),
+            command_line(),
+            run_settings(run),
         )
-        print(f"wrote the calls_per_unit section of {args.write}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from _sections import add_write_argument, writes_section
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,7 @@ CISI = ROOT.parent / "shared" / "data" / "cisi"
 RETRIEVERS = ("bm25", "dense")
 
 
+@writes_section("complex_cisi")
 def main() -> None:
     from personaqa.programs.config import load_config
     from personaqa.programs.core.records import Chunk
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "complex_cisi.yaml")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "complex_cisi")
     parser.add_argument("--seed", type=int, default=0)
+    add_write_argument(parser, "complex_cisi")
     args, generate_args = parser.parse_known_args()
     started = time.monotonic()
     config = load_config(args.config)

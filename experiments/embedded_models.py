@@ -23,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _sections import add_write_argument, writes_section
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -93,6 +95,7 @@ def summarise(out: Path, wall: float, personas_file: Path) -> dict:
     }
 
 
+@writes_section("embedded_models")
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -104,6 +107,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="extra run settings (YAML) for every run")
     parser.add_argument("--limit-chunks", type=int)
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="personaqa-models-")))
+    add_write_argument(parser, "embedded_models")
     args = parser.parse_args()
     print(f"runs in {args.out}")
     header = (

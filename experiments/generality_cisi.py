@@ -20,6 +20,8 @@ import os
 import time
 from pathlib import Path
 
+from _sections import add_write_argument, writes_section
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -52,11 +54,13 @@ def verdicts(judge: GeneralityJudge, lm: dspy.LM, texts: list[str]) -> tuple[lis
     return labels, ledger, time.monotonic() - started
 
 
+@writes_section("generality_cisi")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--lm", default="embedded")
     parser.add_argument("--limit", type=int, help="first N texts only")
+    add_write_argument(parser, "generality_cisi")
     args = parser.parse_args()
     texts = list(dict.fromkeys(t for run in args.runs for t in judged_texts(run)))[: args.limit]
     config = RunConfig(lm=LMConfig(model=args.lm))

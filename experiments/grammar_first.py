@@ -16,6 +16,8 @@ import os
 import time
 from pathlib import Path
 
+from _sections import add_write_argument, writes_section
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from llama_cpp import Llama
@@ -81,10 +83,12 @@ def decode(llama_class: type, path: str, max_tokens: int) -> tuple[list[str], in
     return texts, tokens, seconds, checks, passes
 
 
+@writes_section("grammar_first")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b", choices=sorted(EMBEDDED_MODELS))
     parser.add_argument("--max-tokens", type=int, default=160)
+    add_write_argument(parser, "grammar_first")
     args = parser.parse_args()
     path = str(model_path(EMBEDDED_MODELS[args.model]))
     chain_texts, chain_tokens, chain_s, _, _ = decode(Llama, path, args.max_tokens)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from importlib.resources import files
 
+from _sections import add_write_argument, writes_section
 from personaqa.programs.config import RunConfig
 from personaqa.programs.corpus.chunking import chunk_document
 from personaqa.programs.corpus.documents import iter_documents
@@ -19,6 +20,7 @@ from personaqa.programs.corpus.personas import load_personas
 from personaqa.programs.recipe.stake import stake
 
 
+@writes_section("persona_stake")
 def main() -> None:
     sample = files("personaqa.programs") / "sample"
     config = RunConfig()
@@ -26,6 +28,7 @@ def main() -> None:
     parser.add_argument("--docs", nargs="+", default=[str(sample / "docs")])
     parser.add_argument("--personas", default=str(sample / "personas.yaml"))
     parser.add_argument("--threshold", type=float, default=config.persona_stake_threshold)
+    add_write_argument(parser, "persona_stake")
     args = parser.parse_args()
 
     embedder = load_embedder(config.embedder)

@@ -29,6 +29,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _sections import add_write_argument, writes_section
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,7 @@ RETRIEVERS = ("bm25", "dense")
 K = 10
 
 
+@writes_section("pooled_cisi")
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "pooled_cisi.yaml")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "pooled_cisi")
     parser.add_argument("--seed", type=int, default=0)
+    add_write_argument(parser, "pooled_cisi")
     args, generate_args = parser.parse_known_args()
     started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@
 # figures in the README were measured so, and the shipped compiled program's demos are from the sample's domain.
 # PERSONAS=experiments/cisi_personas_styled.yaml sets the personas' writing style (full sentences) instead of
 # deriving it from their descriptions.
-# Usage: [CONFIG=FILE] [PERSONAS=FILE] [PROGRAM=FILE] bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
+# WRITE=FILE also writes the report into FILE's <!-- validate_cisi --> section (SECTION=NAME for another
+# section, e.g. one per run) with the date and the command (experiments/_sections.py).
+# Usage: [CONFIG=FILE] [PERSONAS=FILE] [PROGRAM=FILE] [WRITE=FILE [SECTION=NAME]] bash experiments/validate_cisi.sh [N_DOCS] [OUT_DIR] [VALIDATE ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_docs=${1:-12}
@@ -26,3 +28,8 @@ COLUMNS=${COLUMNS:-150} "$py" validate --beir ../shared/data/cisi --personas "${
   --config "${CONFIG:-experiments/cisi_validate.yaml}" --sample-docs "$n_docs" --out "$out" --program "${PROGRAM:-baseline}" --quiet "${@:3}" \
   | tee "$out/report.txt"
 echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/report.txt"
+if [ -n "${WRITE:-}" ]; then
+  settings="CONFIG=${CONFIG:-experiments/cisi_validate.yaml} PERSONAS=${PERSONAS:-experiments/cisi_personas.yaml} PROGRAM=${PROGRAM:-baseline}"
+  "${SECTIONS_PYTHON:-.venv/bin/python}" experiments/_sections.py "${SECTION:-validate_cisi}" "$WRITE" \
+    --command "$settings bash experiments/validate_cisi.sh $*" < "$out/report.txt"
+fi

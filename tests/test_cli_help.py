@@ -12,7 +12,7 @@ from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.corpus.personas import load_personas
 
 COMMANDS = ("generate", "evaluate", "validate", "compile", "compare", "init")
-SCREEN_LINES = 55  # one terminal screen at 80 columns
+SCREEN_LINES = 45  # one terminal screen at 80 columns
 
 
 def help_text(capsys, monkeypatch, *argv: str, columns: int = 80) -> str:
@@ -102,6 +102,26 @@ def test_unknown_flag_shows_the_commands_usage_and_exits_2(command, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"usage: personaqa {command} ")
     assert f"personaqa {command}: error: unrecognized arguments: --no-such-flag" in err
+
+
+def test_a_misspelt_required_flag_is_named_as_unknown(capsys):
+    """argparse stops at the missing --dataset; the typo that caused it is named too, with the command's
+    usage."""
+    with pytest.raises(SystemExit) as stop:
+        main(["evaluate", "--datset", "out/beir", "--k", "10"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: personaqa evaluate ")
+    assert (
+        "personaqa evaluate: error: unrecognized arguments: --datset; "
+        "the following arguments are required: --dataset" in err
+    )
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--datas", "out/beir", "--no-such-flag"])  # an abbreviation is known
+    assert "error: unrecognized arguments: --no-such-flag\n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["generat", "--out", "x"])  # a misspelt command: its flags are not blamed
+    assert "unrecognized" not in capsys.readouterr().err
 
 
 def test_validate_without_dataset_names_the_flag(capsys):

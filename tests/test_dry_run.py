@@ -11,7 +11,8 @@ from personaqa.programs.cli import main
 from personaqa.programs.config import LMConfig, RunConfig
 from personaqa.programs.core.errors import CallCapReached
 from personaqa.programs.core.records import Persona
-from personaqa.programs.run.estimate import MEASURED, estimate_run, price
+from personaqa.programs.recipe.program_io import default_program
+from personaqa.programs.run.estimate import MEASURED, MeasuredRun, describe, estimate_run, price
 from personaqa.programs.run.job import GenerationJob
 from personaqa.programs.run.runner import run_generation
 from test_runner import make_job
@@ -79,6 +80,62 @@ def test_dry_run_scales_per_asked_unit(docs, tmp_path, engines):
         stage: round(n / measured.asked_units * 4) for stage, n in measured.calls.items()
     }
     assert estimate.input_tokens == round(measured.input_tokens / measured.asked_units * 4)
+
+
+def default_program_job(docs, out, monkeypatch, groups: int) -> GenerationJob:
+    """A job of the default program on every unit (no stake gate) with `groups` multi-chunk units."""
+    monkeypatch.setattr(
+        "personaqa.programs.run.estimate.complex_units", lambda job, total, chunks=None: [object()] * groups
+    )
+    job = make_job(docs, out, persona_stake_threshold=0)
+    job.program_path = default_program()
+    return job
+
+
+def test_multi_chunk_units_without_a_measured_rate_are_reported_as_an_extrapolation(
+    docs, tmp_path, engines, monkeypatch
+):
+    monkeypatch.setattr("personaqa.programs.run.estimate.MEASURED_MULTI_CHUNK", {})
+    estimate = estimate_run(default_program_job(docs, tmp_path / "dry", monkeypatch, groups=3))
+    single = MEASURED["default"]
+    assert (estimate.asked_units, estimate.complex_units) == (4, 3)
+    assert estimate.calls_by_stage == {
+        stage: round(n / single.asked_units * 7) for stage, n in single.calls.items()
+    }
+    assert estimate.multi_chunk_extrapolated
+    report = "\n".join(describe(estimate, RunConfig()))
+    assert "(multi-chunk part extrapolated, see note)" in report
+    assert "note: extrapolation: the 3 multi-chunk units are counted at the single-chunk rate" in report
+
+    no_groups = estimate_run(default_program_job(docs, tmp_path / "dry2", monkeypatch, groups=0))
+    assert not no_groups.multi_chunk_extrapolated
+    assert "extrapolat" not in "\n".join(describe(no_groups, RunConfig()))
+
+
+def test_multi_chunk_units_use_their_measured_rate_when_there_is_one(docs, tmp_path, engines, monkeypatch):
+    multi = MeasuredRun(
+        source="a measured run of multi-chunk units",
+        asked_units=2,
+        calls={"generation": 10, "relevance": 6, "complex_only": 4},
+        input_tokens=9000,
+        output_tokens=800,
+        kept=1,
+    )
+    monkeypatch.setattr("personaqa.programs.run.estimate.MEASURED_MULTI_CHUNK", {"default": multi})
+    estimate = estimate_run(default_program_job(docs, tmp_path / "dry", monkeypatch, groups=3))
+    single = MEASURED["default"]
+    assert estimate.calls_by_stage["generation"] == round(
+        single.calls["generation"] / single.asked_units * 4 + 15
+    )
+    assert estimate.calls_by_stage["relevance"] == round(
+        single.calls["relevance"] / single.asked_units * 4 + 9
+    )
+    assert estimate.calls_by_stage["complex_only"] == 6  # a stage only the multi-chunk units call
+    assert estimate.calls_by_stage["interests"] == round(single.calls["interests"] / single.asked_units * 4)
+    assert estimate.input_tokens == round(single.input_tokens / single.asked_units * 4 + 9000 / 2 * 3)
+    assert not estimate.multi_chunk_extrapolated
+    report = "\n".join(describe(estimate, RunConfig()))
+    assert "extrapolat" not in report and "multi-chunk units scaled from: a measured run" in report
 
 
 def test_cli_dry_run_calls_no_lm_and_writes_nothing(docs, tmp_path, engines, capsys, monkeypatch):

@@ -33,6 +33,20 @@ def test_piped_table_fits_80_columns_and_keeps_full_labels(dataset, tmp_path, ca
     assert "nDCG@100" not in tables  # other cut-offs only with --all-metrics
 
 
+def test_piped_output_fits_80_columns_to_its_last_line(dataset, tmp_path, capsys, monkeypatch):
+    """The closing list of written files too: it named every file by its full path on one line (279 columns
+    for the sample run)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.chdir(tmp_path)  # a short --out, as a user types it (pytest's tmp_path alone is ~70 columns)
+    assert evaluate(dataset, Path("results/sample-eval"), "--k", "1,10") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    start = next(i for i, line in enumerate(lines) if line.startswith("wrote "))
+    assert lines[start].endswith("sample-eval/:") and len(lines) > start + 1  # the names below it
+    written = " ".join(lines[start + 1 :]).replace(",", " ").split()
+    assert sorted(written) == sorted(p.name for p in (tmp_path / "results" / "sample-eval").iterdir())
+
+
 def test_all_metrics_shows_every_cut_off(dataset, tmp_path, capsys):
     assert evaluate(dataset, tmp_path / "o", "--k", "1,10", "--all-metrics", "--format", "markdown") == 0
     out = capsys.readouterr().out

@@ -16,17 +16,15 @@ from personaqa.programs.core.errors import InputError
 from pydantic import ValidationError
 
 DESCRIPTION = """\
-Optimize the program's prompts (instructions, demos) against a labelled JSONL
-set with LLM-judge metrics, score baseline and compiled on the dev set, save
-the state as JSON for `generate --program`. Label format: docs/compile.md."""
+Optimize the prompts on labelled examples (format: docs/compile.md), score
+baseline and compiled on the dev set, save JSON for `generate --program`."""
 
 EXAMPLES = """\
 personaqa compile --trainset train.jsonl --devset dev.jsonl --out out.json
 personaqa compile --trainset train.jsonl --devset dev.jsonl --out gepa.json \\
-    --optimizer gepa --stage writer --lm openai/gpt-4o-mini \\
-    --api-key-env OPENAI_API_KEY --threads 8"""
+    --optimizer gepa --stage writer --lm openai/gpt-4o-mini --threads 8"""
 
-WEIGHTS_HELP = "e.g. relevance=2,generality=1,persona_fidelity=1 (default: 1 each)"
+WEIGHTS_HELP = "relevance, generality, persona_fidelity (default: 1)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,14 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=OPTIMIZERS,
         default="bootstrap",
         metavar="NAME",
-        help=f"{', '.join(OPTIMIZERS)}",
+        help="|".join(name for name in OPTIMIZERS if name != "bootstrap"),
     )
     p.add_argument(
         "--stage",
         choices=sorted(TARGETS),
         default="program",
         metavar="STAGE",
-        help=f"{', '.join(sorted(TARGETS))}",
+        help="|".join(sorted(TARGETS)),
     )
     p.add_argument("--program", type=Path, metavar="JSON", help="start from this compiled program")
     p.add_argument("--weights", default="", metavar="NAME=W,...", help=WEIGHTS_HELP)
@@ -69,12 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reflection-lm",
         metavar="MODEL",
-        help="GEPA proposer LM (default: judge LM); "
-        "--reflection-api-base, --reflection-api-key-env as for --lm",
+        help="GEPA proposer (default: judge LM); --reflection-api-*",
     )
     p.add_argument("--reflection-api-base", help=argparse.SUPPRESS)
     p.add_argument("--reflection-api-key-env", help=argparse.SUPPRESS)
-    budget = p.add_argument_group("optimizer budget")
+    budget = p  # the optimizer's budget
     budget.add_argument(
         "--max-demos", type=int, default=2, metavar="N", help="bootstrapped demos per predictor"
     )

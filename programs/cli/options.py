@@ -52,13 +52,32 @@ class CommandParser(argparse.ArgumentParser):
     def parse_known_args(
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        self._given = list(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
 
+    def unknown_flags(self) -> list[str]:
+        """The --flags given to this parser that none of its options takes (nor abbreviates)."""
+        given = getattr(self, "_given", [])
+        given = given[: given.index("--")] if "--" in given else given
+        if self._subparsers is not None:  # `personaqa`: only its own flags, before the command's name
+            given = given[: next((i for i, arg in enumerate(given) if not arg.startswith("-")), len(given))]
+        known = self._option_string_actions
+        return [
+            arg
+            for arg in given
+            if arg.startswith("--") and not any(o.startswith(arg.split("=", 1)[0]) for o in known)
+        ]
+
     def error(self, message: str) -> NoReturn:
-        """Usage, then one `error:` line, exit 2 (argparse's form), plus where to read more."""
+        """Usage, then one `error:` line, exit 2 (argparse's form), plus where to read more. A flag this
+        command does not know is named first, also when argparse stopped at a missing required one (a
+        misspelt `--datset` would otherwise be reported as `--dataset` missing)."""
+        unknown = self.unknown_flags()
+        if unknown and not message.startswith("unrecognized arguments"):
+            message = f"unrecognized arguments: {' '.join(unknown)}; {message}"
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
 
@@ -106,15 +125,13 @@ def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
     lm = LMConfig()
     group = parser.add_argument_group("settings and LMs")
     group.add_argument("--config", metavar="YAML", help="settings file (`personaqa init` writes one)")
-    group.add_argument(
-        "--lm", metavar="MODEL", help=f"embedded[:NAME], gguf:PATH or a LiteLLM model (default: {lm.model})"
-    )
+    group.add_argument("--lm", metavar="MODEL", help=f"{lm.model}[:NAME] (default), gguf:PATH, LiteLLM model")
     group.add_argument("--api-base", metavar="URL", help="--lm's endpoint (OpenAI-compatible server)")
     group.add_argument("--api-key-env", metavar="VAR", help="environment variable holding --lm's API key")
     group.add_argument(
         "--judge-lm",
         metavar="MODEL",
-        help="LM for the judges (default: --lm); --judge-api-base, --judge-api-key-env as for --lm",
+        help="judges' LM (default: --lm); --judge-api-base/-key-env",
     )
     group.add_argument("--judge-api-base", help=argparse.SUPPRESS)
     group.add_argument("--judge-api-key-env", help=argparse.SUPPRESS)
@@ -146,7 +163,7 @@ def add_format_argument(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         default="table",
         metavar="FMT",
-        help="table (80 columns), markdown or json (stdout)",
+        help="table (80 columns), markdown or json",
     )
 
 

@@ -31,10 +31,8 @@ from personaqa.programs.recipe.program_io import resolve_program
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 DESCRIPTION = """\
-Does a synthetic set rank retrievers as human queries do? Generates questions
-from sampled documents of a human-judged BEIR folder, scores a retriever panel
-with both, compares the rankings (Kendall tau, Spearman rho) with the humans'
-split-half agreement; validate.json, per_query.jsonl and a plot go to --out."""
+Do synthetic questions rank retrievers as a BEIR folder's human queries do?
+Kendall tau and Spearman rho against the humans' split-half agreement."""
 
 EXAMPLES = """\
 personaqa validate --dataset scifact/ --personas personas.yaml
@@ -58,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sample-docs", type=int, default=DEFAULT_SAMPLE_DOCS, metavar="N", help="documents to generate from"
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <dataset>-validate)")
-    add_retrievers_argument(p, "all built-ins; at least 3")
+    add_retrievers_argument(p, "all; at least 3")
     p.add_argument("--k", default="10", metavar="K,K", help="cut-offs of the reported metrics")
     p.add_argument("--metric", default=DEFAULT_METRIC, help="metric that ranks the retrievers")
     p.add_argument("--splits", type=int, default=DEFAULT_SPLITS, metavar="N", help="human split-half draws")

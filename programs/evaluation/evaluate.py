@@ -16,7 +16,7 @@ from personaqa.programs.core.atomic import write_json, write_jsonl
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.corpus.embedding import DEFAULT_EMBEDDER
 from personaqa.programs.evaluation.outputs import print_report, shown_metrics, write_charts
-from personaqa.programs.evaluation.render import Format, console_for, print_json
+from personaqa.programs.evaluation.render import Format, console_for, print_json, wrote_line
 from personaqa.programs.evaluation.scoring import EvaluationReport, evaluate_runs, headline_metric
 from personaqa.programs.retrieval.beir import QUERIES_FILE, BeirCollection, load_beir
 from personaqa.programs.retrieval.panel import build_panel, warn_unsearchable_queries
@@ -86,7 +86,7 @@ def run_evaluation(job: EvaluateJob) -> EvaluateResult:
         print_report(report, headline, timing, console_for(job.format), shown)
     artifacts = write_outputs(out, report, header, rankings)
     status = sys.stderr if job.format == "json" else sys.stdout  # stdout holds only the JSON
-    print(f"wrote {', '.join(str(p) for p in artifacts)}", file=status)
+    print(wrote_line(artifacts), file=status)
     if job.mlflow:
         late = LateLog(
             f"the evaluate run (outputs in {out} are complete)",

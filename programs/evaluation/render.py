@@ -4,7 +4,11 @@ piped), `markdown` (pipe tables, for a report or an issue) or `json` (the result
 from __future__ import annotations
 
 import json
+import os
 import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from rich.console import Console
@@ -13,6 +17,22 @@ from rich.text import Text
 
 Format = Literal["table", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("table", "markdown", "json")
+
+
+def wrote_line(artifacts: Sequence[Path], width: int = 80) -> str:
+    """ "wrote DIR/:" and the names of the files a command wrote there, wrapped at `width` below it (one line
+    of full paths, 279 columns for the sample run, is unreadable in an 80-column terminal or a pipe)."""
+    folder = Path(os.path.commonpath([str(p.parent) for p in artifacts])) if artifacts else Path()
+    names = ", ".join(str(p.relative_to(folder)) for p in artifacts)
+    wrapped = textwrap.fill(
+        names,
+        width,
+        initial_indent="  ",
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return f"wrote {folder}{os.sep}:\n{wrapped}"
 
 
 class MarkdownConsole:

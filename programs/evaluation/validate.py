@@ -29,7 +29,7 @@ from personaqa.programs.corpus.personas import load_personas
 from personaqa.programs.evaluation.ceiling import single_qrel_ceiling
 from personaqa.programs.evaluation.diagnosis import JudgedQuery, diagnose
 from personaqa.programs.evaluation.evaluate import check_out, default_out, parse_specs
-from personaqa.programs.evaluation.render import Format, console_for, print_json
+from personaqa.programs.evaluation.render import Format, console_for, print_json, wrote_line
 from personaqa.programs.evaluation.scoring import per_query_values
 from personaqa.programs.evaluation.validate_pooling import pooled_qrels
 from personaqa.programs.evaluation.validate_report import (
@@ -237,7 +237,7 @@ def run_validation(job: ValidateJob) -> dict[str, Any]:
     else:
         print_result(result, console)
     artifacts = write_outputs(out, result, human_scores, synthetic_scores, human, synthetic)
-    console.print(f"wrote {', '.join(str(p) for p in artifacts)}")
+    console.print(wrote_line(artifacts), markup=False, highlight=False)
     if job.mlflow:
         late = LateLog(
             f"the validate run (outputs in {out} are complete)",

@@ -3,12 +3,15 @@
 The documents are read and chunked as the run would, and every (chunk, persona) unit meets the persona stake
 gate (`recipe/stake.py`, the embedder only): a unit below `persona_stake_threshold` makes no LM call. The
 units that are asked are multiplied by the LM calls and tokens that a measured run of the program spent per
-asked unit (`MEASURED`, refreshed from a run's run.json by `experiments/calls_per_unit.py`). An endpoint
+asked unit (`MEASURED`, refreshed from a run's run.json by `experiments/calls_per_unit.py`). Multi-chunk units
+(`complex_ratio`) are scaled by their own measured rate (`MEASURED_MULTI_CHUNK`) when there is one; otherwise
+they are counted at the single-chunk rate and the report says that this part is an extrapolation. An endpoint
 model that LiteLLM's offline price list knows gets a cost in US dollars.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,12 @@ MEASURED: dict[str, MeasuredRun] = {
 }
 
 
+# Multi-chunk units measured on their own (a run whose asked units are all multi-chunk), by program. None is
+# measured yet: a multi-chunk unit writes and judges one question per type over two or three chunks, so its
+# cost per unit differs from a single-chunk unit's, and until it is measured the estimate extrapolates.
+MEASURED_MULTI_CHUNK: dict[str, MeasuredRun] = {}
+
+
 @dataclass
 class Estimate:
     """A dry run's counts and its estimate of the LM work; `cost_usd` None when the model has no known price
@@ -78,6 +87,8 @@ class Estimate:
     cost_usd: float | None
     basis: str  # which measured run the figures scale
     notes: list[str] = field(default_factory=list)
+    # calls and tokens of the multi-chunk units scaled at the single-chunk rate, for want of a measured one
+    multi_chunk_extrapolated: bool = False
 
     @property
     def calls(self) -> int:
@@ -94,15 +105,26 @@ def estimate_run(job: GenerationJob) -> Estimate:
     asked = sum(asked_personas(chunks, job.personas, config))
     groups = len(complex_units(job, len(chunks), chunks))
     measured, basis_note = measured_for(job.program_path)
-    units_calling = asked + groups
-    calls = {stage: round(measured.per_unit(n) * units_calling) for stage, n in measured.calls.items()}
-    kept = measured.per_unit(measured.kept) * units_calling
-    pooled = round(kept * 2 * config.pool_depth)
-    input_tokens = round(measured.per_unit(measured.input_tokens) * units_calling)
-    output_tokens = round(measured.per_unit(measured.output_tokens) * units_calling)
+    multi = measured_multi_chunk_for(job.program_path) if groups else None
+    # (measured run, units it scales to): the multi-chunk units by their own rate when measured
+    parts = [(measured, asked + groups)] if multi is None else [(measured, asked), (multi, groups)]
+
+    def scaled(count: Callable[[MeasuredRun], int]) -> float:
+        return sum(run.per_unit(count(run)) * units for run, units in parts)
+
+    stages = dict.fromkeys(stage for run, _ in parts for stage in run.calls)
+    calls = {stage: round(scaled(lambda run, stage=stage: run.calls.get(stage, 0))) for stage in stages}
+    pooled = round(scaled(lambda run: run.kept) * 2 * config.pool_depth)
+    input_tokens = round(scaled(lambda run: run.input_tokens))
+    output_tokens = round(scaled(lambda run: run.output_tokens))
     notes = [basis_note] if basis_note else []
-    if groups:
-        notes.append("multi-chunk units are counted at the single-chunk rate (no measured run of them)")
+    if groups and multi is None:
+        notes.append(
+            f"extrapolation: the {groups} multi-chunk units are counted at the single-chunk rate; no run of "
+            "multi-chunk units has been measured, so their share of the calls and tokens is a guess"
+        )
+    elif multi is not None:
+        notes.append(f"multi-chunk units scaled from: {multi.source}")
     if pooled:
         notes.append(
             f"pooled judging: at most {pooled} judge calls (2 x --pool-depth per kept question), "
@@ -122,6 +144,7 @@ def estimate_run(job: GenerationJob) -> Estimate:
         cost_usd=price(config, input_tokens, output_tokens),
         basis=measured.source,
         notes=notes,
+        multi_chunk_extrapolated=bool(groups) and multi is None,
     )
 
 
@@ -145,6 +168,13 @@ def measured_for(program_path: Path | None) -> tuple[MeasuredRun, str | None]:
         return MEASURED["default"], None
     which = "the prompts as written (baseline)" if program_path is None else str(program_path)
     return MEASURED["default"], f"no measured run of {which}: scaled from the default program's"
+
+
+def measured_multi_chunk_for(program_path: Path | None) -> MeasuredRun | None:
+    """The measured multi-chunk rate of the chosen program, None when there is none (the caller extrapolates)."""
+    if program_path is not None and program_path.resolve() == default_program().resolve():
+        return MEASURED_MULTI_CHUNK.get("default")
+    return None
 
 
 def price(config: RunConfig, input_tokens: int, output_tokens: int) -> float | None:
@@ -176,7 +206,8 @@ def describe(estimate: Estimate, config: RunConfig) -> list[str]:
         + ")",
         f"estimated LM calls: {estimate.calls} ({stages}"
         + (f", pooled judging {estimate.pooled_judge_calls}" if estimate.pooled_judge_calls else "")
-        + ")",
+        + ")"
+        + (" (multi-chunk part extrapolated, see note)" if estimate.multi_chunk_extrapolated else ""),
         f"estimated tokens: {estimate.input_tokens} in, {estimate.output_tokens} out",
     ]
     if estimate.cost_usd is not None:
