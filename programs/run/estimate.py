@@ -171,7 +171,8 @@ def measured_for(program_path: Path | None) -> tuple[MeasuredRun, str | None]:
 
 
 def measured_multi_chunk_for(program_path: Path | None) -> MeasuredRun | None:
-    """The measured multi-chunk rate of the chosen program, None when there is none (the caller extrapolates)."""
+    """The measured multi-chunk rate of the chosen program; None when there is none (the caller
+    extrapolates)."""
     if program_path is not None and program_path.resolve() == default_program().resolve():
         return MEASURED_MULTI_CHUNK.get("default")
     return None
