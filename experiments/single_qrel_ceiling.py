@@ -1,6 +1,7 @@
 """The single-qrel ceiling of a BEIR collection for the retriever panel (programs/evaluation/ceiling.py).
 
     python experiments/single_qrel_ceiling.py ../shared/data/cisi [--draws 20] [--metric ndcg@10]
+        [--write docs/BENCHMARKS.md]
 
 Searches the collection's human queries with the built-in panel, scores it with the full qrels and with one
 best-graded relevant document per query (`--draws` draws), and prints Kendall's tau between the two rankings
@@ -18,6 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from _sections import add_write_argument, writes_section
 from personaqa.programs.config import RunConfig
 from personaqa.programs.evaluation.ceiling import single_qrel_ceiling
 from personaqa.programs.retrieval.beir import load_beir
@@ -25,8 +27,10 @@ from personaqa.programs.retrieval.panel import build_panel
 from personaqa.programs.retrieval.retrievers import BUILT_IN
 
 
+@writes_section("single_qrel_ceiling")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_write_argument(parser, "single_qrel_ceiling")
     parser.add_argument("beir", type=Path, help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--metric", default="ndcg@10")
