@@ -9,7 +9,7 @@ n-grams for about 140 languages, shipped inside the package, deterministic, offl
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,8 +29,14 @@ def detect_language(text: str, min_confidence: float = MIN_CONFIDENCE) -> str | 
     """The ISO 639-1 code of the language `text` is written in ("de", "zh"; ISO 639-3 where a language
     has no two-letter code), or None when the detector's probability is below `min_confidence` (short or
     mixed text, numbers and names only). Regional varieties the model scores apart (Cantonese, Egyptian
-    Arabic, Nynorsk ...) are reported as their language ("zh", "ar", "no"). Deterministic."""
-    code, confidence = _identifier().classify(text[:_CHUNK_SAMPLE])
+    Arabic, Nynorsk ...) are reported as their language ("zh", "ar", "no"). Deterministic, and cached: a
+    chunk's language is asked by every step of its unit."""
+    return _detected(text[:_CHUNK_SAMPLE], min_confidence)
+
+
+@lru_cache(maxsize=8192)
+def _detected(text: str, min_confidence: float) -> str | None:
+    code, confidence = _identifier().classify(text)
     if confidence < min_confidence or code in _NO_LANGUAGE:
         return None
     return _SAME_AS.get(code, code)

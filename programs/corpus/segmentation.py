@@ -9,6 +9,7 @@ words (Chinese, Japanese, Thai, Lao, Khmer, Burmese). Both are used here instead
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Scripts written without spaces between words: Han (CJK ideographs and their extensions and compatibility
 # forms), Hiragana, Katakana, Thai, Lao, Myanmar, Khmer. Korean Hangul is written with spaces.
@@ -22,6 +23,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # (hard-wrapped text); blank lines end one (see `sentence_ends`).
 _LINE_BREAKS_AS_SPACES = str.maketrans(dict.fromkeys("\n\r\x0b\x0c\x85\u2028\u2029", " "))
 _BLANK_LINE = re.compile(r"\n\s*\n")
+# Texts up to this length (chunks, not whole documents) have their sentence ends cached.
+_CACHED_UP_TO = 20_000
 
 
 def sentence_ends(text: str) -> list[int]:
@@ -29,15 +32,28 @@ def sentence_ends(text: str) -> list[int]:
 
     A sentence ends where ICU's sentence break iterator (Unicode UAX #29, any script) puts a boundary in
     the text with its line breaks read as spaces, and after every blank line. Whitespace after a
-    terminator belongs to the sentence before it, so the sentences cover the text contiguously.
+    terminator belongs to the sentence before it, so the sentences cover the text contiguously. A
+    chunk is segmented once: every step of its unit asks for its sentences (`_cached_sentence_ends`); a
+    longer text, a whole document being chunked, is not kept.
     """
+    if len(text) > _CACHED_UP_TO:
+        return list(_sentence_ends(text))
+    return list(_cached_sentence_ends(text))
+
+
+@lru_cache(maxsize=2048)
+def _cached_sentence_ends(text: str) -> tuple[int, ...]:
+    return _sentence_ends(text)
+
+
+def _sentence_ends(text: str) -> tuple[int, ...]:
     from icu4py.breakers import SentenceBreaker
 
     flat = text.translate(_LINE_BREAKS_AS_SPACES)
     ends = {end for _, end in _char_segments(SentenceBreaker(flat, "en"), text)}
     ends.update(match.end() for match in _BLANK_LINE.finditer(text))
     ends.add(len(text))
-    return sorted(end for end in ends if end > 0)
+    return tuple(sorted(end for end in ends if end > 0))
 
 
 def line_breaks(text: str) -> list[int]:
