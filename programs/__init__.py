@@ -1,7 +1,8 @@
 """The recipe as DSPy modules and the machinery around it, one room per concern:
 
-- `recipe/` — the dspy.Modules that call the signatures (generate → filter → style), composed by
-  `SyntheticEvalProgram`, and the deterministic checks they apply;
+- `recipe/` — the dspy.Modules that call the signatures, composed by `SyntheticEvalProgram` along one
+  list of steps (`recipe/chain.py`: generate → check → style → judge → dedup), and the deterministic
+  checks they apply;
 - `corpus/` — documents, personas, chunking, embeddings, chunk groups, languages;
 - `lm/` — building LMs (embedded, GGUF, endpoints), structured output, LM calls and their usage;
 - `run/` — a generate run: plan units, execute them (threads or Ray), checkpoint, export;

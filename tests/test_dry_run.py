@@ -65,7 +65,7 @@ def test_dry_run_counts_units_as_the_run_gates_them(docs, tmp_path, engines):
 def test_the_measured_run_names_only_lm_stages():
     """A measured run's stages are the program's LM stages (a renamed or removed stage would be estimated
     as calls nobody makes)."""
-    from personaqa.programs.core.stages import LM_STAGES
+    from personaqa.programs.recipe.chain import LM_STAGES
 
     for measured in MEASURED.values():
         assert set(measured.calls) <= set(LM_STAGES) and measured.asked_units > 0

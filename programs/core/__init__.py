@@ -18,12 +18,9 @@ from personaqa.programs.core.records import (
     Rejection,
     Verdict,
 )
-from personaqa.programs.core.stages import FUNNEL, LM_STAGES, STAGES, Stage
+from personaqa.programs.core.stages import Stage
 
 __all__ = [
-    "FUNNEL",
-    "LM_STAGES",
-    "STAGES",
     "Chunk",
     "Complexity",
     "Document",

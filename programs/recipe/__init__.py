@@ -1,9 +1,12 @@
-"""The recipe: the dspy.Modules that call the signatures, in the order of the method (generate → filter →
-style), composed by `SyntheticEvalProgram`, and the deterministic checks they apply (`checks/`).
+"""The recipe: the dspy.Modules that call the signatures, composed by `SyntheticEvalProgram`, and the
+deterministic checks they apply (`checks/`).
 
-Read in this order: `generation` (interests, question types, questions), `filters` (near-duplicates,
-relevance and generality judges), `styling` (the persona's writing style), `complex_questions` (multi-chunk),
-`pipeline` (the whole program for one unit); `build` configures it for a run."""
+Read in this order: `chain` (the steps in the order the code runs them: generate and check each question
+as written, name what it is about, style it, judge relevance then generality, dedup), `pipeline` (the whole
+program for one unit, walking the chain), `steps` (each step's check), then the modules the steps call:
+`generation` (interests, question types, questions), `context` (naming the subject), `styling` (the
+persona's writing style), `filters` (near-duplicates, relevance and generality judges), `complex_questions`
+(multi-chunk); `build` configures it for a run."""
 
 from personaqa.programs.recipe.build import build_program
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, scratch_directory, write_jsonl
 from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
+from personaqa.programs.recipe.chain import VERDICTS
 
 BEIR_QUERY_FIELDS = (
     "persona",
@@ -22,7 +23,7 @@ BEIR_QUERY_FIELDS = (
     "doc_id",
     "answer",
 )
-VERDICTS = ("relevance", "generality")
+
 RAGAS_FILE = "ragas.jsonl"
 MLFLOW_EVAL_FILE = "mlflow_eval.jsonl"
 

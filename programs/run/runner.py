@@ -17,8 +17,8 @@ from pathlib import Path
 import dspy
 from personaqa.programs.core.atomic import write_json
 from personaqa.programs.core.errors import CallCapReached, InputError
-from personaqa.programs.core.stages import LM_STAGES
 from personaqa.programs.lm.usage import Ledger
+from personaqa.programs.recipe.chain import LM_STAGES
 from personaqa.programs.run.checkpoints import CheckpointLog, UnitResult
 from personaqa.programs.run.executors import LocalExecutor
 from personaqa.programs.run.finalise import finalise

@@ -7,13 +7,13 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
-from personaqa.programs.core import stages
 from personaqa.programs.core.jsonl import json_lines
+from personaqa.programs.recipe import chain
 from personaqa.programs.run.checkpoints import UnitResult
 from rich.console import Console
 from rich.table import Table
 
-FUNNEL = tuple(stages.FUNNEL)  # column names, in order
+FUNNEL = tuple(chain.FUNNEL)  # column names, in order
 
 
 def _columns_passed(rejection) -> int:
@@ -22,7 +22,7 @@ def _columns_passed(rejection) -> int:
     stage = rejection.stage
     if stage == "lm_error":
         stage = rejection.reason.split(":", 1)[0].removeprefix("complex_")
-    return stages.columns_passed(stage)
+    return chain.columns_passed(stage)
 
 
 class RunTally:
