@@ -13,15 +13,23 @@
 4. Peak RSS and wall time for the sample corpus and for it 4x larger (fake endpoint).
 5. Resume: a run killed (SIGKILL) mid-way, then rerun: LM requests repeated from the first run.
 
-Usage: python experiments/benchmark_speed.py [--latency 1.0] [--workers 1,2,4,8,16,32] [--skip-llama-server]
+Section 1 reads distinct documents: 4 CISI abstracts per worker (`../shared/data/cisi`, with the CISI
+personas, which give no example questions, so no unit is passed by the stake gate), else copies of the sample.
+With --write FILE it replaces the section between `<!-- benchmark_speed -->` and `<!-- /benchmark_speed -->`
+of FILE (docs/BENCHMARKS.md) with its table, date, settings and commit.
+
+Usage: python experiments/benchmark_speed.py [--latency 1.0] [--workers 1,2,4,8,16,32] [--sections 1,2,3,4,5]
+       [--write docs/BENCHMARKS.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,6 +45,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 SAMPLE = ROOT / "programs" / "sample"
+CISI = ROOT.parent / "shared" / "data" / "cisi"
+CISI_PERSONAS = ROOT / "experiments" / "cisi_personas.yaml"
+SECTION = re.compile(r"(<!-- benchmark_speed -->\n).*?(<!-- /benchmark_speed -->)", re.DOTALL)
 PERSONAQA = [sys.executable, "-m", "personaqa.programs.cli"]
 
 
@@ -98,6 +109,25 @@ def corpus(folder: Path, copies: int) -> Path:
     return folder
 
 
+def distinct_corpus(folder: Path, count: int) -> tuple[Path, list[str]]:
+    """`count` distinct documents and the personas to read them: the first CISI abstracts of 400-1400
+    characters (one chunk each) with the CISI personas, or, without the CISI data, copies of the sample."""
+    if not (CISI / "corpus.jsonl").exists():
+        return corpus(folder, max(1, count // 4)), []
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = []
+    with (CISI / "corpus.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            doc = json.loads(line)
+            if 400 <= len(doc["text"]) <= 1400:
+                chosen.append({"id": f"cisi-{doc['_id']}", "title": doc["title"], "text": doc["text"]})
+            if len(chosen) == count:
+                break
+    path = folder / "cisi.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in chosen), encoding="utf-8")
+    return path, ["--personas", str(CISI_PERSONAS)]
+
+
 def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "") -> tuple[dict, float, int]:
     """Run `personaqa generate` in a subprocess: run.json, wall seconds and the child's peak RSS (KiB)."""
     args = [
@@ -125,19 +155,27 @@ def generate_measured(out: Path, docs: Path, extra: list[str], config: str = "")
     return json.loads((out / "run.json").read_text()), wall, rusage.ru_maxrss
 
 
-def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
+def section_workers(tmp: Path, latency: float, workers: list[int]) -> str:
+    """Print the table, and return it as markdown."""
     print(f"\n== 1. fake endpoint, {latency:.2f}s latency per call (ideal speed-up = workers)")
     print(
         f"{'workers':>7} {'units':>5} {'calls':>6} {'requests':>8} {'questions':>9} {'wall s':>7} "
         f"{'start-up s':>10} {'q/min':>7} {'speed-up':>8} {'outside LM':>10} {'outside LM in run':>17}"
     )
+    header = (
+        "| workers | units | requests | questions | wall s | start-up s | ideal s | outside LM "
+        "| outside LM in run | speed-up (LM time / wall) | q/min |"
+    )
+    rows = [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
     base_rate = None
     with FakeServer(latency) as server:
         for w in workers:
-            docs = corpus(tmp / f"docs_w{w}", max(1, w))  # 4 docs x w copies: 12 units per worker
+            docs, personas = distinct_corpus(tmp / f"docs_w{w}", 4 * max(1, w))  # 12 units per worker
             before = server.requests()
             run, wall, _ = generate_measured(
-                tmp / f"w{w}", docs, ["--lm", "openai/fake", "--api-base", server.url, "--workers", str(w)]
+                tmp / f"w{w}",
+                docs,
+                ["--lm", "openai/fake", "--api-base", server.url, "--workers", str(w), *personas],
             )
             calls = run["lm_usage_total"]["calls"]
             requests = server.requests() - before  # the calls, plus the start-up probe of the endpoint's form
@@ -152,6 +190,37 @@ def section_workers(tmp: Path, latency: float, workers: list[int]) -> None:
                 f"{rate:>7.1f} {rate / base_rate:>8.2f} {max(0.0, 1 - ideal / wall):>10.1%} "
                 f"{max(0.0, 1 - ideal / in_run):>17.1%}"
             )
+            rows.append(
+                f"| {w} | {run['counts']['units']} | {requests:,} | {questions} | {wall:.1f} | "
+                f"{wall - in_run:.1f} | {ideal:.1f} | {max(0.0, 1 - ideal / wall):.1%} | "
+                f"{max(0.0, 1 - ideal / in_run):.1%} | {requests * latency / wall:.1f} | {rate:.1f} |"
+            )
+    return "\n".join(rows)
+
+
+def write_section(path: Path, table: str, latency: float, workers: list[int]) -> None:
+    """Replace the benchmark_speed section of `path` with the table, its date, settings and commit."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    source = "CISI abstracts (4 per worker) with experiments/cisi_personas.yaml"
+    if not (CISI / "corpus.jsonl").exists():
+        source = "copies of the sample documents"
+    text = (
+        f"Written {datetime.date.today().isoformat()} by `python experiments/benchmark_speed.py --sections 1 "
+        f"--latency {latency} --workers {','.join(map(str, workers))} --write {path.name}` (commit {commit}, "
+        f"{os.cpu_count()} CPU cores): a fake OpenAI-compatible endpoint on loopback answering each call "
+        f"after {latency} s; {source}, default settings. *requests*: LM calls plus the start-up probe; "
+        f"*ideal*: requests × {latency} s / workers; *outside LM*: 1 − ideal / wall (the process), "
+        "*in run*: the same without start-up (imports, embedder, LM set-up); "
+        f"*speed-up*: requests × {latency} s / wall, the workers' worth of LM time the run kept busy.\n\n"
+        f"{table}\n"
+    )
+    document = path.read_text(encoding="utf-8")
+    if not SECTION.search(document):
+        raise SystemExit(f"{path}: no <!-- benchmark_speed --> section to replace")
+    path.write_text(SECTION.sub(lambda m: m[1] + text + m[2], document), encoding="utf-8")
+    print(f"wrote the benchmark_speed section of {path}")
 
 
 def free_port() -> int:
@@ -331,13 +400,17 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--workers", default="1,2,4,8,16,32")
     parser.add_argument("--sections", default="1,2,3,4,5")
+    parser.add_argument("--write", type=Path, help="markdown file whose benchmark_speed section to replace")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="personaqa-bench-"))
     started = time.monotonic()
     try:
         if "1" in sections:
-            section_workers(tmp, args.latency, [int(w) for w in args.workers.split(",")])
+            workers = [int(w) for w in args.workers.split(",")]
+            table = section_workers(tmp, args.latency, workers)
+            if args.write:
+                write_section(args.write, table, args.latency, workers)
         if "2" in sections:
             section_llama_server(tmp)
         if "3" in sections:
