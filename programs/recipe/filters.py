@@ -21,7 +21,7 @@ from personaqa.signatures.filters import MAX_BATCH
 
 def near_duplicates(texts: Sequence[str], embedder: Embedder, threshold: float) -> dict[int, int]:
     """Map from the index of each near-duplicate to the index of the earlier text it repeats."""
-    if not texts:
+    if len(texts) <= 1:  # nothing to compare: no encoding
         return {}
     vectors = embedder.encode(texts)
     similarity = vectors @ vectors.T
