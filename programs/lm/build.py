@@ -11,6 +11,7 @@ from personaqa.programs.core.errors import InputError, LMUnavailableError
 from personaqa.programs.lm.calls import DSPY_KEY_ADVICE
 from personaqa.programs.lm.embedded_models import embedded_model, model_path
 from personaqa.programs.lm.llama_engine import LlamaCppEngine
+from personaqa.programs.lm.pricing import memoise_price_lookups
 from personaqa.programs.lm.structured_output import BoundedJSONAdapter, ConstrainedJSONAdapter
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
@@ -137,6 +138,7 @@ def check_lm_config(config: LMConfig) -> str | None:
 
 
 def build_lm(config: LMConfig) -> dspy.LM:
+    memoise_price_lookups()
     path = check_lm_config(config)
     if path is not None:
         embedded = embedded_model(config.model)
