@@ -36,17 +36,25 @@ class CheckpointLog:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
+        self._index: tuple[tuple[int, int], dict[tuple[str, str], tuple[int, int]]] | None = None
 
     def load(self) -> dict[tuple[str, str], UnitResult]:
         """Every finished unit in memory (small runs and tests; large runs use `index` and `iter_ordered`)."""
         return {unit.key: unit for unit in self.iter_ordered()}
 
     def index(self) -> dict[tuple[str, str], tuple[int, int]]:
-        """(chunk_id, persona) → (order, byte offset) of each finished unit; drops a torn tail first."""
+        """(chunk_id, persona) → (order, byte offset) of each finished unit; drops a torn tail first. Read
+        once per state of the file (its size and modification time), so the passes of `finalise` over an
+        unchanged log do not parse it again to index it."""
+        stamp = (self.path.stat().st_size, self.path.stat().st_mtime_ns) if self.path.exists() else (-1, -1)
+        if self._index is not None and self._index[0] == stamp:
+            return dict(self._index[1])
         found: dict[tuple[str, str], tuple[int, int]] = {}
         for offset, unit in complete_lines(self.path, UnitResult):
             found[unit.key] = (unit.order, offset)  # a unit written twice: the later line wins
-        return found
+        if self.path.exists():  # a torn tail dropped by complete_lines changed the file: stamp it after
+            self._index = ((self.path.stat().st_size, self.path.stat().st_mtime_ns), found)
+        return dict(found)
 
     def iter_ordered(self) -> Iterator[UnitResult]:
         """Finished units in run order, read one at a time (memory stays flat as the corpus grows)."""

@@ -29,9 +29,14 @@ MLFLOW_EVAL_FILE = "mlflow_eval.jsonl"
 
 
 def write_questions(
-    out_dir: Path, records: Iterable[QuestionRecord], rejections: Iterable[Rejection]
+    out_dir: Path, records: Iterable[QuestionRecord], rejections: Iterable[Rejection] | None = None
 ) -> None:
     write_jsonl(out_dir / "questions.jsonl", (r.model_dump(mode="json") for r in records))
+    if rejections is not None:
+        write_rejections(out_dir, rejections)
+
+
+def write_rejections(out_dir: Path, rejections: Iterable[Rejection]) -> None:
     write_jsonl(out_dir / "rejected.jsonl", (r.model_dump(mode="json") for r in rejections))
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import platform
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from personaqa.programs.core.atomic import write_json
-from personaqa.programs.core.records import Chunk, QuestionRecord
+from personaqa.programs.core.records import Chunk, QuestionRecord, Rejection
 from personaqa.programs.corpus.chunk_copies import ChunkCopies, find_chunk_copies
 from personaqa.programs.corpus.documents import warn_once
 from personaqa.programs.corpus.embedding import load_embedder
@@ -27,6 +29,7 @@ from personaqa.programs.run.export import (
     write_dataset,
     write_questions,
     write_rag_datasets,
+    write_rejections,
 )
 from personaqa.programs.run.job import WORK_DIR, GenerationJob, RunReport
 from personaqa.programs.run.plan import iter_chunks
@@ -108,37 +111,64 @@ def finalise(
     copies = _chunk_copies(job, corpus)
     tally = RunTally()
     total = Ledger()
-    for unit in checkpoints.iter_ordered():
-        tally.add(unit, repeats)
-        total.merge(unit.usage)
-    labelled = lambda: (
-        r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})
-        for u in checkpoints.iter_ordered()
-        for r in u.records
-        if r.question_id not in repeats
-    )
-    pooling_started = time.monotonic()
-    pooled = (
-        _pooled_judging(job, labelled(), runner, corpus()) if job.config.pool_depth else PoolOutcome(0, {})
-    )
-    report.wall_seconds += time.monotonic() - pooling_started
-    total.merge(pooled.usage)
-    report.usage_this_session.merge(pooled.usage_this_session)
-    records = lambda: (
-        r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])}) for r in labelled()
-    )
-    rejections = (
-        rejection
-        for u in checkpoints.iter_ordered()
-        for rejection in [
-            *u.rejections,
-            *(duplicate_rejection(r, repeats[r.question_id]) for r in u.records if r.question_id in repeats),
-        ]
-    )
-    write_questions(job.out_dir, records(), rejections)
-    write_dataset(job.out_dir, records())
-    write_beir(job.out_dir, corpus(), records())
-    write_rag_datasets(job.out_dir, records(), chunk_texts(corpus(), records()))
+    with tempfile.TemporaryDirectory(prefix="personaqa-kept-") as scratch:
+        # One more pass over the units: the counts, the usage, the rejections (written as they come) and the
+        # kept questions, spooled so that every exporter streams them instead of the whole log again.
+        kept = Path(scratch) / "kept.jsonl"
+        with kept.open("w", encoding="utf-8") as spool:
+
+            def rejections() -> Iterator[Rejection]:
+                for unit in checkpoints.iter_ordered():
+                    tally.add(unit, repeats)
+                    total.merge(unit.usage)
+                    for r in unit.records:
+                        if r.question_id in repeats:
+                            continue
+                        labelled = r.model_copy(update={"duplicate_chunk_ids": copies.copies_for(r)})
+                        spool.write(labelled.model_dump_json() + "\n")
+                    yield from unit.rejections
+                    yield from (
+                        duplicate_rejection(r, repeats[r.question_id])
+                        for r in unit.records
+                        if r.question_id in repeats
+                    )
+
+            write_rejections(job.out_dir, rejections())
+        labelled = lambda: _read_records(kept)
+        pooling_started = time.monotonic()
+        pooled = (
+            _pooled_judging(job, labelled(), runner, corpus())
+            if job.config.pool_depth
+            else PoolOutcome(0, {})
+        )
+        report.wall_seconds += time.monotonic() - pooling_started
+        total.merge(pooled.usage)
+        report.usage_this_session.merge(pooled.usage_this_session)
+        records = lambda: (
+            r.model_copy(update={"pooled": pooled.judgements.get(r.question_id, [])}) for r in labelled()
+        )
+        write_questions(job.out_dir, records())
+        write_dataset(job.out_dir, records())
+        write_beir(job.out_dir, corpus(), records())
+        write_rag_datasets(job.out_dir, records(), chunk_texts(corpus(), records()))
+        _finish(job, report, tally, total, pooled, lambda: log_generate_run(job, report, records(), corpus))
+
+
+def _read_records(path: Path) -> Iterator[QuestionRecord]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield QuestionRecord.model_validate_json(line)
+
+
+def _finish(
+    job: GenerationJob,
+    report: RunReport,
+    tally: RunTally,
+    total: Ledger,
+    pooled: PoolOutcome,
+    log_run: Callable[[], None],
+) -> None:
+    """run.json, the end-of-run table and the MLflow run."""
     report.counts = tally.counts()
     if job.config.pool_depth:
         report.counts["pooled"] = pooled.counts()
@@ -175,7 +205,7 @@ def finalise(
             "rerun the same command once the store is back to log it: finished units are "
             "not redone, so it makes no LM call",
         )
-        late(lambda: log_generate_run(job, report, records(), corpus))
+        late(log_run)
 
 
 def log_generate_run(
