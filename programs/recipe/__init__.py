@@ -11,9 +11,10 @@ persona's writing style), `filters` (near-duplicates, relevance and generality j
 from personaqa.programs.recipe.build import build_program
 from personaqa.programs.recipe.complex_questions import MultiChunkQuestions
 from personaqa.programs.recipe.filters import BatchedFilters, GeneralityJudge, RelevanceJudge
-from personaqa.programs.recipe.generation import InterestExtractor, QuestionTypeSelector, QuestionWriter
+from personaqa.programs.recipe.generation import InterestExtractor, QuestionWriter
 from personaqa.programs.recipe.pipeline import ProgramSettings, SyntheticEvalProgram
 from personaqa.programs.recipe.program_io import load_program_state, save_program_state
+from personaqa.programs.recipe.question_types import QuestionTypeSelector
 from personaqa.programs.recipe.styling import PersonaStylist
 
 __all__ = [

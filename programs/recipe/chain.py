@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 from personaqa.programs.recipe.steps import judged, written
 
 if TYPE_CHECKING:
+    import dspy
     from personaqa.programs.core.records import Rejection
     from personaqa.programs.recipe.candidate import Candidate
-    from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
     from personaqa.programs.recipe.unit import Unit
 
-    Check = Callable[[SyntheticEvalProgram, Unit, Candidate], Rejection | None]
-    BatchCheck = Callable[[SyntheticEvalProgram, Unit, list[Candidate]], list[Rejection | None]]
+    Check = Callable[[dspy.Module, Unit, Candidate], Rejection | None]
+    BatchCheck = Callable[[dspy.Module, Unit, list[Candidate]], list[Rejection | None]]
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,8 @@ from personaqa.programs.recipe.context import SubjectNamer
 from personaqa.programs.recipe.examples import ExampleVectors
 from personaqa.programs.recipe.fan_out import fan_out
 from personaqa.programs.recipe.filters import BatchedFilters, GeneralityJudge, RelevanceJudge, near_duplicates
-from personaqa.programs.recipe.generation import (
-    Interest,
-    InterestExtractor,
-    QuestionTypeSelector,
-    QuestionWriter,
-)
+from personaqa.programs.recipe.generation import Interest, InterestExtractor, QuestionWriter
+from personaqa.programs.recipe.question_types import QuestionTypeSelector
 from personaqa.programs.recipe.stake import stake
 from personaqa.programs.recipe.styling import PersonaStylist
 from personaqa.programs.recipe.unit import Unit

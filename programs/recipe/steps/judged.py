@@ -5,8 +5,7 @@ question, `single_chunk_suffices`), then generality (`generality`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import dspy
 from personaqa.programs.core.records import Rejection, Verdict
 from personaqa.programs.corpus.language import language_problem, unrecognised_language
 from personaqa.programs.recipe.candidate import Candidate
@@ -19,11 +18,11 @@ from personaqa.programs.recipe.styling import MIN_KEYWORDS, example_repeat, styl
 from personaqa.programs.recipe.unit import Unit
 from personaqa.signatures.types import MAX_JUDGED_ANSWER
 
-if TYPE_CHECKING:
-    from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+# `program` is the SyntheticEvalProgram walking the chain: its settings, embedder and LM modules.
+Program = dspy.Module
 
 
-def style(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def style(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """The persona-styled, conversational text, checked for form and for leaking the persona or its style.
     The recipe's conversational rewrite and style rewrite are this one call: both ask for the way a person
     types the question, and the judges then see the text that is kept. A rewrite that fails a check falls
@@ -64,7 +63,7 @@ def style(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Re
     return None
 
 
-def relevance(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def relevance(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """Whether the chunk fully answers the styled question (`relevant`); a multi-chunk question must need
     every chunk of its group."""
     if unit.group:
@@ -74,7 +73,7 @@ def relevance(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -
     return relevant(unit, candidate, judged)
 
 
-def _group_relevance(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def _group_relevance(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     with program.judging():
         verdict, single = program.multi.judge(list(unit.group), candidate.styled_question)
     candidate.relevance = verdict
@@ -86,9 +85,7 @@ def _group_relevance(program: SyntheticEvalProgram, unit: Unit, candidate: Candi
     return None
 
 
-def relevance_batch(
-    program: SyntheticEvalProgram, unit: Unit, candidates: list[Candidate]
-) -> list[Rejection | None]:
+def relevance_batch(program: Program, unit: Unit, candidates: list[Candidate]) -> list[Rejection | None]:
     with program.judging():
         verdicts = program.batched.judge_relevance(unit.chunk, [c.styled_question for c in candidates])
     return [
@@ -131,15 +128,13 @@ def relevant(unit: Unit, candidate: Candidate, judged: RelevanceVerdict) -> Reje
     return None
 
 
-def generality(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def generality(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     with program.judging():
         verdict = program.generality(candidate.styled_question)
     return _general(unit, candidate, verdict)
 
 
-def generality_batch(
-    program: SyntheticEvalProgram, unit: Unit, candidates: list[Candidate]
-) -> list[Rejection | None]:
+def generality_batch(program: Program, unit: Unit, candidates: list[Candidate]) -> list[Rejection | None]:
     with program.judging():
         verdicts = program.batched.judge_generality([c.styled_question for c in candidates])
     return [

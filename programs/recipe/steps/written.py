@@ -3,8 +3,7 @@ answer (`answer`), its language (`language`) and whether it says what it is abou
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import dspy
 from personaqa.programs.core.records import Rejection
 from personaqa.programs.corpus.language import language_problem
 from personaqa.programs.recipe.candidate import Candidate
@@ -22,11 +21,11 @@ from personaqa.programs.recipe.styling import example_repeat
 from personaqa.programs.recipe.unit import Unit
 from personaqa.signatures.types import MAX_INTENDED_ANSWER
 
-if TYPE_CHECKING:
-    from personaqa.programs.recipe.pipeline import SyntheticEvalProgram
+# `program` is the SyntheticEvalProgram walking the chain: its settings, embedder and LM modules.
+Program = dspy.Module
 
 
-def form(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def form(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """A written question that is not one question, inverts who did what in its chunk or repeats one of the
     persona's example questions."""
     if problem := (
@@ -44,7 +43,7 @@ def form(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rej
     return None
 
 
-def answer(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def answer(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """A single-chunk question whose intended answer is no answer, gives itself away or is not in the chunk
     (checks.answers)."""
     if problem := intended_answer_problem(candidate, unit):
@@ -71,14 +70,14 @@ def intended_answer_problem(candidate: Candidate, unit: Unit) -> str | None:
     return f"is not in the chunk ({missing})" if missing else None
 
 
-def language(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def language(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """A written question not in its chunk's language."""
     if problem := language_problem(candidate.question, unit.chunk.text):
         return unit.reject(candidate, "language", problem)
     return None
 
 
-def context(program: SyntheticEvalProgram, unit: Unit, candidate: Candidate) -> Rejection | None:
+def context(program: Program, unit: Unit, candidate: Candidate) -> Rejection | None:
     """Whether the question says what it is about (the recipe's missing-context filter): one that asks for
     an unnamed thing's name or points at "this paper" is rejected; one that names nothing of its document is
     given the name by the LM (context.py), and rejected if that rewrite loses the question, names nothing
