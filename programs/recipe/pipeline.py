@@ -144,12 +144,14 @@ class SyntheticEvalProgram(dspy.Module):
 
     def _as_written(self) -> list[Step]:
         """The checks a question meets as soon as it is written: those before the first gathered step."""
-        first = next((i for i, step in enumerate(self.chain) if step.gathered), len(self.chain))
-        return [step for step in self.chain[:first] if step.check]
+        return [step for step in self.chain[: self._first_gathered()] if step.check]
 
     def _gathered(self) -> list[Step]:
-        first = next((i for i, step in enumerate(self.chain) if step.gathered), len(self.chain))
-        return [step for step in self.chain[first:] if step.check]
+        """The checks the unit's written questions go through together, step by step."""
+        return [step for step in self.chain[self._first_gathered() :] if step.check]
+
+    def _first_gathered(self) -> int:
+        return next((i for i, step in enumerate(self.chain) if step.gathered), len(self.chain))
 
     def _screen(self, steps: Sequence[Step], unit: Unit, candidate: Candidate) -> Rejection | None:
         """The first rejection of `candidate` by `steps` in order, or None when it passes them all."""
