@@ -113,6 +113,7 @@ def distinct_corpus(folder: Path, count: int) -> tuple[Path, list[str]]:
     """`count` distinct documents and the personas to read them: the first CISI abstracts of 400-1400
     characters (one chunk each) with the CISI personas, or, without the CISI data, copies of the sample."""
     if not (CISI / "corpus.jsonl").exists():
+        print(f"(no {CISI / 'corpus.jsonl'}: copies of the sample documents instead)", file=sys.stderr)
         return corpus(folder, max(1, count // 4)), []
     folder.mkdir(parents=True, exist_ok=True)
     chosen = []
