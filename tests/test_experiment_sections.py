@@ -109,3 +109,49 @@ def test_rating_sheet_tallies_a_ratings_file_into_its_section(tmp_path):
         done.returncode == 1
         and "ratings_m8.csv:2: rating 'fine' is not one of good, weak, wrong" in done.stderr
     )
+
+
+def test_main_job_writes_the_readme_figures_from_a_run_and_its_rating(tmp_path: Path):
+    run = tmp_path / "run"
+    run.mkdir()
+    usage = {"interests": {"calls": 2}, "generation": {"calls": 3}, "style": {"calls": 0}}
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "lm": "embedded",
+                "wall_seconds_this_session": 123.4,
+                "lm_usage_total": {"calls": 5},
+                "lm_usage": usage,
+                "counts": {"units": 4, "units_passed": 1, "passed_per_persona": {"parent": 1}},
+            }
+        ),
+        "utf-8",
+    )
+    questions = [("lawyer", "When must X decide?", "by 1 May"), ("parent", "how much is it?", "5 pounds")]
+    questions.append(("parent", "when does it open?", "at 9 am"))
+    (run / "questions.jsonl").write_text(
+        "".join(
+            json.dumps({"persona": {"name": p}, "question": q, "answer": a}) + "\n" for p, q, a in questions
+        ),
+        "utf-8",
+    )
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(
+        "item,persona,question,rating,comment\n1,lawyer,When must X decide?,good,\n"
+        "2,parent,how much is it?,wrong,no rate\n3,parent,when does it open?,good,\n",
+        "utf-8",
+    )
+    readme = doc(tmp_path, "main_job")
+    done = script("main_job.py", str(run), "--ratings", str(ratings), "--write", str(readme))
+    assert done.returncode == 0, done.stderr
+    text = readme.read_text("utf-8")
+    assert "**3 questions in 123 s**, 5 LM calls (interests 2, generation 3); parent 2, lawyer 1." in text
+    assert "The stake gate passed 1 of the 4 (chunk, persona) units (parent 1)" in text
+    # the example of each persona is its first question the reader rated good
+    assert (
+        "| lawyer | When must X decide? | by 1 May |" in text
+        and "| parent | when does it open? | at 9 am |" in text
+    )
+    assert "how much is it? |" not in text
+    assert "**2 good, 0 weak, 1 wrong**" in text and "- (parent) how much is it? — no rate" in text
+    assert text.startswith("# Benchmarks\n\nabove\n<!-- main_job -->\nWritten ") and text.endswith("below\n")

@@ -263,6 +263,7 @@ def test_progress_and_summary_table_go_to_stderr(docs, tmp_path, engines, capsys
     captured = capsys.readouterr()
     assert "per persona" in captured.err and "per question type" in captured.err
     assert "lawyer" in captured.err and "extractive" in captured.err
+    assert "%|" not in captured.err and "\x1b[A" not in captured.err  # no bars drawn into a non-terminal
     assert captured.out == ""
 
 

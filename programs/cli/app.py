@@ -81,8 +81,8 @@ def _quiet_progress_bars() -> None:
 def main(argv: list[str] | None = None) -> int:
     _offline_defaults()
     args = build_parser().parse_args(argv)
-    if getattr(args, "quiet", False):
-        _quiet_progress_bars()
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        _quiet_progress_bars()  # progress bars only on a terminal: redrawn into a pipe they are noise
     if getattr(args, "experiment", None):
         from personaqa.programs.tracking.log import use_experiment
 

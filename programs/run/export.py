@@ -6,6 +6,7 @@ Every writer takes iterables and streams them, so a large run is never held in m
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -51,8 +52,13 @@ def dataset_row(record: QuestionRecord) -> dict:
 
 
 def write_dataset(out_dir: Path, records: Iterable[QuestionRecord]) -> None:
-    """A `datasets.Dataset` on disk, built from a streamed JSONL file rather than a list in memory."""
+    """A `datasets.Dataset` on disk, built from a streamed JSONL file rather than a list in memory. Its
+    progress bars only on a terminal (as the run's own)."""
+    import datasets
     from datasets import Dataset
+
+    if not sys.stderr.isatty():
+        datasets.disable_progress_bars()
 
     with atomic_directory(out_dir / "dataset") as staging, scratch_directory(out_dir / "dataset") as scratch:
         rows = scratch / "rows.jsonl"

@@ -28,6 +28,7 @@ Memory: the run's chunks (both indexes) and the kept questions' texts."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -243,7 +244,12 @@ def judge_pools(
     if pending:
         judge = judge_factory()
         lock = threading.Lock()
-        with tqdm(total=len(pending), desc=f"{STAGE:>11}", unit="call", disable=not show_progress) as bar:
+        with tqdm(
+            total=len(pending),
+            desc=f"{STAGE:>11}",
+            unit="call",
+            disable=not (show_progress and sys.stderr.isatty()),
+        ) as bar:
 
             def step(item: tuple[str, str, list[str]]) -> None:
                 qid, cid, names = item

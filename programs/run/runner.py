@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -53,6 +54,9 @@ def _prepare_work_dir(job: GenerationJob, fingerprint: str) -> Path:
 
 
 def _stage_bars(total_units: int, done: int, enabled: bool) -> dict[str, tqdm]:
+    """One bar for the units and one per LM stage, on stderr; drawn only on a terminal (redrawn into a
+    pipe or log file, the stacked bars become cursor-movement codes)."""
+    enabled = enabled and sys.stderr.isatty()
     names = ["units", *LM_STAGES]
     bars = {}
     for position, name in enumerate(names):
