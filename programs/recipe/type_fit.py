@@ -2,13 +2,12 @@
 aggregation several items, a diagnosis a cause, condition or fix, a sentiment question an attitude someone
 expresses (the rule `SelectQuestionTypes` states for the LM, applied here without a call).
 
-Answer-first writing anchors each question on one sentence. Sampled types that its sentence cannot answer
-made the 1.5B writer bend the question to the label: "What is the frequency of the review process ...?"
-(aggregative) answered by "The department head and reviewed every twelve months", "what are the two
-benefits of the company's home office allowance ...?" (diagnostic) for an allowance and a separate
-stipend, "What is the legal property of equipment bought with the allowance ...?" (sentiment). Blind
-readers marked these wrong or weak in three sample runs (2026-12-03), while most extractive questions
-were rated good.
+Answer-first writing anchors each question on one sentence, and a sampled type its sentence cannot answer
+is a label the question cannot live up to: in three sample runs "how long must a child ... stay at home"
+was labelled comparative and "What is the frequency of the review process ...?" aggregative. With the
+types fitted (sample run m9, 2026-12-03) the labels follow the sentences; the 1.5B writer mostly writes
+the same question whatever type it is told ("What is the legal property of equipment ...?" came back,
+labelled abstractive), so this mends the `question_type` field more than the questions.
 
 The cues are English words; a sentence that does not read as English keeps every type (a cue list per
 language would be needed). Extractive and abstractive questions fit every sentence, and custom types are
