@@ -238,11 +238,18 @@ def test_json_format_prints_the_summary(run_dir, tmp_path, engine, capsys):
     assert printed == json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+def questions_file(run: Path, text: str) -> Path:
+    (run / "questions.jsonl").write_text(text, encoding="utf-8")
+    return run
+
+
 @pytest.mark.parametrize(
     ("make_run", "flags", "says"),
     [
         (lambda tmp, run: tmp / "missing", [], "run folder not found"),
         (lambda tmp, run: (run / "questions.jsonl").unlink() or run, [], "questions.jsonl: not found"),
+        (lambda tmp, run: questions_file(run, ""), [], "no questions"),
+        (lambda tmp, run: questions_file(run, '{"question": 1}\n'), [], ":1: field"),
         (lambda tmp, run: run, ["--split", "80/20"], "--split"),
         (lambda tmp, run: run, ["--depth", "0"], "--depth 0"),
     ],
@@ -256,6 +263,21 @@ def test_bad_input_is_one_error_line_and_nothing_written(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("personaqa: error: ") and says in err[0], err
     assert not out.exists()
+
+
+def test_the_test_beir_folder_keeps_the_runs_qrels_of_the_test_questions(run_dir, tmp_path, engine):
+    out = tmp_path / "train"
+    export(run_dir, out, "--no-judge", "--seed", "3")
+    run, test = load_beir(run_dir / "beir"), load_beir(out / "test-beir")
+    assert test.corpus == run.corpus  # the whole corpus: a retriever searches every document
+    assert test.queries and test.qrels == {q: run.qrels[q] for q in test.queries}
+
+
+def test_markdown_format_prints_a_pipe_table(run_dir, tmp_path, engine, capsys):
+    out = tmp_path / "train"
+    assert main(["export-train", str(run_dir), "--out", str(out), "--no-judge", "--format", "markdown"]) == 0
+    printed = capsys.readouterr().out
+    assert "| split | documents | chunks | questions | rows | no negative |" in printed
 
 
 def test_an_out_folder_with_other_files_is_refused(run_dir, tmp_path, engine, capsys):
