@@ -53,11 +53,11 @@ def make_chunks() -> list[Chunk]:
             start=1,
         )
     )
-    # the same paragraph in two files: the copies stay on one side
+    # the same paragraph in three files (the 2024 copy labelled by no question): the copies stay on one side
     copied = "The handbook fee for the city office is 12 euros, payable per month."
     chunks += [
         Chunk(chunk_id=f"{d}#c0", doc_id=d, title="handbook", text=copied, start=0)
-        for d in ("handbook-2025", "handbook-2026")
+        for d in ("handbook-2024", "handbook-2025", "handbook-2026")
     ]
     return chunks
 
@@ -149,7 +149,7 @@ def test_no_document_or_copy_group_is_on_two_sides(run_dir, tmp_path, engine, se
     summary = export(run_dir, out, "--no-judge", "--seed", str(seed))
     placed = {row["doc_id"]: row["split"] for row in read_jsonl(out / "documents.jsonl")}
     assert set(placed) == {c.doc_id for c in make_chunks()}
-    assert placed["handbook-2025"] == placed["handbook-2026"]  # copies
+    assert placed["handbook-2024"] == placed["handbook-2025"] == placed["handbook-2026"]  # copies
     assert placed["library"] == placed["market"]  # a pooled chunk graded relevant to the library question
     used = split_documents(out)
     for name, docs in used.items():
