@@ -231,6 +231,22 @@ def test_the_dataset_loads_with_load_from_disk_and_the_negatives_cap_holds(run_d
     assert load_from_disk(str(out / "dataset" / "train")).num_rows == summary["splits"]["train"]["rows"] > 0
 
 
+def test_judge_lm_flag_overrides_the_runs_settings(run_dir, tmp_path, engine, monkeypatch):
+    built = []
+    judge_engine = ScriptedEngine({"relevance": judge})
+
+    def build(cfg):
+        built.append(cfg.model)
+        return make_lm(judge_engine if cfg.model == "other-judge" else engine, cfg.model)
+
+    patch_run_lms(monkeypatch, build)
+    monkeypatch.setattr("personaqa.programs.run.training_set.build_lm", build)
+    summary = export(run_dir, tmp_path / "train", "--judge-lm", "other-judge")
+    assert summary["judge"] == "other-judge" and "other-judge" in built
+    assert judge_engine.calls["relevance"] == summary["negatives"]["judged"] > 0
+    assert engine.total_calls == 0
+
+
 def test_json_format_prints_the_summary(run_dir, tmp_path, engine, capsys):
     out = tmp_path / "train"
     assert main(["export-train", str(run_dir), "--out", str(out), "--no-judge", "--format", "json"]) == 0
