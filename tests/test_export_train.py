@@ -215,6 +215,11 @@ def test_without_the_judge_answering_negatives_stay_and_the_summary_says_so(
     assert any("general office fee" in row["negative"] for row in rows)
 
 
+def test_depth_counts_past_the_questions_own_chunks(run_dir, tmp_path, engine):
+    summary = export(run_dir, tmp_path / "train", "--no-judge", "--depth", "1")
+    assert summary["negatives"]["mined"] >= summary["splits"]["train"]["questions"] > 0
+
+
 def test_the_dataset_loads_with_load_from_disk_and_the_negatives_cap_holds(run_dir, tmp_path, engine):
     from datasets import load_from_disk
 

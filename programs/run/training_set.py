@@ -286,14 +286,17 @@ def _mine(
     if not questions or len(chunks) < 2:
         return []
     beir_dir = job.run_dir / "beir"
+    # the retrievers rank a question's own chunks too, and pooling drops them: look that much deeper
+    in_split = {c.chunk_id for c in chunks}
+    depth = job.depth + max(len(q.labelled & in_split) for q in questions)
     if judge is None:
-        found = pools(questions, chunks, job.depth, embedder, beir_dir)
+        found = pools(questions, chunks, depth, embedder, beir_dir)
         judged: dict[str, list[PooledJudgement] | None] = dict.fromkeys(found)
     else:
         outcome = judge_pools(
             questions,
             chunks,
-            job.depth,
+            depth,
             embedder,
             judge.log,
             judge.factory,
