@@ -11,7 +11,7 @@ from personaqa.programs.cli.app import build_parser
 from personaqa.programs.config import RunConfig, load_config
 from personaqa.programs.corpus.personas import load_personas
 
-COMMANDS = ("generate", "evaluate", "validate", "compile", "compare", "init")
+COMMANDS = ("generate", "evaluate", "validate", "export-train", "compile", "compare", "init")
 SCREEN_LINES = 45  # one terminal screen at 80 columns
 
 

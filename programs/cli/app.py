@@ -20,6 +20,7 @@ EXAMPLES = """\
 examples:
   personaqa generate --out sample_run       # the shipped sample, embedded LM
   personaqa evaluate --dataset sample_run/beir   # score BM25, dense, hybrid
+  personaqa export-train sample_run --out train   # fine-tuning data
   personaqa init myproject                  # config and personas to edit
   personaqa generate --docs my_docs/ --personas myproject/personas.yaml \\
       --out my_run --dry-run                # LM calls, tokens, cost first
@@ -45,7 +46,7 @@ def _offline_defaults() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, after `_offline_defaults`: the commands import DSPy and LiteLLM, which read them.
-    from personaqa.programs.cli import compare, compile, evaluate, generate, init, validate
+    from personaqa.programs.cli import compare, compile, evaluate, export_train, generate, init, validate
 
     parser = CommandParser(
         prog="personaqa", description=DESCRIPTION, epilog=EXAMPLES, formatter_class=HelpFormatter
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
     )
     # Each command module exposes `register(subparsers)` and sets `func` on its parser.
-    for command in (generate, evaluate, validate, compile, compare, init):
+    for command in (generate, evaluate, validate, export_train, compile, compare, init):
         command.register(subparsers)
     return parser
 
