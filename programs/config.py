@@ -266,6 +266,27 @@ def _suggest(loc: tuple) -> str:
     return f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(model.model_fields)}"
 
 
+def with_overrides(
+    data: dict[str, Any], overrides: dict[str, Any] | None, where: str = "command line"
+) -> RunConfig:
+    """RunConfig from the settings `data` (a plain dict, as YAML or `model_dump(mode="json")` gives it) with
+    the non-None `overrides` set on top (dotted keys, e.g. "lm.model"). Raises InputError naming `where`."""
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        target = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[leaf] = value
+    try:
+        return RunConfig(**data)
+    except ValidationError as exc:
+        raise InputError(f"{where}: {_describe(exc)}") from None
+
+
 def load_config(path: Path | str | None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Config from an optional YAML file, with non-None `overrides` (dotted keys allowed) applied on top."""
     data: dict[str, Any] = {}
@@ -282,17 +303,4 @@ def load_config(path: Path | str | None, overrides: dict[str, Any] | None = None
         if loaded is not None and not isinstance(loaded, dict):
             raise InputError(f"{path}: expected a mapping of settings")
         data = loaded or {}
-    for dotted, value in (overrides or {}).items():
-        if value is None:
-            continue
-        target = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            if not isinstance(target.get(key), dict):
-                target[key] = {}
-            target = target[key]
-        target[leaf] = value
-    try:
-        return RunConfig(**data)
-    except ValidationError as exc:
-        raise InputError(f"{where}: {_describe(exc)}") from None
+    return with_overrides(data, overrides, where)

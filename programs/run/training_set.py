@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaqa.programs.config import RunConfig, load_config
+from personaqa.programs.config import RunConfig, load_config, with_overrides
 from personaqa.programs.core.atomic import atomic_directory, atomic_write, write_json, write_jsonl
 from personaqa.programs.core.errors import InputError
 from personaqa.programs.core.jsonl import json_lines
@@ -182,7 +182,9 @@ def export_training_set(job: TrainExportJob) -> dict[str, Any]:
     check_out(job.out, job.run_dir)
     run = read_run(job.run_dir)
     config = (
-        load_config(job.config_path, job.overrides) if job.config_path else _apply(run.config, job.overrides)
+        load_config(job.config_path, job.overrides)
+        if job.config_path
+        else with_overrides(run.config.model_dump(mode="json"), job.overrides)
     )
     embedder = load_embedder(config.embedder)
     copies = find_chunk_copies(lambda: run.chunks, embedder)
@@ -206,25 +208,6 @@ def export_training_set(job: TrainExportJob) -> dict[str, Any]:
     summary = _summary(job, config, run, assignment, results, copies.chunks_with_copies())
     _write(job, run, results, assignment, summary)
     return summary
-
-
-def _apply(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
-    """`config` with the non-None dotted `overrides` set (`--lm`, `--judge-lm`, `--embedder`...)."""
-    data = config.model_dump(mode="json")
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        target = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            if not isinstance(target.get(key), dict):
-                target[key] = {}
-            target = target[key]
-        target[leaf] = value
-    try:
-        return RunConfig(**data)
-    except ValidationError as exc:
-        raise InputError(f"command line: {exc.errors()[0]['msg']}") from None
 
 
 def _split(name: str, assignment: Assignment, run: FinishedRun) -> SplitResult:
