@@ -19,6 +19,7 @@ import unicodedata
 
 from personaqa.programs.corpus import segmentation
 from personaqa.programs.corpus.segmentation import words
+from personaqa.programs.recipe.checks.question_form import MONTHS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 OVERLAP = 0.5  # share of the shorter answer's content words the other must hold (see `same_answer`)
@@ -69,20 +70,8 @@ _NUMBER_WORDS = frozenset(
         "few",
     ]
 )
-_TIME_WORDS = frozenset(
+_TIME_WORDS = MONTHS | frozenset(
     [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
         "monday",
         "tuesday",
         "wednesday",

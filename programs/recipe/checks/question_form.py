@@ -129,7 +129,7 @@ def source_deixis(text: str) -> str | None:
     return f"missing_context: says '{found.group(0)}' instead of naming it" if found else None
 
 
-_MONTHS = frozenset(
+MONTHS = frozenset(
     [
         "january",
         "february",
@@ -155,7 +155,7 @@ def title_names(title: str) -> set[str]:
     capital = [bool(t[:1].isupper()) for t in tokens]
     found = set()
     for i, token in enumerate(tokens):
-        if not token or token.lower() in _MONTHS or re.fullmatch(r"(?:19|20)\d\d", token):
+        if not token or token.lower() in MONTHS or re.fullmatch(r"(?:19|20)\d\d", token):
             continue
         inner = any(ch.isupper() for ch in token[1:]) or any(ch.isdigit() for ch in token)
         paired = capital[i] and ((i > 0 and capital[i - 1]) or (i + 1 < len(tokens) and capital[i + 1]))
